@@ -1,0 +1,69 @@
+"""The one interface commands talk to, and how to pick an implementation.
+
+`LocalBackend` runs the services on a database; `RemoteBackend` (HTTP) calls
+`hnce serve`. Both take and return the models in `hnce_cli.schemas`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import (
+        AccountInput,
+        AccountOut,
+        DbInfo,
+        DecisionRequest,
+        DecisionResult,
+        LoginResult,
+        LookupResult,
+        PendingList,
+        ProfessionalOut,
+        RegionOut,
+        RegistrationInput,
+        UnitImportResult,
+        UnitInput,
+        UnitOut,
+        UnitSearchResult,
+    )
+    from hnce_cli.settings import Profile
+
+
+class Backend(Protocol):
+    """Everything a command can ask for. One method per user-visible action."""
+
+    description: str
+
+    def db_upgrade(self) -> DbInfo: ...
+    def db_init(self, login: str, name: str, password: str) -> AccountOut: ...
+    def login(self, login: str, password: str) -> LoginResult: ...
+    def logout(self) -> None: ...
+    def whoami(self) -> AccountOut: ...
+    def create_account(self, data: AccountInput) -> AccountOut: ...
+    def list_regions(self, level: str | None = None, parent: str | None = None
+                     ) -> list[RegionOut]: ...
+    def add_unit(self, data: UnitInput) -> UnitOut: ...
+    def import_units(self, rows: list[UnitInput]) -> UnitImportResult: ...
+    def search_units(self, query: str, region: str | None = None) -> UnitSearchResult: ...
+    def show_unit(self, value: str) -> UnitOut: ...
+    def register(self, data: RegistrationInput) -> ProfessionalOut: ...
+    def list_pending(self, request: DecisionRequest, limit: int | None = 100,
+                     offset: int = 0) -> PendingList: ...
+    def decide(self, request: DecisionRequest) -> DecisionResult: ...
+    def lookup(self, query: str) -> LookupResult: ...
+
+
+def open_backend(profile: Profile, db_url: str | None = None) -> Backend:
+    """The backend for a profile; --db and the HNCE_* variables take precedence."""
+    token = os.environ.get("HNCE_TOKEN") or profile.token
+    api = os.environ.get("HNCE_API_URL") or (None if db_url else profile.api)
+    if api and not db_url:
+        from hnce_cli.backend.remote import RemoteBackend
+
+        return RemoteBackend(api, token)
+    from hnce_cli.backend.local import LocalBackend
+    from hnce_cli.settings import default_database_url
+
+    url = db_url or os.environ.get("HNCE_DATABASE_URL") or profile.db or default_database_url()
+    return LocalBackend(url, token)

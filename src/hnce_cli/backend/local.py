@@ -1,0 +1,139 @@
+"""The local backend: services over a SQLModel session, one transaction per call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from hnce_cli import db
+from hnce_cli.errors import HnceError, Unavailable
+from hnce_cli.schemas import (
+    AccountInput,
+    AccountOut,
+    DbInfo,
+    DecisionRequest,
+    DecisionResult,
+    LoginResult,
+    LookupResult,
+    PendingList,
+    ProfessionalOut,
+    RegionOut,
+    RegistrationInput,
+    UnitImportResult,
+    UnitInput,
+    UnitOut,
+    UnitSearchResult,
+)
+from hnce_cli.services import accounts, lookup, registration, units
+from hnce_cli.services.context import Actor
+
+
+def redact_url(url: str) -> str:
+    """A database URL without its password, safe to print."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class LocalBackend:
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = db.normalise_url(url)
+        self.token = token
+        self.description = redact_url(self.url)
+
+    @contextmanager
+    def _session(self, write: bool) -> Iterator[Session]:
+        engine = db.ensure_schema(self.url)
+        if write:
+            engine = engine.execution_options(hnce_write=True)
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                except HnceError as exc:
+                    # Some refusals must still persist what led to them (a failed
+                    # login's counter); everything else leaves nothing written.
+                    if exc.keep_changes:
+                        session.commit()
+                    raise
+                session.commit()
+        except OperationalError as exc:
+            if "locked" in str(exc).lower():
+                raise Unavailable("数据库正忙，请稍后重试 (database is locked)") from exc
+            raise Unavailable(f"数据库不可用 (database error): {exc.orig}") from exc
+
+    @contextmanager
+    def _as_actor(self, write: bool) -> Iterator[tuple[Session, Actor]]:
+        with self._session(write) as session:
+            yield session, accounts.actor_for_token(session, self.token)
+
+    # --- database -------------------------------------------------------
+    def db_upgrade(self) -> DbInfo:
+        before, after = db.upgrade(self.url)
+        return DbInfo(url=self.description, dialect=db.get_engine(self.url).dialect.name,
+                      revision_before=before, revision=after)
+
+    def db_init(self, login: str, name: str, password: str) -> AccountOut:
+        with self._session(write=True) as session:
+            return accounts.init_system_admin(session, login, name, password)
+
+    # --- accounts -------------------------------------------------------
+    def login(self, login: str, password: str) -> LoginResult:
+        with self._session(write=True) as session:
+            return accounts.login(session, login, password)
+
+    def logout(self) -> None:
+        if self.token:
+            with self._session(write=True) as session:
+                accounts.logout(session, self.token)
+
+    def whoami(self) -> AccountOut:
+        with self._as_actor(write=False) as (session, actor):
+            return accounts.whoami(session, actor)
+
+    def create_account(self, data: AccountInput) -> AccountOut:
+        with self._as_actor(write=True) as (session, actor):
+            return accounts.create_account(session, actor, data)
+
+    # --- regions and units ---------------------------------------------
+    def list_regions(self, level: str | None = None, parent: str | None = None
+                     ) -> list[RegionOut]:
+        with self._session(write=False) as session:
+            return units.list_regions(session, level, parent)
+
+    def add_unit(self, data: UnitInput) -> UnitOut:
+        with self._as_actor(write=True) as (session, actor):
+            return units.add_unit(session, actor, data)
+
+    def import_units(self, rows: list[UnitInput]) -> UnitImportResult:
+        with self._as_actor(write=True) as (session, actor):
+            return units.import_units(session, actor, rows)
+
+    def search_units(self, query: str, region: str | None = None) -> UnitSearchResult:
+        with self._session(write=False) as session:
+            return units.search_units(session, query, region)
+
+    def show_unit(self, value: str) -> UnitOut:
+        with self._session(write=False) as session:
+            return units.show_unit(session, value)
+
+    # --- registration ---------------------------------------------------
+    def register(self, data: RegistrationInput) -> ProfessionalOut:
+        with self._session(write=True) as session:
+            return registration.register(session, data)
+
+    def list_pending(self, request: DecisionRequest, limit: int | None = 100,
+                     offset: int = 0) -> PendingList:
+        with self._as_actor(write=False) as (session, actor):
+            return registration.list_pending(session, actor, request, limit, offset)
+
+    def decide(self, request: DecisionRequest) -> DecisionResult:
+        with self._as_actor(write=True) as (session, actor):
+            return registration.decide(session, actor, request)
+
+    def lookup(self, query: str) -> LookupResult:
+        with self._as_actor(write=False) as (session, actor):
+            return lookup.lookup(session, actor, query)

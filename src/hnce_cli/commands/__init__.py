@@ -1,0 +1,1 @@
+"""Typer commands: parse, call one backend method, render. No rules live here."""

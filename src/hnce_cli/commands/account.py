@@ -1,0 +1,110 @@
+"""Accounts: log in and out, who am I, and admin accounts made by the system admin."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hnce_cli.commands._common import (
+    JsonOpt,
+    PasswordStdinOpt,
+    fmt,
+    get_backend,
+    interactive,
+    load_profile,
+    read_secret,
+)
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import AccountOut
+
+app = typer.Typer(help="Admin accounts (system admin only).\n\n"
+                  "Example: hnce account add --role unit_admin --login u1 --name 李四 --unit 12",
+                  no_args_is_help=True)
+
+
+def render_account(account: AccountOut, output: str, title: str) -> None:
+    from hnce_cli.render import emit, print_details
+
+    emit(account, output, details=lambda: print_details(title, [
+        ("账号", account.login), ("姓名", account.name), ("角色", account.role_label),
+        ("管理单位", ", ".join(map(str, account.unit_ids)) or None),
+        ("管理区域", account.region_code)]))
+
+
+def login(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Argument(
+        help="Login: an ID number for professionals, a login name for admins.")] = None,
+    password_stdin: PasswordStdinOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Log in; the session is kept in the current profile (file mode 600).
+
+    Example: echo "$PW" | hnce login 410105199001011234 --password-stdin
+    """
+    from hnce_cli.errors import ValidationFailed
+
+    if not account:
+        if not interactive():
+            raise ValidationFailed.one("account", "缺少账号", "give the login as an argument")
+        import questionary
+
+        account = questionary.text("账号（身份证号或管理员账号）：").unsafe_ask()
+    password = read_secret("password", from_stdin=password_stdin)
+    store, profile = load_profile(ctx)
+    result = get_backend(ctx).login(account or "", password)
+    profile.token, profile.login = result.token, result.account.login
+    store.save()
+    render_account(result.account, fmt(json_), "登录成功 (logged in)")
+
+
+def logout(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Log out: revoke the session and forget it.
+
+    Example: hnce logout
+    """
+    from hnce_cli.render import emit, note
+
+    store, profile = load_profile(ctx)
+    if profile.token:
+        get_backend(ctx).logout()
+    profile.token, profile.login = None, None
+    store.save()
+    emit({"logged_out": True}, fmt(json_), details=lambda: note("已退出登录 (logged out)"))
+
+
+def whoami(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Show who the current session belongs to.
+
+    Example: hnce whoami --json
+    """
+    render_account(get_backend(ctx).whoami(), fmt(json_), "当前账号")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Option(
+        help="unit_admin | hr | support | institution | system_admin")],
+    login_name: Annotated[str, typer.Option("--login", help="Login name.")],
+    name: Annotated[str, typer.Option(help="Real name.")],
+    unit: Annotated[list[str] | None, typer.Option(
+        help="Unit id, USCC or full name a unit admin manages (repeatable).")] = None,
+    region: Annotated[str | None, typer.Option(
+        help="City or province code an HR reviewer works for, e.g. 410100.")] = None,
+    password_stdin: PasswordStdinOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Create an admin account with its scope (system admin only).
+
+    Example: hnce account add --role unit_admin --login zz-admin --name 李四 --unit 91410100MA44XXXX1A
+    """
+    from hnce_cli.schemas import AccountInput
+
+    password = read_secret("password", from_stdin=password_stdin, confirm=True)
+    data = AccountInput.model_validate({"login": login_name, "name": name, "role": role,
+                                        "password": password, "units": unit or [],
+                                        "region": region})
+    render_account(get_backend(ctx).create_account(data), fmt(json_), "已创建账号")

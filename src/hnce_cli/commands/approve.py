@@ -1,0 +1,158 @@
+"""`hnce approve`: a unit admin approves or rejects registrations, one or in batches."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, confirm, fmt, get_backend
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import DecisionResult
+
+OUTCOMES = {
+    "approved": "审核通过", "rejected": "审核不通过", "skipped": "已跳过（无变化）",
+    "conflict": "冲突", "failed": "失败", "would_approve": "将审核通过",
+    "would_reject": "将审核不通过",
+}
+SHOWN_ITEMS = 50
+
+
+def _date(value: str | None, field: str) -> date | None:
+    from hnce_cli.errors import ValidationFailed
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed.one(field, f"日期格式不对：{value}", "use YYYY-MM-DD") from exc
+
+
+def _read_id_file(path: Path) -> list[str]:
+    """One ID number per line (or the first column of a CSV); blank lines and # comments skipped."""
+    from hnce_cli.errors import ValidationFailed
+    from hnce_cli.tabular import decode
+
+    if not path.exists():
+        raise ValidationFailed.one("file", f"文件不存在：{path}", "check the path")
+    ids = []
+    for line in decode(path.read_bytes(), field="file").splitlines():
+        value = line.split(",")[0].strip().strip('"')
+        if value and not value.startswith("#") and value not in ("身份证号", "id_number"):
+            ids.append(value)
+    return ids
+
+
+def approve(
+    ctx: typer.Context,
+    id_numbers: Annotated[list[str] | None, typer.Argument(
+        help="ID numbers of registrations to decide.", show_default=False)] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", "-f", help="File of ID numbers, one per line (or first CSV column).")] = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Every pending registration matching --unit/--since/--until.")] = False,
+    unit: Annotated[str | None, typer.Option(help="Only this unit (id, USCC or full name).")] = None,
+    since: Annotated[str | None, typer.Option(help="Registered on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Registered on or before YYYY-MM-DD.")] = None,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject (审核不通过) instead.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (required with --reject).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Only list pending registrations.")] = False,
+    limit: Annotated[int, typer.Option(help="Rows to list with --list (0 = all).")] = 100,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+) -> None:
+    """Approve (or --reject) pending registrations of your units (unit admins).
+
+    Re-running is harmless: what is already decided is skipped or reported, never
+    changed twice. Exit 0 when all went through, 5 if any was decided by someone
+    else (conflict), 7 if any failed (not found, not your unit).
+
+    Examples:
+      hnce approve --list
+      hnce approve 410105199001011234 410105199202021235
+      hnce approve --file ids.txt --yes
+      hnce approve --all --unit 郑州市某某会计师事务所 --since 2025-05-01 --dry-run
+      hnce approve 410105199001011234 --reject --reason "单位信息不符"
+    """
+    from hnce_cli.schemas import DecisionRequest
+
+    ids = list(id_numbers or [])
+    if file:
+        ids.extend(_read_id_file(file))
+    request = DecisionRequest(
+        decision="reject" if reject else "approve",
+        id_numbers=ids if (ids or file) and not all_ else None,
+        all_matching=all_, unit=unit, registered_from=_date(since, "since"),
+        registered_to=_date(until, "until"), reason=reason, dry_run=dry_run,
+    )
+    backend = get_backend(ctx)
+    if list_:
+        _show_pending(backend.list_pending(request, limit or None), fmt(json_, csv_))
+        return
+    if not dry_run and not yes:
+        preview = backend.decide(request.model_copy(update={"dry_run": True}))
+        count = sum(v for k, v in preview.counts.items() if k.startswith("would_"))
+        verb = OUTCOMES["rejected" if reject else "approved"]
+        if count == 0:
+            render_decision(preview, fmt(json_, csv_))
+            raise typer.Exit(int(_exit(preview)))
+        if not confirm(f"将{verb} {count} 条注册，确定吗？", yes):
+            raise typer.Exit(1)
+    result = backend.decide(request)
+    render_decision(result, fmt(json_, csv_))
+    raise typer.Exit(int(_exit(result)))
+
+
+def _exit(result: DecisionResult) -> int:
+    from hnce_cli.render import batch_exit_code
+
+    return batch_exit_code(result.counts)
+
+
+def _show_pending(pending, output: str) -> None:  # noqa: ANN001
+    from hnce_cli.render import Column, TableView, emit
+
+    emit(pending, output, TableView(
+        title=f"待审核注册：共 {pending.total} 条", rows=pending.registrations,
+        footnotes=[] if pending.total <= len(pending.registrations) else [
+            f"仅显示前 {len(pending.registrations)} 条；--limit 0 显示全部"],
+        columns=[
+            Column("身份证号", lambda p: p.id_number, no_wrap=True), Column("姓名", lambda p: p.name),
+            Column("性别", lambda p: p.gender), Column("手机", lambda p: p.mobile, no_wrap=True),
+            Column("所在单位", lambda p: p.unit_name), Column("工作部门", lambda p: p.department),
+            Column("注册时间", lambda p: p.registered_at, no_wrap=True),
+            Column("状态", lambda p: p.status_label),
+        ]))
+
+
+def render_decision(result: DecisionResult, output: str) -> None:
+    from hnce_cli.render import Column, TableView, emit, print_table
+
+    if output != "table":
+        emit(result, output, TableView(rows=result.items, columns=[
+            Column("id_number", lambda i: i.id_number), Column("outcome", lambda i: i.outcome),
+            Column("reason", lambda i: i.reason), Column("unit", lambda i: i.unit_name)]))
+        return
+    order = ["would_approve", "would_reject", "approved", "rejected", "skipped", "conflict",
+             "failed"]
+    summary = [(OUTCOMES[k], result.counts[k]) for k in order if result.counts.get(k)]
+    title = "预览（未做任何修改）" if result.dry_run else "审核结果"
+    print_table(TableView(title=title, rows=summary or [("无匹配的待审核注册", 0)], columns=[
+        Column("结果", lambda r: r[0]), Column("数量", lambda r: r[1], justify="right")]))
+    notable = [i for i in result.items if i.outcome in ("skipped", "conflict", "failed")]
+    if result.dry_run:
+        notable = result.items
+    if notable:
+        shown = notable[:SHOWN_ITEMS]
+        print_table(TableView(rows=shown, columns=[
+            Column("身份证号", lambda i: i.id_number, no_wrap=True),
+            Column("结果", lambda i: OUTCOMES[i.outcome]),
+            Column("原因 / 单位", lambda i: i.reason or i.unit_name),
+        ], footnotes=[f"另有 {len(notable) - len(shown)} 条未显示；--json 或 --csv 查看全部"]
+            if len(notable) > len(shown) else []))

@@ -1,0 +1,72 @@
+"""`hnce status`: one professional at a glance (support's look-up)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt, get_backend, interactive
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import ProfessionalOut
+
+
+def status(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="ID number, mobile number or full name.")],
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+) -> None:
+    """Look up a professional: profile, unit and registration state.
+
+    ID numbers and phones are masked (410105********1234) unless your role may
+    see them. Several matches: a pick list on a terminal, a table otherwise.
+
+    Example: hnce status 13800138000
+    """
+    from hnce_cli.render import TableView, emit
+
+    result = get_backend(ctx).lookup(query)
+    output = fmt(json_, csv_)
+    if len(result.matches) == 1 or (output == "table" and interactive()):
+        person = result.matches[0] if len(result.matches) == 1 else _pick(result.matches)
+        emit(result, output, TableView(rows=[person], columns=_columns()) if csv_ else None,
+             details=lambda: show_person(person))
+        return
+    emit(result, output, TableView(
+        title=f"找到 {result.total if result.total <= len(result.matches) else '50+'} 人",
+        rows=result.matches, columns=_columns()))
+
+
+def _columns() -> list:
+    from hnce_cli.render import Column
+
+    return [
+        Column("身份证号", lambda p: p.id_number, no_wrap=True), Column("姓名", lambda p: p.name),
+        Column("手机", lambda p: p.mobile, no_wrap=True), Column("所在单位", lambda p: p.unit_name),
+        Column("区域", lambda p: p.region_name), Column("状态", lambda p: p.status_label),
+    ]
+
+
+def _pick(people: list[ProfessionalOut]) -> ProfessionalOut:
+    import questionary
+
+    choices = [questionary.Choice(f"{p.name}  {p.id_number}  {p.unit_name}  {p.status_label}",
+                                  value=i) for i, p in enumerate(people)]
+    return people[questionary.select("找到多人，请选择：", choices=choices).unsafe_ask()]
+
+
+def show_person(p: ProfessionalOut) -> None:
+    from hnce_cli.render import print_details
+
+    pairs = [
+        ("姓名", p.name), ("身份证号", p.id_number), ("性别", p.gender),
+        ("出生日期", p.birth_date), ("手机号码", p.mobile), ("电子邮箱", p.email),
+        ("所在单位", f"{p.unit_name}（临时管理单位）" if p.unit_kind == "temporary" else p.unit_name),
+        ("所属区域", p.region_name), ("工作部门", p.department), ("民族", p.ethnicity),
+        ("籍贯", p.native_place), ("毕业院校", p.school), ("所学专业", p.major),
+        ("专业技术职务", p.title), ("注册状态", p.status_label), ("注册时间", p.registered_at),
+        ("审核时间", p.decided_at), ("审核人", p.decided_by), ("不通过原因", p.reject_reason),
+    ]
+    print_details(f"{p.name} · {p.status_label}", [(k, v) for k, v in pairs if v not in (None, "")])

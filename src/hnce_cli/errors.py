@@ -1,0 +1,164 @@
+"""Domain errors and the exit codes they map to.
+
+Services raise these and never print; the CLI (and the HTTP layer) map each one
+to a message, a stable machine-readable code and an exit code in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, ClassVar
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes (see docs/exit-codes.md); stable for scripts."""
+
+    OK = 0
+    ERROR = 1  # unexpected internal error (a bug: please report it)
+    USAGE = 2  # bad usage or invalid input; nothing was written
+    NOT_FOUND = 3
+    PERMISSION = 4  # logged in, but the role or scope does not allow it
+    CONFLICT = 5  # the item changed under you (e.g. already decided by someone else)
+    AUTH = 6  # login required, session expired, wrong account or password, locked
+    PARTIAL = 7  # a batch finished but some items failed
+    UNAVAILABLE = 8  # the server or database could not be reached
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field: which one, what is wrong, and how to fix it."""
+
+    field: str
+    message: str
+    fix: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.message, "fix": self.fix}
+
+
+@dataclass
+class HnceError(Exception):
+    """Base of every expected error; carries a stable `code` for JSON and HTTP."""
+
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    code: ClassVar[str] = "error"
+    exit_code: ClassVar[ExitCode] = ExitCode.ERROR
+    http_status: ClassVar[int] = 500
+    # When True the backend commits the transaction before passing the error on.
+    keep_changes: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+@dataclass
+class ValidationFailed(HnceError):
+    """Input that breaks a rule; lists every bad field at once, not just the first."""
+
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    code: ClassVar[str] = "validation"
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+    http_status: ClassVar[int] = 422
+
+    @classmethod
+    def one(cls, field_name: str, message: str, fix: str | None = None) -> ValidationFailed:
+        return cls(f"{field_name}: {message}", problems=[FieldProblem(field_name, message, fix)])
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["problems"] = [p.to_dict() for p in self.problems]
+        return data
+
+
+@dataclass
+class NotFound(HnceError):
+    code: ClassVar[str] = "not_found"
+    exit_code: ClassVar[ExitCode] = ExitCode.NOT_FOUND
+    http_status: ClassVar[int] = 404
+
+
+@dataclass
+class PermissionDenied(HnceError):
+    code: ClassVar[str] = "permission_denied"
+    exit_code: ClassVar[ExitCode] = ExitCode.PERMISSION
+    http_status: ClassVar[int] = 403
+
+
+@dataclass
+class Conflict(HnceError):
+    code: ClassVar[str] = "conflict"
+    exit_code: ClassVar[ExitCode] = ExitCode.CONFLICT
+    http_status: ClassVar[int] = 409
+
+
+@dataclass
+class AuthRequired(HnceError):
+    """No session, or it expired or was revoked: log in again."""
+
+    code: ClassVar[str] = "auth_required"
+    exit_code: ClassVar[ExitCode] = ExitCode.AUTH
+    http_status: ClassVar[int] = 401
+
+
+@dataclass
+class LoginFailed(HnceError):
+    """Login refused; the message is the platform's own (账户或密码错误 …)."""
+
+    code: ClassVar[str] = "login_failed"
+    exit_code: ClassVar[ExitCode] = ExitCode.AUTH
+    http_status: ClassVar[int] = 401
+
+
+@dataclass
+class Unavailable(HnceError):
+    code: ClassVar[str] = "unavailable"
+    exit_code: ClassVar[ExitCode] = ExitCode.UNAVAILABLE
+    http_status: ClassVar[int] = 503
+
+
+ERRORS_BY_CODE: dict[str, type[HnceError]] = {
+    cls.code: cls
+    for cls in (
+        HnceError,
+        ValidationFailed,
+        NotFound,
+        PermissionDenied,
+        Conflict,
+        AuthRequired,
+        LoginFailed,
+        Unavailable,
+    )
+}
+
+
+def error_from_dict(data: dict[str, Any]) -> HnceError:
+    """Rebuild a domain error from its JSON form (used by the HTTP client)."""
+    cls = ERRORS_BY_CODE.get(data.get("code", ""), HnceError)
+    message = data.get("message", "error")
+    details = data.get("details") or {}
+    if cls is ValidationFailed:
+        problems = [FieldProblem(**p) for p in data.get("problems", [])]
+        return ValidationFailed(message, details, problems=problems)
+    return cls(message, details)
+
+
+def from_pydantic(exc: Exception) -> ValidationFailed:
+    """A pydantic ValidationError as our own, naming each field."""
+    problems = []
+    for err in exc.errors():  # type: ignore[attr-defined]
+        where = ".".join(str(p) for p in err.get("loc", ())) or "input"
+        allowed = err.get("ctx", {}).get("expected")
+        problems.append(FieldProblem(where, err.get("msg", "invalid"),
+                                     f"expected {allowed}" if allowed else None))
+    fields = ", ".join(p.field for p in problems)
+    return ValidationFailed(f"输入有误 (invalid input): {fields}", problems=problems)

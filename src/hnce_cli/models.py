@@ -1,0 +1,117 @@
+"""Database tables (SQLModel). Schema changes go through Alembic migrations.
+
+Times are stored as naive UTC. States are stored as short English codes; the
+platform's Chinese labels live in `hnce_cli.terms`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class Region(SQLModel, table=True):
+    """A GB/T 2260 division, or the synthetic 省直 / 市直 regions units can belong to."""
+
+    code: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=64)
+    # province | city | county | provincial_direct (省直) | city_direct (市直)
+    level: str = Field(max_length=20)
+    parent_code: str | None = Field(default=None, max_length=16, index=True)
+
+
+class Unit(SQLModel, table=True):
+    """An employer (用人单位), or a region's temporary management unit (临时管理单位)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    uscc: str | None = Field(default=None, max_length=18, unique=True)
+    region_code: str = Field(foreign_key="region.code", max_length=16, index=True)
+    kind: str = Field(default="ordinary", max_length=12)  # ordinary | temporary
+    created_at: datetime
+
+
+class Account(SQLModel, table=True):
+    """Anyone who logs in. Professionals log in with their ID number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=200)
+    # professional | unit_admin | hr | support | institution | system_admin
+    role: str = Field(max_length=20, index=True)
+    name: str = Field(max_length=64)
+    active: bool = Field(default=True)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = None
+    created_at: datetime
+    created_by: int | None = Field(default=None, foreign_key="account.id")
+    last_login_at: datetime | None = None
+
+
+class AdminScope(SQLModel, table=True):
+    """What an admin may act on: units for unit admins, a region for HR reviewers."""
+
+    __tablename__ = "admin_scope"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    region_code: str | None = Field(default=None, foreign_key="region.code", max_length=16)
+
+
+class Professional(SQLModel, table=True):
+    """An accounting professional's profile and registration state."""
+
+    __table_args__ = (
+        Index("ix_professional_unit_status", "unit_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", unique=True)
+    id_number: str = Field(max_length=18, unique=True)
+    name: str = Field(max_length=64, index=True)
+    gender: str = Field(max_length=2)
+    birth_date: date
+    mobile: str = Field(max_length=20, index=True)
+    email: str = Field(max_length=254)
+    unit_id: int = Field(foreign_key="unit.id")
+    department: str | None = Field(default=None, max_length=100)
+    ethnicity: str | None = Field(default=None, max_length=20)
+    native_place: str | None = Field(default=None, max_length=100)
+    school: str | None = Field(default=None, max_length=100)
+    major: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=50)
+    # pending 待审核 | approved 审核通过 | rejected 审核不通过 | cancelled 已注销
+    status: str = Field(default="pending", max_length=12)
+    registered_at: datetime = Field(index=True)
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="account.id")
+    reject_reason: str | None = Field(default=None, max_length=500)
+
+
+class AuthSession(SQLModel, table=True):
+    """A login session; only the SHA-256 of the token is stored, so a leak of the
+    table does not leak usable tokens."""
+
+    __tablename__ = "auth_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what to whom, when, with the state before and after (JSON text)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    action: str = Field(max_length=40)
+    subject_type: str = Field(max_length=30)
+    subject_id: str = Field(max_length=64)
+    before: str | None = Field(default=None, sa_column=Column(Text))
+    after: str | None = Field(default=None, sa_column=Column(Text))

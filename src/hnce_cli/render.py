@@ -1,0 +1,181 @@
+"""The one output layer: rich tables on a terminal, --json and --csv for scripts.
+
+Commands hand over a result (a schemas model) and a description of its table;
+this module decides how it looks. Errors are rendered here too. rich is imported
+lazily so that `hnce --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from hnce_cli.clock import CHINA_TZ
+from hnce_cli.errors import ExitCode, HnceError, ValidationFailed
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@dataclass
+class Column:
+    header: str
+    value: Callable[[Any], Any]
+    justify: str = "left"
+    no_wrap: bool = False
+
+
+@dataclass
+class TableView:
+    """A table: title, columns and rows; the same spec feeds rich and CSV."""
+
+    columns: list[Column]
+    rows: Sequence[Any]
+    title: str | None = None
+    caption: str | None = None
+    footnotes: list[str] = field(default_factory=list)
+
+
+def stdout_console() -> Console:
+    """A terminal gets its own width; a pipe or file gets room for wide tables."""
+    import os
+
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(soft_wrap=False, highlight=False, width=width)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def fmt_value(value: Any) -> str:
+    """Plain text for a cell: dates in Beijing time, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(CHINA_TZ)
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def to_jsonable(result: Any) -> Any:
+    from pydantic import BaseModel
+
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    if isinstance(result, list | tuple):
+        return [to_jsonable(r) for r in result]
+    if isinstance(result, dict):
+        return {k: to_jsonable(v) for k, v in result.items()}
+    return result
+
+
+def print_json(result: Any) -> None:
+    from pydantic import BaseModel
+
+    if isinstance(result, BaseModel):
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(json.dumps(to_jsonable(result), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def print_csv(view: TableView) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([c.header for c in view.columns])
+    for row in view.rows:
+        writer.writerow([fmt_value(c.value(row)) for c in view.columns])
+
+
+def rich_table(view: TableView):  # noqa: ANN201  (rich.table.Table, imported lazily)
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=view.title, caption=view.caption, box=box.SIMPLE_HEAVY,
+                  title_justify="left", caption_justify="left")
+    for column in view.columns:
+        table.add_column(column.header, justify=column.justify, no_wrap=column.no_wrap)
+    for row in view.rows:
+        table.add_row(*[fmt_value(c.value(row)) for c in view.columns])
+    return table
+
+
+def print_table(view: TableView) -> None:
+    console = stdout_console()
+    console.print(rich_table(view))
+    for note in view.footnotes:
+        console.print(note)
+
+
+def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
+    """A two-column label/value block for one record (aligned with Chinese labels)."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, box=box.SIMPLE, show_header=False, title_justify="left")
+    table.add_column("项目", style="bold", no_wrap=True)
+    table.add_column("内容")
+    for label, value in pairs:
+        table.add_row(label, fmt_value(value))
+    stdout_console().print(table)
+
+
+def emit(result: Any, fmt: str, view: TableView | None = None,
+         details: Callable[[], None] | None = None) -> None:
+    """Print a result in the chosen format: json, csv or a table / detail view."""
+    if fmt == "json":
+        print_json(result)
+    elif fmt == "csv" and view is not None:
+        print_csv(view)
+    elif view is not None:
+        print_table(view)
+    elif details is not None:
+        details()
+    else:
+        print_json(result)
+
+
+def note(message: str) -> None:
+    """A human hint on stderr (never mixed into --json / --csv output)."""
+    stderr_console().print(message)
+
+
+def render_error(exc: HnceError, as_json: bool) -> int:
+    """Show an expected error: JSON on stdout for scripts, a message on stderr otherwise."""
+    if as_json:
+        sys.stdout.write(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2,
+                                    default=str) + "\n")
+        return int(exc.exit_code)
+    console = stderr_console()
+    from rich.markup import escape
+
+    console.print(f"[bold red]错误[/]：{escape(exc.message)}")
+    if isinstance(exc, ValidationFailed) and (len(exc.problems) > 1 or (
+            exc.problems and exc.problems[0].fix)):
+        for problem in exc.problems:
+            fix = f"  → {escape(problem.fix)}" if problem.fix else ""
+            console.print(f"  [bold]{escape(problem.field)}[/]: {escape(problem.message)}{fix}")
+    return int(exc.exit_code)
+
+
+def batch_exit_code(counts: dict[str, int]) -> ExitCode:
+    """A batch exits 7 if any item failed, 5 if any conflicted, else 0 (docs/exit-codes.md)."""
+    if counts.get("failed"):
+        return ExitCode.PARTIAL
+    if counts.get("conflict"):
+        return ExitCode.CONFLICT
+    return ExitCode.OK

@@ -1,0 +1,263 @@
+"""Registration (注册) and its review by the unit admin (审核).
+
+Every decision is one conditional UPDATE (`... WHERE status = 'pending'`) over
+the admin's own units, so a second approver of the same registration changes
+nothing and gets a conflict; audit rows are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, select, update
+from sqlmodel import Session
+
+from hnce_cli import clock
+from hnce_cli.clock import CHINA_TZ
+from hnce_cli.errors import FieldProblem, PermissionDenied, ValidationFailed
+from hnce_cli.models import Account, Professional, Unit
+from hnce_cli.schemas import (
+    DecisionItem,
+    DecisionRequest,
+    DecisionResult,
+    PendingList,
+    ProfessionalOut,
+    RegistrationInput,
+)
+from hnce_cli.services import audit
+from hnce_cli.services.context import Actor
+from hnce_cli.services.lookup import professional_views
+from hnce_cli.services.security import hash_password
+from hnce_cli.services.units import resolve_unit, temporary_unit_for
+from hnce_cli.terms import REGISTRATION_STATUS
+from hnce_cli.validation import (
+    check_birth_and_gender,
+    check_password_policy,
+    normalise_gender,
+    parse_id_number,
+    validate_email,
+    validate_mobile,
+)
+
+CHUNK = 5000  # ID numbers per statement: well under SQLite's and PostgreSQL's bind limits
+
+
+def _collect(problems: list[FieldProblem], check, *args, **kwargs):  # noqa: ANN001, ANN202
+    """Run one check, keeping its problems so every bad field is reported at once."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationFailed as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def register(session: Session, data: RegistrationInput) -> ProfessionalOut:
+    """Validate the whole form, then create the account as 待审核 (pending)."""
+    missing = data.missing()
+    if missing:
+        raise ValidationFailed(
+            "缺少必填项 (missing required fields): " + ", ".join(missing),
+            problems=[FieldProblem(f, "必填项 (required)", f"give --{f.replace('_', '-')}")
+                      for f in missing],
+        )
+    problems: list[FieldProblem] = []
+    info = _collect(problems, parse_id_number, data.id_number, today=clock.today())
+    gender = _collect(problems, normalise_gender, data.gender) if data.gender else None
+    if info is not None:
+        _collect(problems, check_birth_and_gender, info, birth_date=data.birth_date,
+                 gender=gender)
+    mobile = _collect(problems, validate_mobile, data.mobile)
+    email = _collect(problems, validate_email, data.email)
+    _collect(problems, check_password_policy, data.password,
+             id_number=info.number if info else None)
+    name = data.name.strip()
+    if not name or len(name) > 64:
+        problems.append(FieldProblem("name", "姓名须为 1–64 个字符", "give the real name"))
+    if data.has_employer:
+        if data.region and not data.unit:
+            problems.append(FieldProblem("unit", "有工作单位时须选择所在单位",
+                                         "give --unit, or --no-employer --region"))
+        unit = _collect(problems, resolve_unit, session, data.unit or "", field="unit")
+        if unit is not None and unit.kind == "temporary":
+            problems.append(FieldProblem("unit", "临时管理单位只接收无工作单位人员",
+                                         "use --no-employer --region instead"))
+    else:
+        unit = _collect(problems, temporary_unit_for, session, data.region or "", field="region")
+    if info is not None and session.execute(
+        select(Professional.id).where(Professional.id_number == info.number)
+    ).first():
+        problems.append(FieldProblem("id_number", "该身份证号已注册",
+                                     "log in with it, or ask your unit admin if it is pending"))
+    if problems:
+        fields = ", ".join(dict.fromkeys(p.field for p in problems))
+        raise ValidationFailed(f"注册信息有误 (invalid fields): {fields}", problems=problems)
+    assert info is not None and unit is not None and mobile and email
+    now = clock.now()
+    account = Account(login=info.number, password_hash=hash_password(data.password),
+                      role="professional", name=name, created_at=now)
+    session.add(account)
+    session.flush()
+    person = Professional(
+        account_id=account.id, id_number=info.number, name=name, gender=info.gender,
+        birth_date=info.birth_date, mobile=mobile, email=email, unit_id=unit.id,
+        department=data.department, ethnicity=data.ethnicity, native_place=data.native_place,
+        school=data.school, major=data.major, title=data.title, status="pending",
+        registered_at=now,
+    )
+    session.add(person)
+    session.flush()
+    audit.record(session, None, "registration.submit", "professional", person.id, None,
+                 {"status": "pending", "unit_id": unit.id})
+    return professional_views(session, [person], viewer=None)[0]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, CHINA_TZ)
+
+
+def _filters(session: Session, actor: Actor, request: DecisionRequest) -> list:
+    """The scope every decision is confined to: pending, in the admin's units."""
+    actor.require("unit_admin")
+    unit_ids = set(actor.unit_ids)
+    if request.unit:
+        unit = resolve_unit(session, request.unit, field="unit")
+        if unit.id not in unit_ids:
+            raise PermissionDenied(f"{unit.name} 不是您管理的单位", {"unit_id": unit.id})
+        unit_ids = {unit.id}
+    clauses = [Professional.unit_id.in_(sorted(unit_ids))]
+    if request.registered_from:
+        clauses.append(Professional.registered_at >= _day_start(request.registered_from))
+    if request.registered_to:
+        clauses.append(
+            Professional.registered_at < _day_start(request.registered_to + timedelta(days=1))
+        )
+    return clauses
+
+
+def list_pending(session: Session, actor: Actor, request: DecisionRequest,
+                 limit: int | None = 100, offset: int = 0) -> PendingList:
+    clauses = _filters(session, actor, request) + [Professional.status == "pending"]
+    total = session.execute(
+        select(func.count()).select_from(Professional).where(*clauses)
+    ).scalar_one()
+    statement = (select(Professional).where(*clauses)
+                 .order_by(Professional.registered_at, Professional.id).offset(offset))
+    if limit is not None:
+        statement = statement.limit(limit)
+    people = session.execute(statement).scalars().all()
+    return PendingList(registrations=professional_views(session, people, viewer=actor),
+                       total=total)
+
+
+def _normalise_ids(values: Iterable[str]) -> tuple[list[str], list[DecisionItem]]:
+    """Upper-case, de-duplicate, and fail (not raise on) malformed numbers."""
+    ids: dict[str, None] = {}
+    bad: list[DecisionItem] = []
+    for raw in values:
+        value = raw.strip().upper()
+        if not value:
+            continue
+        if len(value) != 18 or not value[:17].isdigit():
+            bad.append(DecisionItem.model_construct(
+                id_number=raw.strip(), outcome="failed", reason="不是 18 位身份证号",
+                name=None, unit_name=None))
+            continue
+        ids[value] = None
+    return list(ids), bad
+
+
+def decide(session: Session, actor: Actor, request: DecisionRequest) -> DecisionResult:
+    """Approve or reject registrations by ID numbers or by filters, atomically."""
+    if request.decision == "reject" and not (request.reason and request.reason.strip()):
+        raise ValidationFailed.one("reason", "审核不通过必须填写原因",
+                                   'give --reason "…" (the applicant sees it)')
+    if request.id_numbers is None and not request.all_matching:
+        raise ValidationFailed.one("id_numbers", "未指定要审核的注册",
+                                   "give ID numbers, --file, or --all with filters")
+    clauses = _filters(session, actor, request)
+    target = "approved" if request.decision == "approve" else "rejected"
+    reason = request.reason.strip() if request.reason and target == "rejected" else None
+    items: list[DecisionItem] = []
+    if request.id_numbers is not None:
+        ids, items = _normalise_ids(request.id_numbers)
+        chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    else:
+        ids, chunks = [], [None]
+    done: dict[str, tuple[int, str, int]] = {}
+    now = clock.now()
+    for chunk in chunks:
+        where = [*clauses, Professional.status == "pending"]
+        if chunk is not None:
+            where.append(Professional.id_number.in_(chunk))
+        if request.dry_run:
+            rows = session.execute(
+                select(Professional.id, Professional.id_number, Professional.unit_id).where(*where)
+            ).all()
+        else:
+            rows = session.execute(
+                update(Professional).where(*where)
+                .values(status=target, decided_at=now, decided_by=actor.account_id,
+                        reject_reason=reason)
+                .returning(Professional.id, Professional.id_number, Professional.unit_id),
+                execution_options={"synchronize_session": False},
+            ).all()
+        for pid, number, unit_id in rows:
+            done[number] = (pid, number, unit_id)
+    if not request.dry_run and done:
+        before = {"status": "pending"}
+        after = {"status": target, "reason": reason} if reason else {"status": target}
+        audit.record_many(session, actor, f"registration.{request.decision}", "professional",
+                          ((pid, before, after) for pid, _, _ in done.values()))
+    unit_names = dict(session.execute(
+        select(Unit.id, Unit.name).where(Unit.id.in_({u for _, _, u in done.values()}))
+    ).all()) if done else {}
+    outcome = ("would_" + request.decision) if request.dry_run else target
+    items.extend(
+        DecisionItem.model_construct(id_number=number, outcome=outcome, reason=None, name=None,
+                                     unit_name=unit_names.get(unit_id))
+        for _, number, unit_id in done.values()
+    )
+    leftovers = [i for i in ids if i not in done]
+    items.extend(_explain_leftovers(session, actor, leftovers, target))
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.outcome] = counts.get(item.outcome, 0) + 1
+    return DecisionResult(decision=request.decision, dry_run=request.dry_run, counts=counts,
+                          items=items)
+
+
+def _explain_leftovers(session: Session, actor: Actor, ids: list[str],
+                       target: str) -> list[DecisionItem]:
+    """Why each requested registration was not changed: gone, out of scope, or decided."""
+    found: dict[str, tuple] = {}
+    for i in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Professional.id_number, Professional.unit_id, Professional.status,
+                   Professional.decided_by, Professional.decided_at, Account.name)
+            .outerjoin(Account, and_(Account.id == Professional.decided_by))
+            .where(Professional.id_number.in_(ids[i:i + CHUNK]))
+        ).all()
+        found.update((row[0], row) for row in rows)
+    items = []
+    for number in ids:
+        row = found.get(number)
+        if row is None:
+            items.append(DecisionItem.model_construct(
+                id_number=number, outcome="failed", reason="未找到该身份证号的注册",
+                name=None, unit_name=None))
+            continue
+        _, unit_id, status, decided_by, decided_at, decider = row
+        if unit_id not in actor.unit_ids:
+            outcome, why = "failed", "不属于您管理的单位 (not in your units)"
+        elif status == target and decided_by == actor.account_id:
+            outcome, why = "skipped", f"已是{REGISTRATION_STATUS[status]}（重复操作，未改变）"
+        elif status in ("approved", "rejected"):
+            when = decided_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if decided_at else ""
+            outcome = "conflict"
+            why = f"已被 {decider or '他人'} 于 {when} {REGISTRATION_STATUS[status]}"
+        else:
+            outcome, why = "conflict", f"当前状态为{REGISTRATION_STATUS.get(status, status)}，不能审核"
+        items.append(DecisionItem.model_construct(id_number=number, outcome=outcome, reason=why,
+                                                  name=None, unit_name=None))
+    return items

@@ -1,0 +1,105 @@
+"""Where hnce keeps things: the default database and the profiles file.
+
+Profiles live in `<config dir>/profiles.json` (mode 600, since it holds session
+tokens). HNCE_CONFIG_DIR / HNCE_DATA_DIR override the platform directories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hnce_cli.errors import NotFound, ValidationFailed
+
+DEFAULT_PROFILE = "default"
+
+
+def config_dir() -> Path:
+    env = os.environ.get("HNCE_CONFIG_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("hnce", appauthor=False))
+
+
+def data_dir() -> Path:
+    env = os.environ.get("HNCE_DATA_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("hnce", appauthor=False))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'hnce.db'}"
+
+
+@dataclass
+class Profile:
+    """One place hnce talks to (a database or an API), with its login session."""
+
+    name: str
+    db: str | None = None
+    api: str | None = None
+    token: str | None = None
+    login: str | None = None
+
+    def public_dict(self) -> dict[str, Any]:
+        """The profile without its token (safe to print)."""
+        data = asdict(self)
+        data["token"] = "***" if self.token else None
+        return data
+
+
+@dataclass
+class ProfileStore:
+    """The profiles file: which profile is current and each profile's settings."""
+
+    path: Path
+    current: str = DEFAULT_PROFILE
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> ProfileStore:
+        path = path or config_dir() / "profiles.json"
+        if not path.exists():
+            return cls(path=path, profiles={DEFAULT_PROFILE: Profile(DEFAULT_PROFILE)})
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValidationFailed.one(
+                "profiles", f"cannot read {path}: {exc}", "fix or delete the file"
+            ) from exc
+        profiles = {
+            name: Profile(name=name, **{k: v for k, v in data.items() if k != "name"})
+            for name, data in raw.get("profiles", {}).items()
+        }
+        profiles.setdefault(DEFAULT_PROFILE, Profile(DEFAULT_PROFILE))
+        return cls(path=path, current=raw.get("current", DEFAULT_PROFILE), profiles=profiles)
+
+    def get(self, name: str | None) -> Profile:
+        name = name or os.environ.get("HNCE_PROFILE") or self.current
+        if name not in self.profiles:
+            raise NotFound(
+                f"no profile named {name!r}; see `hnce profile list`", {"profile": name}
+            )
+        return self.profiles[name]
+
+    def save(self) -> None:
+        """Write atomically with mode 600: the file holds session tokens."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "current": self.current,
+            "profiles": {name: asdict(p) for name, p in self.profiles.items()},
+        }
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
