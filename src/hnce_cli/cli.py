@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from hnce_cli import __version__
-from hnce_cli.commands import account, approve, db, demo, register, status, unit
+from hnce_cli.commands import account, approve, db, demo, profile, register, serve, status, unit
 from hnce_cli.commands._common import Globals
 
 app = typer.Typer(
@@ -60,6 +60,8 @@ app.command("register")(register.register)
 app.command("approve")(approve.approve)
 app.command("status")(status.status)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+app.add_typer(profile.app, name="profile")
 
 
 def main() -> None:

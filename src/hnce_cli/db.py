@@ -106,14 +106,24 @@ def upgrade(url: str) -> tuple[str | None, str]:
     return before, HEAD_REVISION
 
 
+_checked: set[str] = set()
+
+
 def ensure_schema(url: str) -> Engine:
-    """Open the database, migrating a fresh or outdated SQLite file on first use."""
+    """Open the database, migrating a fresh or outdated SQLite file on first use.
+
+    Checked once per URL per process, so a server pays for it only at its first request.
+    """
     engine = get_engine(url)
+    if url in _checked:
+        return engine
     revision = current_revision(engine)
     if revision == HEAD_REVISION:
+        _checked.add(url)
         return engine
     if engine.dialect.name == "sqlite" or revision is None:
         upgrade(url)
+        _checked.add(url)
         return engine
     raise SchemaOutdated(
         f"the database schema is at {revision}, this hnce needs {HEAD_REVISION}: "

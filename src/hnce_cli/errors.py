@@ -120,6 +120,15 @@ class LoginFailed(HnceError):
 
 
 @dataclass
+class Unsupported(HnceError):
+    """The action exists, but not in this mode (e.g. migrations through the API)."""
+
+    code: ClassVar[str] = "unsupported"
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+    http_status: ClassVar[int] = 400
+
+
+@dataclass
 class Unavailable(HnceError):
     code: ClassVar[str] = "unavailable"
     exit_code: ClassVar[ExitCode] = ExitCode.UNAVAILABLE
@@ -136,6 +145,7 @@ ERRORS_BY_CODE: dict[str, type[HnceError]] = {
         Conflict,
         AuthRequired,
         LoginFailed,
+        Unsupported,
         Unavailable,
     )
 }

@@ -61,7 +61,7 @@ def approve(
     reject: Annotated[bool, typer.Option("--reject", help="Reject (审核不通过) instead.")] = False,
     reason: Annotated[str | None, typer.Option(help="Why (required with --reject).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="Only list pending registrations.")] = False,
-    limit: Annotated[int, typer.Option(help="Rows to list with --list (0 = all).")] = 100,
+    limit: Annotated[int, typer.Option(help="Rows to list with --list (0 or --all: every row).")] = 100,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
     yes: YesOpt = False,
     json_: JsonOpt = False,
@@ -93,7 +93,7 @@ def approve(
     )
     backend = get_backend(ctx)
     if list_:
-        _show_pending(backend.list_pending(request, limit or None), fmt(json_, csv_))
+        _show_pending(backend.list_pending(request, None if all_ else (limit or None)), fmt(json_, csv_))
         return
     if not dry_run and not yes:
         preview = backend.decide(request.model_copy(update={"dry_run": True}))

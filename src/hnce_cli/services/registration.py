@@ -184,7 +184,7 @@ def decide(session: Session, actor: Actor, request: DecisionRequest) -> Decision
         chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     else:
         ids, chunks = [], [None]
-    done: dict[str, tuple[int, str, int]] = {}
+    done: dict[str, tuple[int, str, int, str]] = {}
     now = clock.now()
     for chunk in chunks:
         where = [*clauses, Professional.status == "pending"]
@@ -192,31 +192,33 @@ def decide(session: Session, actor: Actor, request: DecisionRequest) -> Decision
             where.append(Professional.id_number.in_(chunk))
         if request.dry_run:
             rows = session.execute(
-                select(Professional.id, Professional.id_number, Professional.unit_id).where(*where)
+                select(Professional.id, Professional.id_number, Professional.unit_id,
+                       Professional.name).where(*where)
             ).all()
         else:
             rows = session.execute(
                 update(Professional).where(*where)
                 .values(status=target, decided_at=now, decided_by=actor.account_id,
                         reject_reason=reason)
-                .returning(Professional.id, Professional.id_number, Professional.unit_id),
+                .returning(Professional.id, Professional.id_number, Professional.unit_id,
+                           Professional.name),
                 execution_options={"synchronize_session": False},
             ).all()
-        for pid, number, unit_id in rows:
-            done[number] = (pid, number, unit_id)
+        for pid, number, unit_id, name in rows:
+            done[number] = (pid, number, unit_id, name)
     if not request.dry_run and done:
         before = {"status": "pending"}
         after = {"status": target, "reason": reason} if reason else {"status": target}
         audit.record_many(session, actor, f"registration.{request.decision}", "professional",
-                          ((pid, before, after) for pid, _, _ in done.values()))
+                          ((pid, before, after) for pid, *_ in done.values()))
     unit_names = dict(session.execute(
-        select(Unit.id, Unit.name).where(Unit.id.in_({u for _, _, u in done.values()}))
+        select(Unit.id, Unit.name).where(Unit.id.in_({row[2] for row in done.values()}))
     ).all()) if done else {}
     outcome = ("would_" + request.decision) if request.dry_run else target
     items.extend(
-        DecisionItem.model_construct(id_number=number, outcome=outcome, reason=None, name=None,
+        DecisionItem.model_construct(id_number=number, outcome=outcome, reason=None, name=name,
                                      unit_name=unit_names.get(unit_id))
-        for _, number, unit_id in done.values()
+        for _, number, unit_id, name in done.values()
     )
     leftovers = [i for i in ids if i not in done]
     items.extend(_explain_leftovers(session, actor, leftovers, target))

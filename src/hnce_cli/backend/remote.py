@@ -1,0 +1,174 @@
+"""The HTTP backend: the same interface as LocalBackend, spoken to `hnce serve`.
+
+Errors come back as JSON with a stable code and are raised again as the same
+domain errors, so a command behaves (message, exit code) the same in both modes.
+Only idempotent reads are retried.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from hnce_cli.errors import AuthRequired, HnceError, Unavailable, Unsupported, error_from_dict
+from hnce_cli.schemas import (
+    AccountInput,
+    AccountOut,
+    DbInfo,
+    DecisionRequest,
+    DecisionResult,
+    LoginResult,
+    LookupResult,
+    PendingList,
+    ProfessionalOut,
+    RegionOut,
+    RegistrationInput,
+    UnitImportResult,
+    UnitInput,
+    UnitOut,
+    UnitSearchResult,
+)
+
+API = "/api/v1"
+READ_RETRIES = 3
+PAGE = 1000
+T = TypeVar("T", bound=BaseModel)
+
+
+class RemoteBackend:
+    def __init__(self, base_url: str, token: str | None = None, *,
+                 timeout: float = 120.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.description = self.base_url
+        self._client = httpx.Client(
+            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=5.0),
+            headers={"User-Agent": "hnce-cli"},
+        )
+
+    # --- transport ------------------------------------------------------
+    def _request(self, method: str, path: str, *, json: Any = None,
+                 params: dict[str, Any] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        attempts = READ_RETRIES if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._client.request(method, API + path, json=json, params=params,
+                                                 headers=headers)
+            except httpx.TimeoutException as exc:
+                if attempt < attempts:
+                    time.sleep(0.2 * attempt)
+                    continue
+                raise Unavailable(f"服务器无响应 (timed out): {self.base_url}") from exc
+            except httpx.TransportError as exc:
+                if attempt < attempts:
+                    time.sleep(0.2 * attempt)
+                    continue
+                raise Unavailable(
+                    f"无法连接服务器 {self.base_url} (server unreachable: {exc}); "
+                    "check the address in `hnce profile list` and that `hnce serve` runs"
+                ) from exc
+            if response.status_code in (502, 503, 504) and attempt < attempts:
+                time.sleep(0.2 * attempt)
+                continue
+            return self._decode(response)
+        raise AssertionError("unreachable")
+
+    def _decode(self, response: httpx.Response) -> Any:
+        if response.is_success:
+            return response.content
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            raise error_from_dict(body["error"])
+        if response.status_code == 401:
+            raise AuthRequired("请先登录 (login required)")
+        raise HnceError(f"服务器错误 HTTP {response.status_code}: {response.text[:200]}")
+
+    def _get(self, path: str, model: type[T], **params: Any) -> T:
+        return model.model_validate_json(self._request("GET", path, params=params))
+
+    def _post(self, path: str, model: type[T], body: Any) -> T:
+        return model.model_validate_json(self._request("POST", path, json=body))
+
+    # --- database -------------------------------------------------------
+    def db_upgrade(self) -> DbInfo:
+        raise Unsupported("数据库迁移须在服务器上执行：hnce --db URL db upgrade "
+                        "(migrations run on the server host, see docs/deploy.md)")
+
+    def db_init(self, login: str, name: str, password: str) -> AccountOut:
+        raise Unsupported("初始化须在服务器上执行：hnce --db URL db init "
+                        "(run on the server host, see docs/deploy.md)")
+
+    # --- accounts -------------------------------------------------------
+    def login(self, login: str, password: str) -> LoginResult:
+        return self._post("/auth/login", LoginResult, {"login": login, "password": password})
+
+    def logout(self) -> None:
+        if self.token:
+            self._request("POST", "/auth/logout")
+
+    def whoami(self) -> AccountOut:
+        return self._get("/auth/whoami", AccountOut)
+
+    def create_account(self, data: AccountInput) -> AccountOut:
+        return self._post("/accounts", AccountOut, data.model_dump(mode="json"))
+
+    # --- regions and units ---------------------------------------------
+    def list_regions(self, level: str | None = None, parent: str | None = None
+                     ) -> list[RegionOut]:
+        raw = self._request("GET", "/regions", params={"level": level, "parent": parent})
+        return TypeAdapter(list[RegionOut]).validate_json(raw)
+
+    def add_unit(self, data: UnitInput) -> UnitOut:
+        return self._post("/units", UnitOut, data.model_dump(mode="json"))
+
+    def import_units(self, rows: list[UnitInput]) -> UnitImportResult:
+        return self._post("/units/import", UnitImportResult,
+                          [r.model_dump(mode="json") for r in rows])
+
+    def search_units(self, query: str, region: str | None = None) -> UnitSearchResult:
+        return self._get("/units/search", UnitSearchResult, q=query, region=region)
+
+    def show_unit(self, value: str) -> UnitOut:
+        from urllib.parse import quote
+
+        return self._get(f"/units/{quote(value, safe='')}", UnitOut)
+
+    # --- registration ---------------------------------------------------
+    def register(self, data: RegistrationInput) -> ProfessionalOut:
+        return self._post("/registrations", ProfessionalOut, data.model_dump(mode="json"))
+
+    def list_pending(self, request: DecisionRequest, limit: int | None = 100,
+                     offset: int = 0) -> PendingList:
+        """One page, or every page when limit is None (the server caps a page at 1000)."""
+        params = {"unit": request.unit,
+                  "registered_from": request.registered_from,
+                  "registered_to": request.registered_to}
+        if limit is not None and limit <= PAGE:
+            return self._get("/registrations/pending", PendingList, limit=limit, offset=offset,
+                             **params)
+        rows: list[ProfessionalOut] = []
+        total = 0
+        while limit is None or len(rows) < limit:
+            size = PAGE if limit is None else min(PAGE, limit - len(rows))
+            page = self._get("/registrations/pending", PendingList, limit=size,
+                             offset=offset + len(rows), **params)
+            rows.extend(page.registrations)
+            total = page.total
+            if len(page.registrations) < size:
+                break
+        return PendingList(registrations=rows, total=total)
+
+    def decide(self, request: DecisionRequest) -> DecisionResult:
+        return self._post("/registrations/decisions", DecisionResult,
+                          request.model_dump(mode="json"))
+
+    def lookup(self, query: str) -> LookupResult:
+        return self._get("/professionals/lookup", LookupResult, q=query)

@@ -1,0 +1,1 @@
+"""`hnce serve`: the HTTP API in front of the same services the CLI uses locally."""

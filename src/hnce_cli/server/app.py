@@ -1,0 +1,196 @@
+"""The FastAPI application.
+
+Each endpoint parses, calls the LocalBackend (the very object the CLI uses in
+local mode) with the caller's bearer token, and returns its result. No rule
+lives here: scope and permission checks happen in the services, and errors are
+mapped to JSON by one handler. The process keeps no state between requests, so
+any number of workers can run behind a load balancer.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from hnce_cli import __version__
+from hnce_cli.backend.local import LocalBackend
+from hnce_cli.errors import FieldProblem, HnceError, ValidationFailed
+from hnce_cli.schemas import (
+    AccountInput,
+    AccountOut,
+    DecisionRequest,
+    DecisionResult,
+    LoginResult,
+    LookupResult,
+    PendingList,
+    ProfessionalOut,
+    RegionOut,
+    RegistrationInput,
+    UnitImportResult,
+    UnitInput,
+    UnitOut,
+    UnitSearchResult,
+)
+
+API = "/api/v1"
+# Routes anyone may call: the platform's public pages (log in, register, find a
+# unit or region) and the health check. Every other route needs a bearer token;
+# a test walks the route table and holds every route to that.
+PUBLIC_ROUTES = {
+    ("POST", f"{API}/auth/login"),
+    ("POST", f"{API}/registrations"),
+    ("GET", f"{API}/units/search"),
+    ("GET", f"{API}/units/{{value}}"),
+    ("GET", f"{API}/regions"),
+    ("GET", f"{API}/health"),
+}
+
+bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict = {}
+    problems: list[dict] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class LoginRequest(BaseModel):
+    login: str
+    password: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class LoggedOut(BaseModel):
+    logged_out: bool
+
+
+ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422, 503)}
+
+
+def database_url() -> str:
+    from hnce_cli.settings import default_database_url
+
+    return os.environ.get("HNCE_DATABASE_URL") or default_database_url()
+
+
+def token_of(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+def backend(token: Annotated[str | None, Depends(token_of)]) -> LocalBackend:
+    return LocalBackend(database_url(), token)
+
+
+Backend = Annotated[LocalBackend, Depends(backend)]
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="hnce API",
+        version=__version__,
+        description="Henan accounting continuing education: registrations, approvals, look-ups.",
+        responses=ERRORS,
+    )
+
+    @app.exception_handler(HnceError)
+    def domain_error(_request: Request, exc: HnceError) -> JSONResponse:
+        return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})
+
+    @app.exception_handler(RequestValidationError)
+    def request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            FieldProblem(".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body",
+                         str(err.get("msg", "invalid")))
+            for err in exc.errors()
+        ]
+        error = ValidationFailed("请求参数有误 (invalid request): "
+                                 + ", ".join(p.field for p in problems), problems=problems)
+        return JSONResponse(status_code=422, content={"error": error.to_dict()})
+
+    @app.get(f"{API}/health")
+    def health() -> Health:
+        return Health(status="ok", version=__version__)
+
+    @app.post(f"{API}/auth/login")
+    def login(body: LoginRequest, b: Backend) -> LoginResult:
+        return b.login(body.login, body.password)
+
+    @app.post(f"{API}/auth/logout")
+    def logout(b: Backend) -> LoggedOut:
+        b.whoami()  # refuses a missing, expired or revoked token like every other route
+        b.logout()
+        return LoggedOut(logged_out=True)
+
+    @app.get(f"{API}/auth/whoami")
+    def whoami(b: Backend) -> AccountOut:
+        return b.whoami()
+
+    @app.post(f"{API}/accounts", status_code=201)
+    def create_account(body: AccountInput, b: Backend) -> AccountOut:
+        return b.create_account(body)
+
+    @app.get(f"{API}/regions")
+    def regions(b: Backend, level: str | None = None, parent: str | None = None) -> list[RegionOut]:
+        return b.list_regions(level, parent)
+
+    @app.post(f"{API}/units", status_code=201)
+    def add_unit(body: UnitInput, b: Backend) -> UnitOut:
+        return b.add_unit(body)
+
+    @app.post(f"{API}/units/import", status_code=201)
+    def import_units(body: list[UnitInput], b: Backend) -> UnitImportResult:
+        return b.import_units(body)
+
+    @app.get(f"{API}/units/search")
+    def search_units(b: Backend, q: str, region: str | None = None) -> UnitSearchResult:
+        return b.search_units(q, region)
+
+    @app.get(f"{API}/units/{{value}}")
+    def show_unit(value: str, b: Backend) -> UnitOut:
+        return b.show_unit(value)
+
+    @app.post(f"{API}/registrations", status_code=201)
+    def register(body: RegistrationInput, b: Backend) -> ProfessionalOut:
+        return b.register(body)
+
+    @app.get(f"{API}/registrations/pending")
+    def pending(
+        b: Backend,
+        unit: str | None = None,
+        registered_from: date | None = None,
+        registered_to: date | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> PendingList:
+        request = DecisionRequest(decision="approve", all_matching=True, unit=unit,
+                                  registered_from=registered_from, registered_to=registered_to)
+        return b.list_pending(request, limit, offset)
+
+    @app.post(f"{API}/registrations/decisions", response_model=DecisionResult)
+    def decide(body: DecisionRequest, b: Backend) -> Response:
+        # A batch result can hold 100,000 items: serialise once, skip re-validation.
+        return Response(b.decide(body).model_dump_json(), media_type="application/json")
+
+    @app.get(f"{API}/professionals/lookup")
+    def lookup(b: Backend, q: Annotated[str, Query(min_length=1)]) -> LookupResult:
+        return b.lookup(q)
+
+    return app
