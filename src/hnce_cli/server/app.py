@@ -99,7 +99,13 @@ def backend(token: Annotated[str | None, Depends(token_of)]) -> LocalBackend:
     return LocalBackend(database_url(), token)
 
 
+def public_backend() -> LocalBackend:
+    """For the public routes: no credentials are read, so none are declared either."""
+    return LocalBackend(database_url(), None)
+
+
 Backend = Annotated[LocalBackend, Depends(backend)]
+Public = Annotated[LocalBackend, Depends(public_backend)]
 
 
 def create_app() -> FastAPI:
@@ -130,7 +136,7 @@ def create_app() -> FastAPI:
         return Health(status="ok", version=__version__)
 
     @app.post(f"{API}/auth/login")
-    def login(body: LoginRequest, b: Backend) -> LoginResult:
+    def login(body: LoginRequest, b: Public) -> LoginResult:
         return b.login(body.login, body.password)
 
     @app.post(f"{API}/auth/logout")
@@ -148,7 +154,7 @@ def create_app() -> FastAPI:
         return b.create_account(body)
 
     @app.get(f"{API}/regions")
-    def regions(b: Backend, level: str | None = None, parent: str | None = None) -> list[RegionOut]:
+    def regions(b: Public, level: str | None = None, parent: str | None = None) -> list[RegionOut]:
         return b.list_regions(level, parent)
 
     @app.post(f"{API}/units", status_code=201)
@@ -160,15 +166,15 @@ def create_app() -> FastAPI:
         return b.import_units(body)
 
     @app.get(f"{API}/units/search")
-    def search_units(b: Backend, q: str, region: str | None = None) -> UnitSearchResult:
+    def search_units(b: Public, q: str, region: str | None = None) -> UnitSearchResult:
         return b.search_units(q, region)
 
     @app.get(f"{API}/units/{{value}}")
-    def show_unit(value: str, b: Backend) -> UnitOut:
+    def show_unit(value: str, b: Public) -> UnitOut:
         return b.show_unit(value)
 
     @app.post(f"{API}/registrations", status_code=201)
-    def register(body: RegistrationInput, b: Backend) -> ProfessionalOut:
+    def register(body: RegistrationInput, b: Public) -> ProfessionalOut:
         return b.register(body)
 
     @app.get(f"{API}/registrations/pending")

@@ -1,0 +1,254 @@
+"""Benchmark: approve 100,000 pending registrations, whole process, against a floor.
+
+    python bench/approve_100k.py                 # 100,000 registrations, 5 runs each
+    python bench/approve_100k.py -n 20000 --runs 3
+    python bench/approve_100k.py --keep          # leave the work folder for a look
+
+Builds a SQLite database in a temporary folder (migrations as `hnce db upgrade`
+runs them, one unit, one unit admin, N pending registrations inserted with raw
+SQL), logs the admin in, and keeps a pristine copy of the file. Then, restoring
+the copy before every run (outside the timing), it times these as separate
+processes, in turn:
+
+  a   hnce approve --file ids.txt --yes --json > /dev/null
+  a0  the floor for (a): stdlib sqlite3, one conditional UPDATE ... id_number IN (...)
+      per chunk of 5,000 IDs plus an executemany of N audit rows, one transaction
+  c   hnce approve --all --yes > /dev/null
+  c0  the floor for (c): the same without the IN list
+
+and prints min / median wall and CPU seconds per case and the median ratio of
+each hnce run to the floor run next to it. Targets (docs/performance.md):
+(a) <= 3 s and <= 3x its floor.
+
+Not part of the test suite. Needs the project installed (`hnce` on PATH or in
+the venv next to this Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ADMIN_PASSWORD = "Bench2025pass"
+UNIT_NAME = "河南基准测试会计师事务所"
+UNIT_USCC = "91410105MA44ABCD1P"
+
+# The floor: what the work costs with nothing but the stdlib driver. Same pragmas
+# as hnce (WAL, synchronous=NORMAL), the same chunk size and the same audit rows.
+FLOOR = r"""
+import json, sqlite3, sys
+from datetime import datetime, UTC
+db, ids_file, unit_id, actor_id, mode = sys.argv[1:6]
+unit_id, actor_id = int(unit_id), int(actor_id)
+conn = sqlite3.connect(db, isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("PRAGMA synchronous=NORMAL")
+conn.execute("PRAGMA foreign_keys=ON")
+now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+conn.execute("BEGIN IMMEDIATE")
+done = []
+sql = ("UPDATE professional SET status='approved', decided_at=?, decided_by=? "
+       "WHERE unit_id=? AND status='pending'")
+if mode == "ids":
+    with open(ids_file, encoding="utf-8") as fh:
+        ids = [line.strip() for line in fh if line.strip()]
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i:i + 5000]
+        marks = ",".join("?" * len(chunk))
+        done += conn.execute(sql + f" AND id_number IN ({marks}) RETURNING id",
+                             [now, actor_id, unit_id, *chunk]).fetchall()
+else:
+    done = conn.execute(sql + " RETURNING id", [now, actor_id, unit_id]).fetchall()
+before, after = json.dumps({"status": "pending"}), json.dumps({"status": "approved"})
+conn.executemany(
+    "INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
+    "VALUES (?, ?, 'registration.approve', 'professional', ?, ?, ?)",
+    [(now, actor_id, str(pid), before, after) for (pid,) in done])
+conn.execute("COMMIT")
+print(len(done))
+"""
+
+
+def hnce_command() -> list[str]:
+    """The installed console script next to this interpreter, else the one on PATH."""
+    local = Path(sys.executable).with_name("hnce")
+    if local.exists():
+        return [str(local)]
+    found = shutil.which("hnce")
+    if not found:
+        sys.exit("hnce is not installed: pip install -e . first")
+    return [found]
+
+
+def make_ids(n: int) -> list[str]:
+    """N distinct valid 18-digit ID numbers (金水区, born 1970 onwards, both genders)."""
+    from hnce_cli.validation import id_check_char
+
+    ids = []
+    start = date(1970, 1, 1)
+    for i in range(n):
+        birth = start + timedelta(days=i // 1000)
+        first17 = f"410105{birth:%Y%m%d}{i % 1000:03d}"
+        ids.append(first17 + id_check_char(first17))
+    return ids
+
+
+def build(work: Path, n: int) -> dict:
+    """The pristine database, the ID file and the admin's token."""
+    from hnce_cli import db
+    from hnce_cli.backend.local import LocalBackend
+    from hnce_cli.schemas import AccountInput, UnitInput
+    from hnce_cli.services.security import hash_password
+
+    path = work / "bench.db"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    backend = LocalBackend(url)
+    backend.db_init("sysadmin", "系统管理员", ADMIN_PASSWORD)
+    backend.token = backend.login("sysadmin", ADMIN_PASSWORD).token
+    unit = backend.add_unit(UnitInput(name=UNIT_NAME, uscc=UNIT_USCC, region="金水区"))
+    admin = backend.create_account(AccountInput(
+        login="bench-admin", name="基准管理员", role="unit_admin", password=ADMIN_PASSWORD,
+        units=[str(unit.id)]))
+
+    ids = make_ids(n)
+    shared_hash = hash_password("Shared2025pass")
+    registered = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=1)
+    stamp = registered.isoformat(" ")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    first = conn.execute("SELECT coalesce(max(id), 0) FROM account").fetchone()[0] + 1
+    conn.executemany(
+        "INSERT INTO account (id, login, password_hash, role, name, active, failed_logins, "
+        "created_at) VALUES (?, ?, ?, 'professional', ?, 1, 0, ?)",
+        ((first + i, number, shared_hash, f"测试{i}", stamp) for i, number in enumerate(ids)))
+    conn.executemany(
+        "INSERT INTO professional (account_id, id_number, name, gender, birth_date, mobile, "
+        "email, unit_id, status, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        ((first + i, number, f"测试{i}", "男" if int(number[16]) % 2 else "女",
+          f"{number[6:10]}-{number[10:12]}-{number[12:14]}", f"139{i:08d}",
+          f"user{i}@example.cn", unit.id, stamp) for i, number in enumerate(ids)))
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+    token = LocalBackend(url).login("bench-admin", ADMIN_PASSWORD).token
+    db.get_engine(url).dispose()
+    (work / "ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(path, work / "pristine.db")
+    return {"db": path, "url": url, "token": token, "unit_id": unit.id, "admin_id": admin.id}
+
+
+def restore(setup: dict, work: Path) -> None:
+    path = setup["db"]
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(work / "pristine.db", path)
+
+
+def run_timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall and CPU (user + sys) seconds of one child process, and its exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr.decode(errors="replace"))
+    return wall, cpu, proc.returncode
+
+
+def check(setup: dict, n: int) -> None:
+    """Every registration approved and one audit row each: the run did the work."""
+    conn = sqlite3.connect(setup["db"])
+    approved = conn.execute("SELECT count(*) FROM professional WHERE status='approved'").fetchone()[0]
+    audited = conn.execute(
+        "SELECT count(*) FROM audit_log WHERE action='registration.approve'").fetchone()[0]
+    conn.close()
+    if approved != n or audited != n:
+        sys.exit(f"run did not do the work: {approved} approved, {audited} audit rows (want {n})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=100_000, help="pending registrations")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each case")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--cases", default="a,c", help="a (--file), c (--all), or both")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hnce-bench-"))
+    try:
+        t0 = time.perf_counter()
+        setup = build(work, args.n)
+        print(f"setup: {args.n:,} pending registrations in {time.perf_counter() - t0:.1f} s "
+              f"({work})")
+        env = {**os.environ, "HNCE_TOKEN": setup["token"], "HNCE_DATABASE_URL": setup["url"],
+               "HNCE_CONFIG_DIR": str(work / "config"), "HNCE_DATA_DIR": str(work / "data"),
+               "HNCE_NO_PROMPT": "1"}
+        env.pop("HNCE_API_URL", None)
+        env.pop("HNCE_PROFILE", None)
+        hnce = hnce_command()
+        floor = [sys.executable, "-c", FLOOR, str(setup["db"]), str(work / "ids.txt"),
+                 str(setup["unit_id"]), str(setup["admin_id"])]
+        cases = {
+            "a": ("hnce approve --file ids.txt --yes --json",
+                  [*hnce, "approve", "--file", str(work / "ids.txt"), "--yes", "--json"],
+                  "floor: raw UPDATE ... IN (chunks) + audit executemany", [*floor, "ids"]),
+            "c": ("hnce approve --all --yes",
+                  [*hnce, "approve", "--all", "--yes"],
+                  "floor: raw UPDATE (no IN list) + audit executemany", [*floor, "all"]),
+        }
+        results = {}
+        for key in args.cases.split(","):
+            label, argv, floor_label, floor_argv = cases[key]
+            rows: dict[str, list[tuple[float, float]]] = {"hnce": [], "floor": []}
+            for _ in range(args.runs + 1):  # the first pair is a warm-up
+                for which, cmd in (("hnce", argv), ("floor", floor_argv)):
+                    restore(setup, work)
+                    wall, cpu, code = run_timed(cmd, env)
+                    if code != 0:
+                        sys.exit(f"{which} exited {code}")
+                    check(setup, args.n)
+                    rows[which].append((wall, cpu))
+            results[key] = (label, floor_label, {k: v[1:] for k, v in rows.items()})
+        report(results, args)
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(results: dict, args: argparse.Namespace) -> None:
+    print(f"\n{args.runs} runs each after one warm-up; seconds; whole process; "
+          f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; SQLite {sqlite3.sqlite_version}")
+    print(f"{'case':<58}{'wall min':>10}{'wall med':>10}{'cpu med':>10}")
+    for key, (label, floor_label, rows) in results.items():
+        for name, title in (("hnce", f"({key}) {label}"), ("floor", f"({key}0) {floor_label}")):
+            walls = [w for w, _ in rows[name]]
+            cpus = [c for _, c in rows[name]]
+            print(f"{title:<58}{min(walls):>10.3f}{statistics.median(walls):>10.3f}"
+                  f"{statistics.median(cpus):>10.3f}")
+        ratios = [a[0] / b[0] for a, b in zip(rows["hnce"], rows["floor"], strict=True)]
+        print(f"{'':<4}ratio ({key})/({key}0), wall: median {statistics.median(ratios):.2f}x, "
+              f"min {min(ratios):.2f}x, max {max(ratios):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+"""Shared fixtures: isolated config/data folders, the storage setups every
+end-to-end test runs on (SQLite file, PostgreSQL database), and a seeded world.
+
+A `Setup` is the single place that knows how to reach hnce for a storage:
+`run()` starts the real console script, `backend()` builds the backend that
+in-process code talks to, `db_url` is the database for direct inspection.
+A third "remote" setup (hnce serve + HTTP) plugs in by filling the same fields.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from hnce_cli import clock, db
+from hnce_cli.backend.local import LocalBackend
+from hnce_cli.schemas import (
+    AccountInput,
+    ProfessionalOut,
+    RegistrationInput,
+    UnitInput,
+    UnitOut,
+)
+from hnce_cli.validation import id_check_char, uscc_check_char
+
+# Every password of the seeded world: 8+ characters, a letter and a digit.
+PASSWORD = "Passw0rd2025"
+
+# Environment variables that change what hnce does; a test sets the ones it means.
+_HNCE_VARS = (
+    "HNCE_TOKEN", "HNCE_NOW", "HNCE_PASSWORD", "HNCE_API_URL", "HNCE_PROFILE",
+    "HNCE_DATABASE_URL", "HNCE_NO_PROMPT", "HNCE_DEBUG", "HNCE_SESSION_HOURS",
+)
+
+
+def hnce_command() -> list[str]:
+    """The installed console script, or the module when it is not on PATH."""
+    script = shutil.which("hnce", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "hnce_cli"]
+
+
+# --- isolation -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test gets its own config and data folders and a clean HNCE_* environment."""
+    for name in _HNCE_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HNCE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HNCE_DATA_DIR", str(tmp_path / "data"))
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeding hashes many passwords in-process: use argon2id with the smallest
+    cost there. Hashes carry their parameters, so the CLI subprocesses (which keep
+    the production cost for the hashes they make) verify these just as well."""
+    from argon2 import PasswordHasher
+
+    from hnce_cli.services import security
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(security, "_hasher", lambda: cheap)
+
+
+# --- PostgreSQL ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    url = os.environ.get("HNCE_TEST_PG_URL")
+    if not url:
+        message = "PostgreSQL tests need HNCE_TEST_PG_URL (CI starts a server)"
+        if os.environ.get("HNCE_REQUIRE_PG") == "1":
+            pytest.fail(message + "; HNCE_REQUIRE_PG=1 forbids skipping them")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_admin_engine(pg_admin_url: str) -> Iterator[Engine]:
+    engine = sa.create_engine(db.normalise_url(pg_admin_url), isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+# --- setups ----------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    """One way of running hnce against one fresh database."""
+
+    name: str  # "sqlite" | "postgres" (later "remote")
+    db_url: str  # always a database URL, for inspection with SQLAlchemy
+    env: dict[str, str]  # environment for CLI subprocesses
+    _engine: Engine | None = field(default=None, repr=False)
+
+    # -- the CLI --
+    def run(self, *args: str, input: str | None = None, token: str | None = None,
+            env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run the real `hnce` console script; `token` acts as that user (HNCE_TOKEN)."""
+        run_env = self.as_user(token) if token else dict(self.env)
+        if env:
+            run_env.update(env)
+        # No stdin unless given: a subprocess must never find the developer's terminal.
+        stdin = None if input is not None else subprocess.DEVNULL
+        return subprocess.run([*hnce_command(), *args], env=run_env, input=input, stdin=stdin,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def popen(self, *args: str, token: str | None = None,
+              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """Start `hnce` without waiting (for concurrency tests)."""
+        run_env = self.as_user(token) if token else dict(self.env)
+        if env:
+            run_env.update(env)
+        return subprocess.Popen([*hnce_command(), *args], env=run_env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def as_user(self, token: str) -> dict[str, str]:
+        return {**self.env, "HNCE_TOKEN": token}
+
+    # -- in-process --
+    def backend(self, token: str | None = None) -> LocalBackend:
+        """The one place that builds a backend for in-process calls."""
+        return LocalBackend(self.db_url, token)
+
+    def login(self, login: str, password: str = PASSWORD) -> str:
+        return self.backend().login(login, password).token
+
+    # -- inspection --
+    @property
+    def engine(self) -> Engine:
+        """A plain engine on the database (not hnce's), for looking at rows."""
+        if self._engine is None:
+            self._engine = sa.create_engine(db.normalise_url(self.db_url), poolclass=sa.pool.NullPool)
+        return self._engine
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+
+    def rows(self, sql: str, **params: Any) -> list[sa.Row]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), params))
+
+    def execute(self, sql: str, **params: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(sql), params)
+
+    def count(self, table: str, where: str = "1=1", **params: Any) -> int:
+        return int(self.scalar(f"SELECT count(*) FROM {table} WHERE {where}", **params))
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        url = db.normalise_url(self.db_url)
+        db.get_engine(url).dispose()
+        db.get_engine.cache_clear()
+        db._checked.discard(url)
+
+
+def _subprocess_env(tmp_path: Path, db_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
+    env.update({
+        "HNCE_CONFIG_DIR": str(tmp_path / "config"),
+        "HNCE_DATA_DIR": str(tmp_path / "data"),
+        "HNCE_DATABASE_URL": db_url,
+        "COLUMNS": "200",  # wide tables: no wrapped ID numbers in the output
+    })
+    return env
+
+
+@pytest.fixture
+def sqlite_setup(tmp_path: Path) -> Iterator[Setup]:
+    """A fresh, migrated SQLite file (for tests about rules, not storage)."""
+    url = f"sqlite:///{tmp_path}/hnce.db"
+    setup = Setup("sqlite", url, _subprocess_env(tmp_path, url))
+    setup.backend().db_upgrade()
+    yield setup
+    setup.close()
+
+
+@pytest.fixture
+def postgres_setup(tmp_path: Path, pg_admin_url: str, pg_admin_engine: Engine) -> Iterator[Setup]:
+    """A fresh, migrated PostgreSQL database, dropped afterwards."""
+    name = f"hnce_t_{secrets.token_hex(6)}"
+    with pg_admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    setup = Setup("postgres", url, _subprocess_env(tmp_path, url))
+    try:
+        setup.backend().db_upgrade()
+        yield setup
+    finally:
+        setup.close()
+        with pg_admin_engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def setup(request: pytest.FixtureRequest) -> Setup:
+    """Every storage hnce supports; tests of user-visible commands run on each."""
+    return request.getfixturevalue(f"{request.param}_setup")
+
+
+# --- data helpers ----------------------------------------------------------------
+
+_serial = itertools.count(1)
+
+
+def new_id_number(area: str = "410105", *, male: bool = True, birth: date | None = None) -> str:
+    """A valid, unique 18-digit ID number (birth date derived from a counter)."""
+    n = next(_serial)
+    birth = birth or date(1970, 1, 1) + timedelta(days=n)
+    order = 100 + 2 * (n % 400) + (1 if male else 0)
+    first17 = f"{area}{birth:%Y%m%d}{order:03d}"
+    return first17 + id_check_char(first17)
+
+
+def new_mobile() -> str:
+    return f"139{next(_serial):08d}"
+
+
+def json_out(proc: subprocess.CompletedProcess[str]) -> Any:
+    """The JSON a command printed on stdout (results and --json errors alike)."""
+    assert proc.stdout.strip(), f"no output; exit {proc.returncode}, stderr: {proc.stderr}"
+    return json.loads(proc.stdout)
+
+
+def error_fields(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    """The fields named by a --json validation error."""
+    error = json_out(proc)["error"]
+    assert error["code"] == "validation", error
+    return [p["field"] for p in error["problems"]]
+
+
+def make_uscc(area: str, body: str) -> str:
+    first17 = f"91{area}{body}"
+    return first17 + uscc_check_char(first17)
+
+
+def registration(unit: str | None = None, **overrides: Any) -> RegistrationInput:
+    """A valid registration form for `unit` (id, USCC or name); override any field."""
+    data: dict[str, Any] = {
+        "id_number": new_id_number(), "password": PASSWORD, "mobile": new_mobile(),
+        "email": "someone@example.cn", "name": "王测试", "has_employer": True, "unit": unit,
+        "department": "财务部",
+    }
+    data.update(overrides)
+    return RegistrationInput(**data)
+
+
+@dataclass
+class User:
+    login: str
+    token: str
+    account_id: int
+    password: str = PASSWORD
+
+
+@dataclass
+class World:
+    """A seeded database: admins of every kind, units A and B, pending registrations."""
+
+    setup: Setup
+    password: str
+    admin: User
+    unit_a: UnitOut
+    unit_b: UnitOut
+    temp_unit: UnitOut  # 金水区财政局, the temporary unit of 金水区 (410105)
+    a_admin1: User
+    a_admin2: User
+    b_admin: User
+    jinshui: User
+    kefu: User
+    hr: User
+    people_a: list[ProfessionalOut] = field(default_factory=list)
+    people_b: list[ProfessionalOut] = field(default_factory=list)
+
+    def register(self, unit: UnitOut | None = None, **overrides: Any) -> ProfessionalOut:
+        """Register a professional (pending) in `unit` (default unit A)."""
+        unit = unit or self.unit_a
+        area = unit.region_code[:6]
+        overrides.setdefault("id_number", new_id_number(area))
+        return self.setup.backend().register(registration(str(unit.id), **overrides))
+
+    def register_many(self, count: int, unit: UnitOut | None = None) -> list[str]:
+        return [self.register(unit).id_number for _ in range(count)]
+
+
+def build_world(setup: Setup) -> World:
+    backend = setup.backend()
+    admin_account = backend.db_init("admin", "系统管理员", PASSWORD)
+    admin_token = setup.login("admin")
+    sysadmin = setup.backend(admin_token)
+    unit_a = sysadmin.add_unit(UnitInput(name="河南测试甲会计师事务所有限公司",
+                                         uscc=make_uscc("410105", "MA44AAAA1"), region="410105"))
+    unit_b = sysadmin.add_unit(UnitInput(name="洛阳测试乙钢铁有限公司",
+                                         uscc=make_uscc("410302", "MA44BBBB2"), region="410302"))
+    temp = next(u for u in sysadmin.search_units("金水区财政局").units if u.kind == "temporary")
+
+    def account(login: str, role: str, **scope: Any) -> User:
+        out = sysadmin.create_account(AccountInput(login=login, name=f"{login} 姓名", role=role,
+                                                   password=PASSWORD, **scope))
+        return User(login, setup.login(login), out.id)
+
+    world = World(
+        setup=setup, password=PASSWORD,
+        admin=User("admin", admin_token, admin_account.id),
+        unit_a=unit_a, unit_b=unit_b, temp_unit=temp,
+        a_admin1=account("a-admin1", "unit_admin", units=[str(unit_a.id)]),
+        a_admin2=account("a-admin2", "unit_admin", units=[str(unit_a.id)]),
+        b_admin=account("b-admin", "unit_admin", units=[str(unit_b.id)]),
+        jinshui=account("jinshui-czj", "unit_admin", units=[str(temp.id)]),
+        kefu=account("kefu", "support"),
+        hr=account("hr-zhengzhou", "hr", region="410100"),
+    )
+    world.people_a = [world.register(unit_a) for _ in range(3)]
+    world.people_b = [world.register(unit_b) for _ in range(2)]
+    return world
+
+
+@pytest.fixture
+def world(setup: Setup) -> World:
+    return build_world(setup)
+
+
+@pytest.fixture
+def sqlite_world(sqlite_setup: Setup) -> World:
+    return build_world(sqlite_setup)

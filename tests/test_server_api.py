@@ -1,0 +1,223 @@
+"""The HTTP API in-process: its contract, its guards on every route, and a
+property-based run of the whole schema (no 500s, responses match the schema)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from hnce_cli import clock
+from hnce_cli.backend.local import LocalBackend
+from hnce_cli.schemas import AccountInput, RegistrationInput, UnitInput
+from hnce_cli.server.app import PUBLIC_ROUTES, create_app
+from hnce_cli.validation import id_check_char, uscc_check_char
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "Passw0rd!x"
+
+
+def make_id(seq: int, area: str = "410105") -> str:
+    first17 = f"{area}19900101{seq:03d}"
+    return first17 + id_check_char(first17)
+
+
+def make_uscc(seq: int) -> str:
+    first17 = f"91410105MA44{seq:05d}"
+    return first17 + uscc_check_char(first17)
+
+
+@dataclass
+class ApiWorld:
+    client: TestClient
+    url: str
+    tokens: dict[str, str]
+    pending_a: str  # a pending registration in unit A
+    person_a: str  # an approved professional in unit A (logs in)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def api(tmp_path, monkeypatch) -> ApiWorld:
+    url = f"sqlite:///{tmp_path / 'api.db'}"
+    monkeypatch.setenv("HNCE_DATABASE_URL", url)
+    b = LocalBackend(url)
+    b.db_upgrade()
+    b.db_init("admin", "系统管理员", PASSWORD)
+    b.token = b.login("admin", PASSWORD).token
+    unit_a = b.add_unit(UnitInput(name="甲单位", uscc=make_uscc(1), region="410105"))
+    unit_b = b.add_unit(UnitInput(name="乙单位", uscc=make_uscc(2), region="410302"))
+    for login, role, units in [("a-admin", "unit_admin", [str(unit_a.id)]),
+                               ("b-admin", "unit_admin", [str(unit_b.id)]),
+                               ("kefu", "support", [])]:
+        b.create_account(AccountInput(login=login, name=login, role=role, password=PASSWORD,
+                                      units=units))
+    people = [make_id(i) for i in range(1, 4)]
+    for number in people:
+        b.register(RegistrationInput(id_number=number, password=PASSWORD, mobile="13800138000",
+                                     email="p@example.cn", name="张三", unit=str(unit_a.id)))
+    tokens = {who: b.login(who, PASSWORD).token for who in ("admin", "a-admin", "b-admin", "kefu")}
+    b.token = tokens["a-admin"]
+    from hnce_cli.schemas import DecisionRequest
+
+    b.decide(DecisionRequest(decision="approve", id_numbers=[people[0]]))
+    tokens["person"] = b.login(people[0], PASSWORD).token
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    return ApiWorld(client, url, tokens, pending_a=people[1], person_a=people[0])
+
+
+def test_openapi_schema_is_checked_in() -> None:
+    """docs/openapi.json is the contract; regenerate with python -m hnce_cli.server.openapi."""
+    from hnce_cli.server.openapi import schema
+
+    checked_in = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert schema() == checked_in, "API changed: run `python -m hnce_cli.server.openapi`"
+
+
+ROUTES = sorted(
+    (method, route.path)
+    for route in create_app().routes
+    if isinstance(route, APIRoute)
+    for method in route.methods
+)
+PROTECTED = [r for r in ROUTES if r not in PUBLIC_ROUTES]
+
+
+def sample_request(world: ApiWorld, method: str, path: str) -> dict:
+    """A well-formed request for each protected route (what a real caller sends)."""
+    samples = {
+        ("POST", "/api/v1/accounts"): {"json": {"login": "new-kefu", "name": "新客服",
+                                                "role": "support", "password": PASSWORD}},
+        ("POST", "/api/v1/units"): {"json": {"name": "丙单位", "uscc": make_uscc(3),
+                                             "region": "410105"}},
+        ("POST", "/api/v1/units/import"): {"json": [{"name": "丁单位", "uscc": make_uscc(4),
+                                                     "region": "410105"}]},
+        ("GET", "/api/v1/registrations/pending"): {"params": {}},
+        ("POST", "/api/v1/registrations/decisions"): {
+            "json": {"decision": "approve", "id_numbers": [world.pending_a]}},
+        ("GET", "/api/v1/professionals/lookup"): {"params": {"q": world.person_a}},
+        ("GET", "/api/v1/auth/whoami"): {},
+        ("POST", "/api/v1/auth/logout"): {},
+    }
+    return samples[(method, path)]
+
+
+# Who may NOT use each protected route, and the status they get. Self-only routes
+# (whoami, logout) have no foreign scope: any valid session is its own scope.
+FOREIGN = {
+    ("POST", "/api/v1/accounts"): ("a-admin", 403),
+    ("POST", "/api/v1/units"): ("a-admin", 403),
+    ("POST", "/api/v1/units/import"): ("kefu", 403),
+    ("GET", "/api/v1/registrations/pending"): ("kefu", 403),
+    ("POST", "/api/v1/registrations/decisions"): ("person", 403),
+    ("GET", "/api/v1/professionals/lookup"): ("b-admin", 404),
+}
+SELF_ONLY = {("GET", "/api/v1/auth/whoami"), ("POST", "/api/v1/auth/logout")}
+OWNER = {
+    ("POST", "/api/v1/accounts"): "admin",
+    ("POST", "/api/v1/units"): "admin",
+    ("POST", "/api/v1/units/import"): "admin",
+    ("GET", "/api/v1/registrations/pending"): "a-admin",
+    ("POST", "/api/v1/registrations/decisions"): "a-admin",
+    ("GET", "/api/v1/professionals/lookup"): "kefu",
+    ("GET", "/api/v1/auth/whoami"): "kefu",
+    ("POST", "/api/v1/auth/logout"): "kefu",
+}
+
+
+def test_every_protected_route_has_a_scope_case() -> None:
+    """A new endpoint cannot be forgotten: it is public by decision or guarded here."""
+    assert set(PROTECTED) == set(FOREIGN) | SELF_ONLY
+    assert set(PROTECTED) == set(OWNER)
+
+
+def call(world: ApiWorld, method: str, path: str, headers: dict[str, str]):
+    return world.client.request(method, path, headers=headers,
+                                **sample_request(world, method, path))
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED, ids=[f"{m} {p}" for m, p in PROTECTED])
+def test_route_refuses_missing_bad_expired_and_revoked_tokens(api, method, path) -> None:
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        response = call(api, method, path, headers)
+        assert response.status_code == 401, response.text
+        assert response.json()["error"]["code"] == "auth_required"
+    owner = OWNER[(method, path)]
+    clock.set_now(clock.now() + timedelta(hours=13))
+    try:
+        expired = call(api, method, path, api.headers(owner))
+    finally:
+        clock.set_now(None)
+    assert expired.status_code == 401 and "过期" in expired.json()["error"]["message"]
+    ok = call(api, method, path, api.headers(owner))
+    assert ok.status_code in (200, 201), ok.text
+    api.client.post("/api/v1/auth/logout", headers=api.headers(owner))
+    revoked = call(api, method, path, api.headers(owner))
+    assert revoked.status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(FOREIGN), ids=[f"{m} {p}" for m, p in sorted(FOREIGN)])
+def test_route_refuses_a_foreign_scope(api, method, path) -> None:
+    who, status = FOREIGN[(method, path)]
+    response = call(api, method, path, api.headers(who))
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] in ("permission_denied", "not_found")
+
+
+def test_support_sees_masked_data_over_http(api) -> None:
+    response = api.client.get("/api/v1/professionals/lookup", params={"q": api.person_a},
+                              headers=api.headers("kefu"))
+    person = response.json()["matches"][0]
+    assert person["id_number"] == api.person_a[:6] + "********" + api.person_a[-4:]
+    assert person["mobile"] == "138****8000" and person["masked"] is True
+
+
+def test_login_errors_are_json_with_stable_codes(api) -> None:
+    bad = api.client.post("/api/v1/auth/login", json={"login": "nobody", "password": "x"})
+    assert bad.status_code == 401
+    assert bad.json()["error"] == {"code": "login_failed", "message": "账户或密码错误", "details": {}}
+    pending = api.client.post("/api/v1/auth/login", json={"login": api.pending_a,
+                                                          "password": PASSWORD})
+    assert "还未被审核" in pending.json()["error"]["message"]
+
+
+# --- property-based: every operation, generated from the schema ----------------
+OPERATIONS = sorted(
+    f"{method.upper()} {path}"
+    for path, methods in json.loads((ROOT / "docs" / "openapi.json").read_text("utf-8"))["paths"].items()
+    for method in methods
+)
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_api_never_500_and_matches_schema(api, label) -> None:
+    """Hypothesis drives each operation with schema-generated input (as the admin):
+    no 500 response, and every response matches the documented schema."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
+    operation = next(r.ok() for r in schema.get_all_operations() if r.ok().label == label)
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case) -> None:
+        case.headers = {**(case.headers or {}), **api.headers("admin")}
+        case.call_and_validate(checks=[not_a_server_error, response_schema_conformance,
+                                       status_code_conformance, content_type_conformance])
+
+    run()
