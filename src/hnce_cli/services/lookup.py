@@ -7,9 +7,10 @@ themself, a system admin, or the admin of the person's own unit.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from hnce_cli.errors import NotFound, ValidationFailed
@@ -21,43 +22,52 @@ from hnce_cli.validation import mask_id_number, mask_mobile
 LOOKUP_LIMIT = 50
 
 
-def may_see_personal_data(viewer: Actor | None, person: Professional) -> bool:
+def may_see_personal_data(viewer: Actor | None, account_id: int, unit_id: int) -> bool:
     if viewer is None:  # the registrant's own receipt
         return True
-    if viewer.role == "system_admin" or viewer.account_id == person.account_id:
+    if viewer.role == "system_admin" or viewer.account_id == account_id:
         return True
-    return viewer.role == "unit_admin" and person.unit_id in viewer.unit_ids
+    return viewer.role == "unit_admin" and unit_id in viewer.unit_ids
 
 
-def professional_views(session: Session, people: Sequence[Professional],
+_decider = aliased(Account)
+VIEW_COLUMNS = (
+    *[getattr(Professional, c) for c in (
+        "id", "account_id", "id_number", "name", "gender", "birth_date", "mobile", "email",
+        "unit_id", "department", "ethnicity", "native_place", "school", "major", "title",
+        "status", "registered_at", "decided_at", "reject_reason")],
+    Unit.name.label("unit_name"), Unit.kind.label("unit_kind"),
+    Region.name.label("region_name"), _decider.name.label("decider_name"),
+)
+
+
+def view_statement() -> Select:
+    """Everything a view of a professional shows, in one query (joins, no N+1)."""
+    return (select(*VIEW_COLUMNS)
+            .join(Unit, Unit.id == Professional.unit_id)
+            .join(Region, Region.code == Unit.region_code)
+            .outerjoin(_decider, _decider.id == Professional.decided_by))
+
+
+def professional_views(session: Session, statement: Select,
                        viewer: Actor | None) -> list[ProfessionalOut]:
-    unit_ids = {p.unit_id for p in people}
-    units = {u.id: u for u in session.execute(select(Unit).where(Unit.id.in_(unit_ids)))
-             .scalars()} if unit_ids else {}
-    codes = {u.region_code for u in units.values()}
-    regions = dict(session.execute(select(Region.code, Region.name)
-                                   .where(Region.code.in_(codes))).all()) if codes else {}
-    decider_ids = {p.decided_by for p in people if p.decided_by}
-    deciders = dict(session.execute(select(Account.id, Account.name)
-                                    .where(Account.id.in_(decider_ids))).all()) if decider_ids else {}
+    """Run a view_statement() (filtered by the caller) and mask what the viewer may not see."""
     views = []
-    for p in people:
-        unit = units[p.unit_id]
-        full = may_see_personal_data(viewer, p)
+    for r in session.connection().execute(statement).mappings():
+        full = may_see_personal_data(viewer, r["account_id"], r["unit_id"])
         views.append(ProfessionalOut(
-            id=p.id,
-            id_number=p.id_number if full else mask_id_number(p.id_number),
-            name=p.name, gender=p.gender,
-            birth_date=p.birth_date if full else None,
-            mobile=p.mobile if full else mask_mobile(p.mobile),
-            email=p.email if full else None,
-            unit_id=unit.id, unit_name=unit.name, unit_kind=unit.kind,
-            region_name=regions.get(unit.region_code, unit.region_code),
-            department=p.department, ethnicity=p.ethnicity, native_place=p.native_place,
-            school=p.school, major=p.major, title=p.title,
-            status=p.status, registered_at=p.registered_at, decided_at=p.decided_at,
-            decided_by=deciders.get(p.decided_by) if p.decided_by else None,
-            reject_reason=p.reject_reason, masked=not full,
+            id=r["id"],
+            id_number=r["id_number"] if full else mask_id_number(r["id_number"]),
+            name=r["name"], gender=r["gender"],
+            birth_date=r["birth_date"] if full else None,
+            mobile=r["mobile"] if full else mask_mobile(r["mobile"]),
+            email=r["email"] if full else None,
+            unit_id=r["unit_id"], unit_name=r["unit_name"], unit_kind=r["unit_kind"],
+            region_name=r["region_name"], department=r["department"],
+            ethnicity=r["ethnicity"], native_place=r["native_place"], school=r["school"],
+            major=r["major"], title=r["title"], status=r["status"],
+            registered_at=r["registered_at"], decided_at=r["decided_at"],
+            decided_by=r["decider_name"], reject_reason=r["reject_reason"], masked=not full,
         ))
     return views
 
@@ -75,34 +85,47 @@ def classify_query(query: str) -> str:
     return "name"
 
 
+@cache
+def _lookup_statement(kind: str, scope: str) -> Select:
+    """Built once per (query kind, scope kind): SQLAlchemy then reuses its compiled
+    form and result metadata, which is most of a look-up's cost on the API."""
+    column = {"id_number": Professional.id_number, "mobile": Professional.mobile,
+              "name": Professional.name}[kind]
+    statement = view_statement().where(column == bindparam("q"))
+    if scope == "self":
+        statement = statement.where(Professional.account_id == bindparam("account_id"))
+    elif scope == "units":
+        statement = statement.where(Professional.unit_id.in_(bindparam("units", expanding=True)))
+    elif scope == "regions":
+        statement = statement.where(Unit.region_code.in_(bindparam("regions", expanding=True)))
+    return statement.order_by(Professional.id).limit(LOOKUP_LIMIT + 1)
+
+
 def lookup(session: Session, actor: Actor, query: str) -> LookupResult:
     """Find professionals by ID number, mobile or exact name within the actor's scope."""
     kind = classify_query(query)
     q = query.strip()
     if kind == "id_number":
-        clause = Professional.id_number == q.upper()
+        q = q.upper()
     elif kind == "mobile":
-        clause = Professional.mobile == q.replace(" ", "").replace("-", "")[-11:]
-    else:
-        clause = Professional.name == q
-    statement = select(Professional).where(clause)
+        q = q.replace(" ", "").replace("-", "")[-11:]
+    params: dict[str, object] = {"q": q}
     if actor.role == "professional":
-        statement = statement.where(Professional.account_id == actor.account_id)
+        scope = "self"
+        params["account_id"] = actor.account_id
     elif actor.role == "unit_admin":
-        statement = statement.where(Professional.unit_id.in_(sorted(actor.unit_ids)))
+        scope = "units"
+        params["units"] = sorted(actor.unit_ids)
     elif actor.role == "hr":
         from hnce_cli.services.accounts import region_descendants
 
-        codes = region_descendants(session, actor.region_code or "")
-        statement = statement.join(Unit, Unit.id == Professional.unit_id).where(
-            Unit.region_code.in_(codes))
+        scope = "regions"
+        params["regions"] = sorted(region_descendants(session, actor.region_code or ""))
     else:
         actor.require("support", "system_admin", "professional", "unit_admin", "hr")
-    people = session.execute(
-        statement.order_by(Professional.id).limit(LOOKUP_LIMIT + 1)
-    ).scalars().all()
+        scope = "all"
+    people = professional_views(session, _lookup_statement(kind, scope).params(params), actor)
     if not people:
         raise NotFound(f"未找到 {q}（在您可查看的范围内）", {"query": q, "matched_by": kind})
-    return LookupResult(query=q, matched_by=kind,
-                        matches=professional_views(session, people[:LOOKUP_LIMIT], actor),
+    return LookupResult(query=q, matched_by=kind, matches=people[:LOOKUP_LIMIT],
                         total=len(people))

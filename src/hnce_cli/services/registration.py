@@ -27,7 +27,7 @@ from hnce_cli.schemas import (
 )
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
-from hnce_cli.services.lookup import professional_views
+from hnce_cli.services.lookup import professional_views, view_statement
 from hnce_cli.services.security import hash_password
 from hnce_cli.services.units import resolve_unit, temporary_unit_for
 from hnce_cli.terms import REGISTRATION_STATUS
@@ -109,7 +109,8 @@ def register(session: Session, data: RegistrationInput) -> ProfessionalOut:
     session.flush()
     audit.record(session, None, "registration.submit", "professional", person.id, None,
                  {"status": "pending", "unit_id": unit.id})
-    return professional_views(session, [person], viewer=None)[0]
+    return professional_views(session, view_statement().where(Professional.id == person.id),
+                              viewer=None)[0]
 
 
 def _day_start(day: date) -> datetime:
@@ -141,12 +142,11 @@ def list_pending(session: Session, actor: Actor, request: DecisionRequest,
     total = session.execute(
         select(func.count()).select_from(Professional).where(*clauses)
     ).scalar_one()
-    statement = (select(Professional).where(*clauses)
+    statement = (view_statement().where(*clauses)
                  .order_by(Professional.registered_at, Professional.id).offset(offset))
     if limit is not None:
         statement = statement.limit(limit)
-    people = session.execute(statement).scalars().all()
-    return PendingList(registrations=professional_views(session, people, viewer=actor),
+    return PendingList(registrations=professional_views(session, statement, viewer=actor),
                        total=total)
 
 
