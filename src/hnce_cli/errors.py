@@ -6,9 +6,8 @@ to a message, a stable machine-readable code and an exit code in one place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -25,8 +24,7 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 8  # the server or database could not be reached
 
 
-@dataclass(frozen=True)
-class FieldProblem:
+class FieldProblem(NamedTuple):
     """One invalid field: which one, what is wrong, and how to fix it."""
 
     field: str
@@ -37,12 +35,11 @@ class FieldProblem:
         return {"field": self.field, "message": self.message, "fix": self.fix}
 
 
-@dataclass
 class HnceError(Exception):
-    """Base of every expected error; carries a stable `code` for JSON and HTTP."""
+    """Base of every expected error; carries a stable `code` for JSON and HTTP.
 
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
+    Plain classes, not dataclasses: this module loads on every `hnce --help`.
+    """
 
     code: ClassVar[str] = "error"
     exit_code: ClassVar[ExitCode] = ExitCode.ERROR
@@ -50,8 +47,10 @@ class HnceError(Exception):
     # When True the backend commits the transaction before passing the error on.
     keep_changes: ClassVar[bool] = False
 
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
 
     def __str__(self) -> str:
         return self.message
@@ -60,11 +59,13 @@ class HnceError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
-@dataclass
 class ValidationFailed(HnceError):
     """Input that breaks a rule; lists every bad field at once, not just the first."""
 
-    problems: list[FieldProblem] = field(default_factory=list)
+    def __init__(self, message: str, details: dict[str, Any] | None = None, *,
+                 problems: list[FieldProblem] | None = None) -> None:
+        super().__init__(message, details)
+        self.problems = problems or []
 
     code: ClassVar[str] = "validation"
     exit_code: ClassVar[ExitCode] = ExitCode.USAGE
@@ -80,28 +81,24 @@ class ValidationFailed(HnceError):
         return data
 
 
-@dataclass
 class NotFound(HnceError):
     code: ClassVar[str] = "not_found"
     exit_code: ClassVar[ExitCode] = ExitCode.NOT_FOUND
     http_status: ClassVar[int] = 404
 
 
-@dataclass
 class PermissionDenied(HnceError):
     code: ClassVar[str] = "permission_denied"
     exit_code: ClassVar[ExitCode] = ExitCode.PERMISSION
     http_status: ClassVar[int] = 403
 
 
-@dataclass
 class Conflict(HnceError):
     code: ClassVar[str] = "conflict"
     exit_code: ClassVar[ExitCode] = ExitCode.CONFLICT
     http_status: ClassVar[int] = 409
 
 
-@dataclass
 class AuthRequired(HnceError):
     """No session, or it expired or was revoked: log in again."""
 
@@ -110,7 +107,6 @@ class AuthRequired(HnceError):
     http_status: ClassVar[int] = 401
 
 
-@dataclass
 class LoginFailed(HnceError):
     """Login refused; the message is the platform's own (账户或密码错误 …)."""
 
@@ -119,7 +115,6 @@ class LoginFailed(HnceError):
     http_status: ClassVar[int] = 401
 
 
-@dataclass
 class Unsupported(HnceError):
     """The action exists, but not in this mode (e.g. migrations through the API)."""
 
@@ -128,7 +123,6 @@ class Unsupported(HnceError):
     http_status: ClassVar[int] = 400
 
 
-@dataclass
 class Unavailable(HnceError):
     code: ClassVar[str] = "unavailable"
     exit_code: ClassVar[ExitCode] = ExitCode.UNAVAILABLE
