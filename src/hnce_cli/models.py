@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -115,3 +115,97 @@ class AuditLog(SQLModel, table=True):
     subject_id: str = Field(max_length=64)
     before: str | None = Field(default=None, sa_column=Column(Text))
     after: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Setting(SQLModel, table=True):
+    """A system-wide setting the system admin may replace (JSON text), e.g. the learning forms."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime
+    updated_by: int | None = Field(default=None, foreign_key="account.id")
+
+
+class Declaration(SQLModel, table=True):
+    """A credit declaration 学时(分)申报 and its state in the two-level review.
+
+    unit_id is the person's unit when they submitted: the unit reviewer's scope,
+    and (through the unit's region) the HR reviewer's.
+    """
+
+    __table_args__ = (
+        Index("ix_declaration_professional_status", "professional_id", "status"),
+        Index("ix_declaration_unit_status", "unit_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    professional_id: int = Field(foreign_key="professional.id")
+    unit_id: int = Field(foreign_key="unit.id")
+    form_code: str = Field(max_length=40)
+    subject: str = Field(default="public", max_length=12)  # always 公需科目 here
+    year: int
+    credits: float
+    fields: str = Field(sa_column=Column(Text, nullable=False))  # the form's answers, JSON
+    # draft 待提交 | pending_unit / pending_hr 待审核 | approved 审核通过 | rejected 审核不通过
+    status: str = Field(default="draft", max_length=12, index=True)
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    decided_at: datetime | None = None
+    reject_reason: str | None = Field(default=None, max_length=500)
+    rejected_level: str | None = Field(default=None, max_length=8)  # unit | hr
+
+
+class DeclarationEvent(SQLModel, table=True):
+    """The review history of a declaration, as its owner and reviewers see it."""
+
+    __tablename__ = "declaration_event"
+    id: int | None = Field(default=None, primary_key=True)
+    declaration_id: int = Field(foreign_key="declaration.id", index=True)
+    at: datetime
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    # create | edit | submit | withdraw | unit_approve | unit_reject | hr_approve | hr_reject | import
+    action: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class Blob(SQLModel, table=True):
+    """Attachment content, stored once per SHA-256 (content-addressed)."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    size: int
+    media_type: str = Field(max_length=40)
+
+
+class Attachment(SQLModel, table=True):
+    """A proof 附件 of a declaration: its file name and the blob holding the bytes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    declaration_id: int = Field(foreign_key="declaration.id", index=True)
+    sha256: str = Field(foreign_key="blob.sha256", max_length=64)
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=40)
+    size: int
+
+
+class CreditRecord(SQLModel, table=True):
+    """Every credit that counts, with where it came from.
+
+    (source, source_ref) is unique, so importing or approving the same thing twice
+    cannot count it twice. id_number is kept for national-platform reconciliation.
+    """
+
+    __tablename__ = "credit_record"
+    __table_args__ = (
+        UniqueConstraint("source", "source_ref", name="uq_credit_record_source"),
+        Index("ix_credit_record_year_professional", "year", "professional_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    professional_id: int = Field(foreign_key="professional.id", index=True)
+    id_number: str = Field(max_length=18)
+    year: int
+    subject: str = Field(max_length=12)  # public | professional
+    credits: float
+    source: str = Field(max_length=12)  # online | declaration | base | national
+    source_ref: str = Field(max_length=64)
+    created_at: datetime

@@ -25,3 +25,43 @@ REGION_LEVELS = {
     "provincial_direct": "省直",
     "city_direct": "市直",
 }
+
+# Declarations 学时(分)申报: stored states and the labels of the progress view.
+DECLARATION_STATUS = {
+    "draft": "待提交",
+    "pending_unit": "待审核（单位）",
+    "pending_hr": "待审核（人社）",
+    "approved": "审核通过",
+    "rejected": "审核不通过",
+}
+
+# The progress view's filters 全部 / 待提交 / 待审核 / 审核通过 / 审核不通过.
+DECLARATION_FILTERS = {
+    "all": "全部",
+    "draft": "待提交",
+    "pending": "待审核",
+    "approved": "审核通过",
+    "rejected": "审核不通过",
+}
+
+SUBJECTS = {"public": "公需科目", "professional": "专业科目"}
+
+CREDIT_SOURCES = {
+    "online": "网络学习",
+    "declaration": "学时申报",
+    "base": "继续教育基地",
+    "national": "全国平台",
+}
+
+# The review history of a declaration (declaration_event.action).
+DECLARATION_ACTIONS = {
+    "create": "保存暂不提交",
+    "edit": "修改",
+    "submit": "提交",
+    "withdraw": "撤销",
+    "unit_approve": "用人单位审核通过",
+    "unit_reject": "用人单位审核不通过",
+    "hr_approve": "人社部门审核通过",
+    "hr_reject": "人社部门审核不通过",
+    "import": "用人单位批量导入（单位审核已完成）",
+}

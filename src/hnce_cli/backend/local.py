@@ -13,21 +13,32 @@ from hnce_cli.errors import HnceError, Unavailable
 from hnce_cli.schemas import (
     AccountInput,
     AccountOut,
+    AttachmentBundle,
     DbInfo,
     DecisionRequest,
     DecisionResult,
+    DeclarationDeleted,
+    DeclarationEdit,
+    DeclarationImportResult,
+    DeclarationInput,
+    DeclarationList,
+    DeclarationOut,
+    DeclarationQuery,
+    FormsOut,
     LoginResult,
     LookupResult,
     PendingList,
     ProfessionalOut,
     RegionOut,
     RegistrationInput,
+    ReviewRequest,
+    ReviewResult,
     UnitImportResult,
     UnitInput,
     UnitOut,
     UnitSearchResult,
 )
-from hnce_cli.services import accounts, lookup, registration, units
+from hnce_cli.services import accounts, declarations, forms, lookup, registration, units
 from hnce_cli.services.context import Actor
 
 
@@ -137,3 +148,53 @@ class LocalBackend:
     def lookup(self, query: str) -> LookupResult:
         with self._as_actor(write=False) as (session, actor):
             return lookup.lookup(session, actor, query)
+
+    # --- learning forms and declarations --------------------------------
+    def list_forms(self) -> FormsOut:
+        with self._as_actor(write=False) as (session, _actor):
+            return forms.show(session)
+
+    def load_forms(self, data: list[dict]) -> FormsOut:
+        with self._as_actor(write=True) as (session, actor):
+            return forms.load(session, actor, data)
+
+    def create_declaration(self, data: DeclarationInput) -> DeclarationOut:
+        with self._as_actor(write=True) as (session, actor):
+            return declarations.create(session, actor, data)
+
+    def edit_declaration(self, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
+        with self._as_actor(write=True) as (session, actor):
+            return declarations.edit(session, actor, declaration_id, data)
+
+    def delete_declaration(self, declaration_id: int) -> DeclarationDeleted:
+        with self._as_actor(write=True) as (session, actor):
+            return declarations.delete_draft(session, actor, declaration_id)
+
+    def submit_declaration(self, declaration_id: int) -> DeclarationOut:
+        with self._as_actor(write=True) as (session, actor):
+            return declarations.submit(session, actor, declaration_id)
+
+    def withdraw_declaration(self, declaration_id: int) -> DeclarationOut:
+        with self._as_actor(write=True) as (session, actor):
+            return declarations.withdraw(session, actor, declaration_id)
+
+    def show_declaration(self, declaration_id: int) -> DeclarationOut:
+        with self._as_actor(write=False) as (session, actor):
+            return declarations.show(session, actor, declaration_id)
+
+    def list_declarations(self, query: DeclarationQuery, limit: int | None = 100,
+                          offset: int = 0) -> DeclarationList:
+        with self._as_actor(write=False) as (session, actor):
+            return declarations.list_declarations(session, actor, query, limit, offset)
+
+    def review_declarations(self, request: ReviewRequest) -> ReviewResult:
+        with self._as_actor(write=True) as (session, actor):
+            return declarations.review(session, actor, request)
+
+    def import_declarations(self, rows: list[dict]) -> DeclarationImportResult:
+        with self._as_actor(write=True) as (session, actor):
+            return declarations.import_rows(session, actor, rows)
+
+    def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle:
+        with self._as_actor(write=False) as (session, actor):
+            return declarations.attachment_bundle(session, actor, query)

@@ -17,15 +17,26 @@ from hnce_cli.errors import AuthRequired, HnceError, Unavailable, Unsupported, e
 from hnce_cli.schemas import (
     AccountInput,
     AccountOut,
+    AttachmentBundle,
     DbInfo,
     DecisionRequest,
     DecisionResult,
+    DeclarationDeleted,
+    DeclarationEdit,
+    DeclarationImportResult,
+    DeclarationInput,
+    DeclarationList,
+    DeclarationOut,
+    DeclarationQuery,
+    FormsOut,
     LoginResult,
     LookupResult,
     PendingList,
     ProfessionalOut,
     RegionOut,
     RegistrationInput,
+    ReviewRequest,
+    ReviewResult,
     UnitImportResult,
     UnitInput,
     UnitOut,
@@ -172,3 +183,59 @@ class RemoteBackend:
 
     def lookup(self, query: str) -> LookupResult:
         return self._get("/professionals/lookup", LookupResult, q=query)
+
+    # --- learning forms and declarations --------------------------------
+    def list_forms(self) -> FormsOut:
+        return self._get("/forms", FormsOut)
+
+    def load_forms(self, data: list[dict]) -> FormsOut:
+        return FormsOut.model_validate_json(self._request("PUT", "/forms", json=data))
+
+    def create_declaration(self, data: DeclarationInput) -> DeclarationOut:
+        return self._post("/declarations", DeclarationOut, data.model_dump(mode="json"))
+
+    def edit_declaration(self, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
+        return DeclarationOut.model_validate_json(self._request(
+            "PATCH", f"/declarations/{declaration_id}", json=data.model_dump(mode="json")))
+
+    def delete_declaration(self, declaration_id: int) -> DeclarationDeleted:
+        return DeclarationDeleted.model_validate_json(
+            self._request("DELETE", f"/declarations/{declaration_id}"))
+
+    def submit_declaration(self, declaration_id: int) -> DeclarationOut:
+        return self._post(f"/declarations/{declaration_id}/submit", DeclarationOut, None)
+
+    def withdraw_declaration(self, declaration_id: int) -> DeclarationOut:
+        return self._post(f"/declarations/{declaration_id}/withdraw", DeclarationOut, None)
+
+    def show_declaration(self, declaration_id: int) -> DeclarationOut:
+        return self._get(f"/declarations/{declaration_id}", DeclarationOut)
+
+    def list_declarations(self, query: DeclarationQuery, limit: int | None = 100,
+                          offset: int = 0) -> DeclarationList:
+        """One page, or every page when limit is None (the server caps a page at 1000)."""
+        params = query.model_dump(exclude_none=True)
+        if limit is not None and limit <= PAGE:
+            return self._get("/declarations", DeclarationList, limit=limit, offset=offset, **params)
+        result: DeclarationList | None = None
+        rows: list[DeclarationOut] = []
+        while limit is None or len(rows) < limit:
+            size = PAGE if limit is None else min(PAGE, limit - len(rows))
+            page = self._get("/declarations", DeclarationList, limit=size, offset=offset + len(rows),
+                             **params)
+            rows.extend(page.declarations)
+            result = page
+            if len(page.declarations) < size:
+                break
+        assert result is not None
+        return result.model_copy(update={"declarations": rows})
+
+    def review_declarations(self, request: ReviewRequest) -> ReviewResult:
+        return self._post("/declarations/reviews", ReviewResult, request.model_dump(mode="json"))
+
+    def import_declarations(self, rows: list[dict]) -> DeclarationImportResult:
+        return self._post("/declarations/import", DeclarationImportResult, {"rows": rows})
+
+    def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle:
+        return self._post("/declarations/attachments/export", AttachmentBundle,
+                          query.model_dump(mode="json"))

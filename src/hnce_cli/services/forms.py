@@ -1,0 +1,252 @@
+"""Learning forms 学习形式: which fields each form asks for and how its credits are
+computed. Shipped as `hnce_cli/data/learning_forms.json`; the system admin may
+replace the whole list (`hnce forms load FILE`), kept in the `setting` table.
+
+Also here: checking a declaration's answers against its form and computing its
+credits, so the same rules serve the wizard, the flags, the import and the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlmodel import Session
+
+from hnce_cli import clock
+from hnce_cli.errors import FieldProblem, ValidationFailed, from_pydantic
+from hnce_cli.models import Account, Setting
+from hnce_cli.schemas import FormsOut, LearningForm
+from hnce_cli.services import audit
+from hnce_cli.services.context import Actor
+
+SETTING_KEY = "learning_forms"
+TEXT_MAX = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORMS = TypeAdapter(list[LearningForm])
+
+
+@cache
+def package_forms() -> tuple[LearningForm, ...]:
+    text = resources.files("hnce_cli.data").joinpath("learning_forms.json").read_text("utf-8")
+    return tuple(parse_forms(json.loads(text)))
+
+
+def parse_forms(data: Any) -> list[LearningForm]:
+    """Validate a forms file: its shape, then that each credit rule fits its fields."""
+    if isinstance(data, dict) and "forms" in data:
+        data = data["forms"]
+    try:
+        forms = _FORMS.validate_python(data)
+    except ValidationError as exc:
+        raise from_pydantic(exc) from exc
+    problems: list[FieldProblem] = []
+    if not forms:
+        problems.append(FieldProblem("forms", "至少需要一种学习形式"))
+    seen_codes: set[str] = set()
+    seen_names: set[str] = set()
+    for form in forms:
+        where = f"forms.{form.code}"
+        if form.code in seen_codes or form.name in seen_names:
+            problems.append(FieldProblem(where, "学习形式代码或名称重复"))
+        seen_codes.add(form.code)
+        seen_names.add(form.name)
+        by_name = {f.name: f for f in form.fields}
+        if len(by_name) != len(form.fields):
+            problems.append(FieldProblem(where, "字段名重复"))
+        for f in form.fields:
+            if f.type == "choice" and not f.choices:
+                problems.append(FieldProblem(f"{where}.{f.name}", "选择项须给出 choices"))
+        rule = form.credits
+        if rule.mode in ("per_day", "per_item"):
+            count = by_name.get(rule.count_field or "")
+            if rule.rate is None or count is None or count.type != "int" or not count.required:
+                problems.append(FieldProblem(f"{where}.credits", f"{rule.mode} 需要 rate 和一个必填整数 "
+                                                                  "count_field"))
+        elif rule.mode == "by_role":
+            role = by_name.get(rule.role_field or "")
+            if role is None or role.type != "choice" or not role.required or not rule.roles \
+                    or set(role.choices or []) != set(rule.roles):
+                problems.append(FieldProblem(f"{where}.credits", "by_role 需要一个必填选择项 role_field，"
+                                                                  "roles 须与其 choices 一一对应"))
+        elif rule.mode == "fixed" and rule.rate is None:
+            problems.append(FieldProblem(f"{where}.credits", "fixed 需要 rate"))
+        elif rule.mode == "entered" and rule.max_entered is None:
+            problems.append(FieldProblem(f"{where}.credits", "entered 需要 max_entered"))
+        if form.date_field and getattr(by_name.get(form.date_field), "type", None) != "date":
+            problems.append(FieldProblem(f"{where}.date_field", "date_field 须是一个日期字段"))
+    if problems:
+        raise ValidationFailed("学习形式数据有误 (invalid learning forms): "
+                               + ", ".join(dict.fromkeys(p.field for p in problems)), problems=problems)
+    return forms
+
+
+def _stored(session: Session) -> tuple[Setting, str | None] | None:
+    row = session.execute(
+        select(Setting, Account.name).outerjoin(Account, Account.id == Setting.updated_by)
+        .where(Setting.key == SETTING_KEY)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def current_forms(session: Session) -> list[LearningForm]:
+    stored = _stored(session)
+    if stored is None:
+        return list(package_forms())
+    return _parse_cached(stored[0].value)
+
+
+@cache
+def _parse_cached(text: str) -> list[LearningForm]:
+    return parse_forms(json.loads(text))
+
+
+def show(session: Session) -> FormsOut:
+    stored = _stored(session)
+    if stored is None:
+        return FormsOut(source="package", forms=list(package_forms()))
+    setting, by = stored
+    return FormsOut(source="database", updated_at=setting.updated_at, updated_by=by,
+                    forms=_parse_cached(setting.value))
+
+
+def load(session: Session, actor: Actor, data: Any) -> FormsOut:
+    """Replace the learning forms (system admin); validated first, audited."""
+    actor.require("system_admin")
+    forms = parse_forms(data)
+    text = json.dumps([f.model_dump(exclude_none=True) for f in forms], ensure_ascii=False)
+    stored = _stored(session)
+    before_text = stored[0].value if stored else None
+    now = clock.now()
+    if stored:
+        stored[0].value, stored[0].updated_at, stored[0].updated_by = text, now, actor.account_id
+    else:
+        session.add(Setting(key=SETTING_KEY, value=text, updated_at=now, updated_by=actor.account_id))
+    session.flush()
+
+    def digest(value: str | None) -> str | None:
+        return hashlib.sha256(value.encode()).hexdigest()[:16] if value else None
+
+    audit.record(session, actor, "forms.load", "setting", SETTING_KEY,
+                 {"sha256": digest(before_text), "source": "database" if stored else "package"},
+                 {"sha256": digest(text), "codes": [f.code for f in forms]})
+    return show(session)
+
+
+def find_form(forms: list[LearningForm], value: str, *, field: str = "form") -> LearningForm:
+    """A form by code or by its Chinese name."""
+    value = (value or "").strip()
+    for form in forms:
+        if value in (form.code, form.name):
+            return form
+    listed = ", ".join(f"{f.code}（{f.name}）" for f in forms)
+    raise ValidationFailed.one(field, f"没有这种学习形式：{value or '（未填）'}", f"choose one of: {listed}")
+
+
+def _number(value: Any, kind: str) -> float | int:
+    if isinstance(value, bool):
+        raise ValueError
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        return int(str(value).strip())
+    number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError
+    return number
+
+
+def check_answers(form: LearningForm, values: dict[str, Any], credits: float | None, year: int,
+                  today: date, *, prefix: str = "") -> tuple[dict[str, Any], float, list[FieldProblem]]:
+    """Normalised answers, the credits, and every problem (not just the first)."""
+    problems: list[FieldProblem] = []
+    answers: dict[str, Any] = {}
+    known = {f.name for f in form.fields}
+    for name in values:
+        if name not in known:
+            asked = ", ".join(f.name for f in form.fields)
+            problems.append(FieldProblem(prefix + name, f"“{form.name}”没有此项",
+                                         f"this form asks for: {asked}"))
+    for f in form.fields:
+        raw = values.get(f.name)
+        where = prefix + f.name
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if f.required:
+                problems.append(FieldProblem(where, f"{f.label}：必填项", f"give {f.name}=…"))
+            continue
+        try:
+            if f.type == "text":
+                text = str(raw).strip()
+                if len(text) > TEXT_MAX or _CONTROL.search(text):
+                    problems.append(FieldProblem(where, f"{f.label}：不能超过 {TEXT_MAX} 字，不能含控制字符"))
+                    continue
+                answers[f.name] = text
+            elif f.type == "choice":
+                text = str(raw).strip()
+                if text not in (f.choices or []):
+                    problems.append(FieldProblem(where, f"{f.label}：{text} 不是可选项",
+                                                 "choose one of: " + " / ".join(f.choices or [])))
+                    continue
+                answers[f.name] = text
+            elif f.type == "date":
+                day = date.fromisoformat(str(raw).strip())
+                if day > today:
+                    problems.append(FieldProblem(where, f"{f.label}：{day} 晚于今天"))
+                    continue
+                if form.date_field == f.name and day.year != year:
+                    problems.append(FieldProblem(where, f"{f.label}：{day} 不在计入年度 {year} 内",
+                                                 "credits count only in the year they were earned"))
+                    continue
+                answers[f.name] = day.isoformat()
+            else:
+                number = _number(raw, f.type)
+                if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
+                    bounds = f"{f.min:g}–{f.max:g}" if f.min is not None and f.max is not None else (
+                        f"≥ {f.min:g}" if f.min is not None else f"≤ {f.max:g}")
+                    problems.append(FieldProblem(where, f"{f.label}：{number} 超出范围（{bounds}）"))
+                    continue
+                answers[f.name] = number
+        except (ValueError, TypeError):
+            hint = {"date": "use YYYY-MM-DD", "int": "a whole number", "number": "a number"}[f.type]
+            problems.append(FieldProblem(where, f"{f.label}：格式不对（{raw}）", hint))
+    computed = None if problems else compute_credits(form, answers)
+    rule = form.credits
+    if rule.mode == "entered":
+        if credits is None:
+            problems.append(FieldProblem(prefix + "credits", "本学习形式须填写学分",
+                                         f"give credits (at most {rule.max_entered:g})"))
+        elif credits <= 0 or credits > (rule.max_entered or 0) or round(credits, 1) != credits:
+            problems.append(FieldProblem(prefix + "credits",
+                                         f"学分 {credits:g} 超出本学习形式的上限（0–{rule.max_entered:g}，"
+                                         "最多一位小数）", f"at most {rule.max_entered:g}"))
+        computed = credits
+    elif credits is not None and computed is not None and abs(credits - computed) > 1e-9:
+        problems.append(FieldProblem(prefix + "credits",
+                                     f"“{form.name}”的学分按标准计算为 {computed:g}，不能填写 {credits:g}",
+                                     "leave credits out: they are computed from the form"))
+    return answers, float(computed or 0), problems
+
+
+def compute_credits(form: LearningForm, answers: dict[str, Any]) -> float | None:
+    """Credits by the form's rule from already-checked answers (None for entered forms)."""
+    rule = form.credits
+    if rule.mode in ("per_day", "per_item"):
+        value = float(rule.rate or 0) * int(answers[rule.count_field or ""])
+    elif rule.mode == "by_role":
+        value = float((rule.roles or {})[answers[rule.role_field or ""]])
+    elif rule.mode == "fixed":
+        value = float(rule.rate or 0)
+    else:
+        return None
+    if rule.cap is not None:
+        value = min(value, rule.cap)
+    return round(value, 1)
