@@ -1,0 +1,116 @@
+"""What a certificate says, and the canonical content its verification code signs.
+
+Plain dataclasses and the standard library only: this module is imported by the
+CLI and the server on every verification, so it must stay cheap to load.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+CANONICAL_VERSION = "hnce-cert-v1"
+
+
+def format_credits(value: int | float | str | Decimal) -> str:
+    """Credits as printed and signed: a plain decimal without trailing zeros (90, 30.5)."""
+    try:
+        dec = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"credits must be a number, got {value!r}") from exc
+    if not dec.is_finite() or dec < 0:
+        raise ValueError(f"credits must be a finite number >= 0, got {value!r}")
+    text = format(dec.normalize(), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+@dataclass(frozen=True)
+class CertificateContent:
+    """The facts a verification code vouches for (with the full, unmasked ID number).
+
+    Anything that changes one of these fields makes the old code fail to verify.
+    """
+
+    certificate_number: str
+    id_number: str
+    name: str
+    year: int
+    public_credits: int | float | str | Decimal
+    professional_credits: int | float | str | Decimal
+    issue_date: date
+
+    def canonical(self) -> bytes:
+        """A stable byte string: fixed field order, NFC text, normalised numbers, ISO date."""
+        lines = [
+            CANONICAL_VERSION,
+            f"number={self.certificate_number.strip().upper()}",
+            f"id={self.id_number.strip().upper()}",
+            f"name={_nfc(self.name)}",
+            f"year={int(self.year)}",
+            f"public={format_credits(self.public_credits)}",
+            f"professional={format_credits(self.professional_credits)}",
+            f"issued={self.issue_date.isoformat()}",
+        ]
+        for line in lines:
+            if "\n" in line or "\r" in line:
+                raise ValueError(f"certificate field contains a line break: {line!r}")
+        return "\n".join(lines).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    """Everything printed on one certificate (the ID number is already masked here).
+
+    `issuing_authority` may be left empty: the template's authority name is then used.
+    """
+
+    name: str
+    id_number_masked: str
+    unit_name: str
+    year: int
+    public_credits: int | float | str | Decimal
+    professional_credits: int | float | str | Decimal
+    total_credits: int | float | str | Decimal
+    certificate_number: str
+    issue_date: date
+    verification_code: str
+    issuing_authority: str = ""
+    result: str = "通过"
+    verify_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def fields(self, authority_default: str = "") -> dict[str, str]:
+        """The placeholders a template may use, as display strings."""
+        d = self.issue_date
+        values = {
+            "name": _nfc(self.name),
+            "id_number_masked": self.id_number_masked,
+            "unit_name": _nfc(self.unit_name),
+            "year": str(int(self.year)),
+            "public_credits": format_credits(self.public_credits),
+            "professional_credits": format_credits(self.professional_credits),
+            "total_credits": format_credits(self.total_credits),
+            "result": self.result,
+            "certificate_number": self.certificate_number,
+            "issuing_authority": self.issuing_authority or authority_default,
+            "issue_date": d.isoformat(),
+            "issue_date_cn": f"{d.year}年{d.month}月{d.day}日",
+            "verification_code": self.verification_code,
+            "verify_url": self.verify_url or "",
+        }
+        values.update(self.extra)
+        return values
+
+
+def mask_id_number(id_number: str) -> str:
+    """The usual display mask of an 18-character ID number: first 6 and last 4 kept."""
+    s = id_number.strip().upper()
+    if len(s) <= 10:
+        return "*" * len(s)
+    return s[:6] + "*" * (len(s) - 10) + s[-4:]

@@ -1,0 +1,217 @@
+"""Draw certificates with fpdf2: one A4 page each, real text in an embedded CJK font.
+
+fpdf2 and segno are imported inside the functions, so importing this module is cheap.
+The QR code is drawn as vector squares (runs of dark modules) from segno's matrix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+from hnce_cli.certificates.fonts import PreparedFont, prepare_font
+from hnce_cli.certificates.model import CertificateData
+from hnce_cli.certificates.template import Template, load_template
+
+REGULAR, FALLBACK = "cert", "certfb"
+
+
+def chars_for(datas: Iterable[CertificateData], template: Template) -> set[str]:
+    """Every character the pages for `datas` show (for one font subset per batch)."""
+    chars = set(template.static_chars())
+    for data in datas:
+        for text in template.strings(data):
+            chars.update(text)
+    return chars
+
+
+def prepare_batch_font(datas: Iterable[CertificateData], template: Template, **kwargs: Any) -> PreparedFont:
+    """One font subset covering a whole batch (raises MissingGlyph before anything is written)."""
+    return prepare_font(chars_for(datas, template), weights=template.weights, **kwargs)
+
+
+def _new_document(template: Template, font: PreparedFont, title: str, when: datetime):
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format=template.raw["page"]["format"])
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    pdf.c_margin = 0
+    pdf.add_font(REGULAR, "", str(font.regular))
+    pdf.add_font(REGULAR, "B", str(font.bold))
+    if font.fallback is not None:
+        pdf.add_font(FALLBACK, "", str(font.fallback))
+        pdf.set_fallback_fonts([FALLBACK], exact_match=False)
+    pdf.set_title(title)
+    pdf.set_author(template.authority_name)
+    pdf.set_creator("hnce")
+    pdf.set_creation_date(when)
+    return pdf
+
+
+def _color(obj: dict[str, Any], default: Sequence[int] = (0, 0, 0)) -> tuple[int, int, int]:
+    r, g, b = obj.get("color", default)
+    return int(r), int(g), int(b)
+
+
+def _draw_qr(pdf, content: str, spec: dict[str, Any]) -> None:
+    import segno
+
+    qr = segno.make(content, error=spec.get("error", "M").lower(), boost_error=False, micro=False)
+    quiet = int(spec.get("quiet_zone", 2))
+    rows = list(qr.matrix_iter(scale=1, border=quiet))
+    n = len(rows)
+    module = float(spec["size"]) / n
+    x0, y0 = float(spec["x"]), float(spec["y"])
+    pdf.set_fill_color(*_color(spec))
+    overlap = module * 0.02  # hides anti-aliasing seams between adjacent squares
+    for r, row in enumerate(rows):
+        c = 0
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                pdf.rect(x0 + start * module, y0 + r * module, (c - start) * module + overlap,
+                         module + overlap, style="F")
+            else:
+                c += 1
+
+
+def _text_block(pdf, block: dict[str, Any], text: str) -> None:
+    size = float(block["size"])
+    pdf.set_font(REGULAR, "B" if block.get("bold") else "", size)
+    pdf.set_text_color(*_color(block))
+    w, h = float(block["w"]), float(block["h"])
+    align = block.get("align", "L")
+    pdf.set_xy(float(block["x"]), float(block["y"]))
+    if block.get("wrap"):
+        pdf.multi_cell(w, h, text=text, align="J" if align == "L" else align)
+        return
+    if block.get("shrink"):
+        min_size = float(block.get("min_size", size * 0.6))
+        while size > min_size and pdf.get_string_width(text) > w:
+            size -= 0.5
+            pdf.set_font_size(size)
+    if block.get("underline"):
+        pdf.set_draw_color(*_color(block, (0, 0, 0)))
+        pdf.set_line_width(0.2)
+    pdf.cell(w, h, text=text, align=align, border="B" if block.get("underline") else 0)
+
+
+def _draw_page(pdf, data: CertificateData, template: Template, font: PreparedFont) -> None:
+    raw = template.raw
+    values = template.values(data)
+    pdf.add_page()
+    for rect in raw.get("rects", []):
+        pdf.set_draw_color(*_color(rect))
+        pdf.set_line_width(float(rect.get("line_width", 0.3)))
+        pdf.rect(float(rect["x"]), float(rect["y"]), float(rect["w"]), float(rect["h"]))
+    for line in raw.get("lines", []):
+        pdf.set_draw_color(*_color(line))
+        pdf.set_line_width(float(line.get("line_width", 0.3)))
+        pdf.line(float(line["x1"]), float(line["y1"]), float(line["x2"]), float(line["y2"]))
+    for block in raw.get("texts", []):
+        text = template.render_text(block["text"], values)
+        font.check(text, f"{block.get('id', 'text')}: {text}")
+        _text_block(pdf, block, text)
+    table = raw.get("table")
+    if table:
+        _draw_table(pdf, table, template, values, font)
+    qr = raw.get("qr")
+    if qr:
+        mode = qr.get("content", "verify_url_or_code")
+        content = data.verification_code if mode == "verification_code" else data.verify_url
+        if mode == "verify_url_or_code" and not content:
+            content = data.verification_code
+        if not content:
+            raise ValueError(f"certificate {data.certificate_number}: the template's QR code needs a verify_url")
+        _draw_qr(pdf, content, qr)
+
+
+def _draw_table(pdf, table: dict[str, Any], template: Template, values: dict[str, str], font: PreparedFont) -> None:
+    x, y = float(table["x"]), float(table["y"])
+    widths = [float(w) for w in table["col_widths"]]
+    height = float(table["row_height"])
+    size = float(table["size"])
+    pdf.set_draw_color(*_color(table))
+    pdf.set_line_width(float(table.get("line_width", 0.3)))
+    pdf.set_text_color(0, 0, 0)
+    rows: list[tuple[list[str], bool]] = []
+    if table.get("header"):
+        rows.append((list(table["header"]), True))
+    rows.extend(([template.render_text(cell, values) for cell in row], False) for row in table["rows"])
+    for r, (cells, header) in enumerate(rows):
+        pdf.set_font(REGULAR, "B" if header else "", size)
+        fill = header and "header_fill" in table
+        if fill:
+            pdf.set_fill_color(*[int(v) for v in table["header_fill"]])
+        cx = x
+        for w, text in zip(widths, cells, strict=True):
+            font.check(text, f"table: {text}")
+            pdf.set_xy(cx, y + r * height)
+            pdf.cell(w, height, text=text, border=1, align="C", fill=fill)
+            cx += w
+
+
+def _when(data: CertificateData) -> datetime:
+    return datetime.combine(data.issue_date, time(0, 0), tzinfo=UTC)
+
+
+def _title(data: CertificateData, template: Template) -> str:
+    return f"{template.title} {data.year} {data.certificate_number}"
+
+
+def render_certificate(data: CertificateData, template: Template | None = None,
+                       font: PreparedFont | None = None) -> bytes:
+    """One certificate as a one-page PDF (bytes)."""
+    template = template or load_template()
+    font = font or prepare_batch_font([data], template)
+    pdf = _new_document(template, font, _title(data, template), _when(data))
+    _draw_page(pdf, data, template, font)
+    return bytes(pdf.output())
+
+
+def render_many(datas: Iterable[CertificateData], template: Template | None = None,
+                font: PreparedFont | None = None, title: str | None = None) -> bytes:
+    """Many certificates merged into one PDF, one page each, in the given order."""
+    template = template or load_template()
+    datas = list(datas)
+    if not datas:
+        raise ValueError("render_many needs at least one certificate")
+    font = font or prepare_batch_font(datas, template)
+    pdf = _new_document(template, font, title or template.title, _when(datas[0]))
+    for data in datas:
+        _draw_page(pdf, data, template, font)
+    return bytes(pdf.output())
+
+
+def write_atomic(path: str | Path, content: bytes) -> Path:
+    """Write bytes so that `path` is either absent or complete (temp file, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_one(path: str | Path, data: CertificateData, template: Template | None = None,
+              font: PreparedFont | None = None) -> Path:
+    """Render one certificate and write it atomically to `path`."""
+    return write_atomic(path, render_certificate(data, template, font))
+
+
+def write_many(path: str | Path, datas: Iterable[CertificateData], template: Template | None = None,
+               font: PreparedFont | None = None, title: str | None = None) -> Path:
+    """Render a merged PDF and write it atomically to `path`."""
+    return write_atomic(path, render_many(datas, template, font, title))
