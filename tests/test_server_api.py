@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 
 from hnce_cli import clock
 from hnce_cli.backend.local import LocalBackend
-from hnce_cli.schemas import AccountInput, RegistrationInput, UnitInput
+from hnce_cli.schemas import AccountInput, DeclarationInput, RegistrationInput, UnitInput
 from hnce_cli.server.app import PUBLIC_ROUTES, create_app
+from hnce_cli.services.forms import package_forms
 from hnce_cli.validation import id_check_char, uscc_check_char
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,8 @@ class ApiWorld:
     tokens: dict[str, str]
     pending_a: str  # a pending registration in unit A
     person_a: str  # an approved professional in unit A (logs in)
+    draft: int = 0  # person_a's draft declaration
+    pending: int = 0  # person_a's declaration awaiting unit A's review
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -69,8 +72,18 @@ def api(tmp_path, monkeypatch) -> ApiWorld:
 
     b.decide(DecisionRequest(decision="approve", id_numbers=[people[0]]))
     tokens["person"] = b.login(people[0], PASSWORD).token
+    b.token = tokens["person"]
+    draft = b.create_declaration(DeclarationInput(form="conference", fields=conference_fields()))
+    pending = b.create_declaration(DeclarationInput(form="conference", fields=conference_fields(),
+                                                    submit=True))
     client = TestClient(create_app(), raise_server_exceptions=False)
-    return ApiWorld(client, url, tokens, pending_a=people[1], person_a=people[0])
+    return ApiWorld(client, url, tokens, pending_a=people[1], person_a=people[0], draft=draft.id,
+                    pending=pending.id)
+
+
+def conference_fields() -> dict:
+    return {"meeting_name": "年会", "organizer": "会计学会", "start_date": clock.today().isoformat(),
+            "days": 1}
 
 
 def test_openapi_schema_is_checked_in() -> None:
@@ -105,6 +118,22 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
         ("GET", "/api/v1/professionals/lookup"): {"params": {"q": world.person_a}},
         ("GET", "/api/v1/auth/whoami"): {},
         ("POST", "/api/v1/auth/logout"): {},
+        ("GET", "/api/v1/forms"): {},
+        ("PUT", "/api/v1/forms"): {"json": [f.model_dump(exclude_none=True) for f in package_forms()]},
+        ("POST", "/api/v1/declarations"): {"json": {"form": "conference", "fields": conference_fields()}},
+        ("GET", "/api/v1/declarations"): {"params": {"person": world.person_a}},
+        ("POST", "/api/v1/declarations/reviews"): {"json": {"decision": "approve", "ids": [world.pending]}},
+        ("POST", "/api/v1/declarations/import"): {"json": {"rows": [
+            {"id_number": world.person_a, "form": "conference", **conference_fields()}]}},
+        ("POST", "/api/v1/declarations/attachments/export"): {"json": {"ids": [world.pending]}},
+        ("GET", "/api/v1/declarations/{declaration_id}"): {"path_params": {"declaration_id": world.draft}},
+        ("PATCH", "/api/v1/declarations/{declaration_id}"): {
+            "path_params": {"declaration_id": world.draft}, "json": {"fields": {"days": 2}}},
+        ("DELETE", "/api/v1/declarations/{declaration_id}"): {"path_params": {"declaration_id": world.draft}},
+        ("POST", "/api/v1/declarations/{declaration_id}/submit"): {
+            "path_params": {"declaration_id": world.draft}},
+        ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): {
+            "path_params": {"declaration_id": world.pending}},
     }
     return samples[(method, path)]
 
@@ -118,8 +147,20 @@ FOREIGN = {
     ("GET", "/api/v1/registrations/pending"): ("kefu", 403),
     ("POST", "/api/v1/registrations/decisions"): ("person", 403),
     ("GET", "/api/v1/professionals/lookup"): ("b-admin", 404),
+    ("PUT", "/api/v1/forms"): ("a-admin", 403),
+    ("POST", "/api/v1/declarations"): ("a-admin", 403),
+    ("GET", "/api/v1/declarations"): ("b-admin", 404),
+    ("POST", "/api/v1/declarations/reviews"): ("person", 403),
+    ("POST", "/api/v1/declarations/import"): ("person", 403),
+    ("POST", "/api/v1/declarations/attachments/export"): ("b-admin", 404),
+    ("GET", "/api/v1/declarations/{declaration_id}"): ("b-admin", 404),
+    ("PATCH", "/api/v1/declarations/{declaration_id}"): ("b-admin", 403),
+    ("DELETE", "/api/v1/declarations/{declaration_id}"): ("b-admin", 403),
+    ("POST", "/api/v1/declarations/{declaration_id}/submit"): ("b-admin", 403),
+    ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): ("b-admin", 403),
 }
-SELF_ONLY = {("GET", "/api/v1/auth/whoami"), ("POST", "/api/v1/auth/logout")}
+# GET /forms: every logged-in user reads the same learning forms (no scope to cross).
+SELF_ONLY = {("GET", "/api/v1/auth/whoami"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/forms")}
 OWNER = {
     ("POST", "/api/v1/accounts"): "admin",
     ("POST", "/api/v1/units"): "admin",
@@ -129,6 +170,18 @@ OWNER = {
     ("GET", "/api/v1/professionals/lookup"): "kefu",
     ("GET", "/api/v1/auth/whoami"): "kefu",
     ("POST", "/api/v1/auth/logout"): "kefu",
+    ("GET", "/api/v1/forms"): "person",
+    ("PUT", "/api/v1/forms"): "admin",
+    ("POST", "/api/v1/declarations"): "person",
+    ("GET", "/api/v1/declarations"): "a-admin",
+    ("POST", "/api/v1/declarations/reviews"): "a-admin",
+    ("POST", "/api/v1/declarations/import"): "a-admin",
+    ("POST", "/api/v1/declarations/attachments/export"): "a-admin",
+    ("GET", "/api/v1/declarations/{declaration_id}"): "person",
+    ("PATCH", "/api/v1/declarations/{declaration_id}"): "person",
+    ("DELETE", "/api/v1/declarations/{declaration_id}"): "person",
+    ("POST", "/api/v1/declarations/{declaration_id}/submit"): "person",
+    ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): "person",
 }
 
 
@@ -139,8 +192,9 @@ def test_every_protected_route_has_a_scope_case() -> None:
 
 
 def call(world: ApiWorld, method: str, path: str, headers: dict[str, str]):
-    return world.client.request(method, path, headers=headers,
-                                **sample_request(world, method, path))
+    sample = sample_request(world, method, path)
+    return world.client.request(method, path.format(**sample.pop("path_params", {})), headers=headers,
+                                **sample)
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED, ids=[f"{m} {p}" for m, p in PROTECTED])

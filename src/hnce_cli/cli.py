@@ -10,7 +10,20 @@ from typing import Annotated
 import typer
 
 from hnce_cli import __version__
-from hnce_cli.commands import account, approve, db, demo, profile, register, serve, status, unit
+from hnce_cli.commands import (
+    account,
+    approve,
+    db,
+    declare,
+    demo,
+    forms,
+    profile,
+    register,
+    review,
+    serve,
+    status,
+    unit,
+)
 from hnce_cli.commands._common import Globals
 
 app = typer.Typer(
@@ -59,6 +72,9 @@ app.command("whoami")(account.whoami)
 app.command("register")(register.register)
 app.command("approve")(approve.approve)
 app.command("status")(status.status)
+app.add_typer(declare.app, name="declare")
+app.command("review")(review.review)
+app.add_typer(forms.app, name="forms")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(profile.app, name="profile")

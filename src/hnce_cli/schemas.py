@@ -315,6 +315,7 @@ class DeclarationOut(BaseModel):
     status: str
     status_label: str = ""
     fields: dict[str, FieldValue] = {}
+    field_labels: dict[str, str] = {}  # the form's Chinese label of each field
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None = None

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 def status(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="ID number, mobile number or full name.")],
+    declarations: Annotated[bool, typer.Option(
+        "--declarations", "-d", help="Their credit declarations instead (申报进度查询).")] = False,
+    filter_: Annotated[str, typer.Option(
+        "--filter", help="With --declarations: all | draft | pending | approved | rejected.")] = "all",
+    limit: Annotated[int, typer.Option(help="With --declarations: rows to show (0: all).")] = 100,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:
@@ -24,8 +29,18 @@ def status(
     see them. Several matches: a pick list on a terminal, a table otherwise.
 
     Example: hnce status 13800138000
+    Example: hnce status 410105199001011234 --declarations --filter pending
     """
     from hnce_cli.render import TableView, emit
+
+    if declarations:
+        from hnce_cli.commands.declare import parse_filter, render_list
+        from hnce_cli.schemas import DeclarationQuery
+
+        found = get_backend(ctx).list_declarations(
+            DeclarationQuery(person=query, filter=parse_filter(filter_)), limit or None)
+        render_list(found, fmt(json_, csv_))
+        return
 
     result = get_backend(ctx).lookup(query)
     output = fmt(json_, csv_)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -25,14 +25,27 @@ from hnce_cli.errors import FieldProblem, HnceError, ValidationFailed
 from hnce_cli.schemas import (
     AccountInput,
     AccountOut,
+    AttachmentBundle,
+    DbInt,
     DecisionRequest,
     DecisionResult,
+    DeclarationDeleted,
+    DeclarationEdit,
+    DeclarationImportRequest,
+    DeclarationImportResult,
+    DeclarationInput,
+    DeclarationList,
+    DeclarationOut,
+    DeclarationQuery,
+    FormsOut,
     LoginResult,
     LookupResult,
     PendingList,
     ProfessionalOut,
     RegionOut,
     RegistrationInput,
+    ReviewRequest,
+    ReviewResult,
     UnitImportResult,
     UnitInput,
     UnitOut,
@@ -106,6 +119,7 @@ def public_backend() -> LocalBackend:
 
 Backend = Annotated[LocalBackend, Depends(backend)]
 Public = Annotated[LocalBackend, Depends(public_backend)]
+DeclarationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 def create_app() -> FastAPI:
@@ -198,5 +212,69 @@ def create_app() -> FastAPI:
     @app.get(f"{API}/professionals/lookup")
     def lookup(b: Backend, q: Annotated[str, Query(min_length=1)]) -> LookupResult:
         return b.lookup(q)
+
+    # --- learning forms and declarations (docs/declarations.md) ---------
+    @app.get(f"{API}/forms")
+    def list_forms(b: Backend) -> FormsOut:
+        return b.list_forms()
+
+    @app.put(f"{API}/forms")
+    def load_forms(body: list[dict[str, Any]], b: Backend) -> FormsOut:
+        return b.load_forms(body)
+
+    @app.post(f"{API}/declarations", status_code=201)
+    def create_declaration(body: DeclarationInput, b: Backend) -> DeclarationOut:
+        return b.create_declaration(body)
+
+    @app.get(f"{API}/declarations")
+    def list_declarations(
+        b: Backend,
+        filter: Literal["all", "draft", "pending", "approved", "rejected"] = "all",
+        person: str | None = None,
+        unit: str | None = None,
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+        form: str | None = None,
+        awaiting_review: bool = False,
+        ids: Annotated[list[DbInt] | None, Query(max_length=1000)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> DeclarationList:
+        query = DeclarationQuery(filter=filter, person=person, unit=unit, year=year, form=form,
+                                 awaiting_review=awaiting_review, ids=ids)
+        return b.list_declarations(query, limit, offset)
+
+    @app.post(f"{API}/declarations/reviews", response_model=ReviewResult)
+    def review_declarations(body: ReviewRequest, b: Backend) -> Response:
+        # A batch result can hold 100,000 items: serialise once, skip re-validation.
+        return Response(b.review_declarations(body).model_dump_json(), media_type="application/json")
+
+    @app.post(f"{API}/declarations/import", status_code=201)
+    def import_declarations(body: DeclarationImportRequest, b: Backend) -> DeclarationImportResult:
+        return b.import_declarations(body.rows)
+
+    @app.post(f"{API}/declarations/attachments/export")
+    def export_attachments(body: DeclarationQuery, b: Backend) -> AttachmentBundle:
+        return b.declaration_attachments(body)
+
+    @app.get(f"{API}/declarations/{{declaration_id}}")
+    def show_declaration(declaration_id: DeclarationId, b: Backend) -> DeclarationOut:
+        return b.show_declaration(declaration_id)
+
+    @app.patch(f"{API}/declarations/{{declaration_id}}")
+    def edit_declaration(declaration_id: DeclarationId, body: DeclarationEdit,
+                         b: Backend) -> DeclarationOut:
+        return b.edit_declaration(declaration_id, body)
+
+    @app.delete(f"{API}/declarations/{{declaration_id}}")
+    def delete_declaration(declaration_id: DeclarationId, b: Backend) -> DeclarationDeleted:
+        return b.delete_declaration(declaration_id)
+
+    @app.post(f"{API}/declarations/{{declaration_id}}/submit")
+    def submit_declaration(declaration_id: DeclarationId, b: Backend) -> DeclarationOut:
+        return b.submit_declaration(declaration_id)
+
+    @app.post(f"{API}/declarations/{{declaration_id}}/withdraw")
+    def withdraw_declaration(declaration_id: DeclarationId, b: Backend) -> DeclarationOut:
+        return b.withdraw_declaration(declaration_id)
 
     return app

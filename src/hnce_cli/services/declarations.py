@@ -161,6 +161,7 @@ def _view_statement() -> Select:
 def _views(session: Session, actor: Actor, statement: Select, forms: list[LearningForm],
            *, detail: bool = False) -> list[DeclarationOut]:
     names = {f.code: f.name for f in forms}
+    labels = {f.code: {x.name: x.label for x in f.fields} for f in forms}
     rows = session.connection().execute(statement).mappings().all()
     files: dict[int, list[AttachmentOut]] = {}
     history: dict[int, list[DeclarationEventOut]] = {}
@@ -185,6 +186,7 @@ def _views(session: Session, actor: Actor, statement: Select, forms: list[Learni
             unit_id=r["unit_id"], unit_name=r["unit_name"], form_code=r["form_code"],
             form_name=names.get(r["form_code"], r["form_code"]), subject=r["subject"], year=r["year"],
             credits=r["credits"], status=r["status"], fields=json.loads(r["fields"]),
+            field_labels=labels.get(r["form_code"], {}),
             created_at=r["created_at"], updated_at=r["updated_at"], submitted_at=r["submitted_at"],
             decided_at=r["decided_at"], reject_reason=r["reject_reason"],
             rejected_level=r["rejected_level"], attachments=files.get(r["id"], []),

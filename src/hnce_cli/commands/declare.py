@@ -1,0 +1,406 @@
+"""`hnce declare`: a professional declares public-subject credits (学时(分)申报) and
+follows them in the progress view (申报进度查询); a unit admin imports many."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, confirm, fmt, get_backend, interactive
+
+if TYPE_CHECKING:
+    from hnce_cli.backend import Backend
+    from hnce_cli.schemas import (
+        AttachmentIn,
+        DeclarationList,
+        DeclarationOut,
+    )
+
+app = typer.Typer(
+    help="Declare credits (学时(分)申报) and follow them (申报进度查询).\n\n"
+         "Example: hnce declare new --form conference --field meeting_name=年会 ...",
+    no_args_is_help=True,
+)
+
+FilterOpt = Annotated[str, typer.Option(
+    "--filter", help="all 全部 | draft 待提交 | pending 待审核 | approved 审核通过 | rejected 审核不通过.")]
+FILTER_WORDS = {"全部": "all", "待提交": "draft", "待审核": "pending", "审核通过": "approved",
+                "审核不通过": "rejected"}
+
+
+def parse_filter(value: str) -> str:
+    from hnce_cli.errors import ValidationFailed
+
+    value = FILTER_WORDS.get(value.strip(), value.strip())
+    if value not in ("all", "draft", "pending", "approved", "rejected"):
+        raise ValidationFailed.one("filter", f"没有这种筛选：{value}",
+                                   "use all | draft | pending | approved | rejected (or 全部/待提交/…)")
+    return value
+
+
+def _field_pairs(pairs: list[str] | None) -> dict[str, str | None]:
+    from hnce_cli.errors import ValidationFailed
+
+    values: dict[str, str | None] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ValidationFailed.one("field", f"格式应为 名称=值：{pair}", "e.g. --field days=2")
+        values[name.strip()] = value.strip() or None
+    return values
+
+
+def read_attachment(path: Path) -> AttachmentIn:
+    import base64
+
+    from hnce_cli.errors import ValidationFailed
+    from hnce_cli.schemas import AttachmentIn
+
+    if not path.is_file():
+        raise ValidationFailed.one("attach", f"文件不存在：{path}", "check the path")
+    return AttachmentIn(filename=path.name, content_base64=base64.b64encode(path.read_bytes()).decode())
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    """A declaration as JSON or YAML: form, year, credits, fields, attachments (paths), submit."""
+    import json
+
+    from hnce_cli.errors import ValidationFailed
+
+    if not path.is_file():
+        raise ValidationFailed.one("from_file", f"文件不存在：{path}", "check the path")
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # json and yaml raise their own kinds
+        raise ValidationFailed.one("from_file", f"无法解析 {path.name}：{exc}", "give a JSON or YAML object") from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed.one("from_file", "文件内容须是一个对象", 'e.g. {"form": "paper", "fields": {…}}')
+    data["attachments"] = [read_attachment((path.parent / str(p)).resolve())
+                           for p in data.get("attachments") or []]
+    return data
+
+
+@app.command("new")
+def new(
+    ctx: typer.Context,
+    form: Annotated[str | None, typer.Option(help="Learning form: code or name (see `hnce forms show`).")] = None,
+    field: Annotated[list[str] | None, typer.Option(
+        "--field", "-F", help="A field of the form: name=value (repeatable).")] = None,
+    year: Annotated[int | None, typer.Option(help="计入年度 (default: the open year).")] = None,
+    credits: Annotated[float | None, typer.Option(help="Credits, only for forms where they are entered.")] = None,
+    attach: Annotated[list[Path] | None, typer.Option(
+        "--attach", help="Proof: PDF, JPEG, PNG, or one ZIP of them (repeatable, 10 MB each).")] = None,
+    submit: Annotated[bool | None, typer.Option(
+        "--submit/--draft", help="Submit now, or save as draft 保存暂不提交 (default).")] = None,
+    from_file: Annotated[Path | None, typer.Option(
+        "--from-file", help="The declaration as JSON or YAML (see docs/declarations.md).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Declare credits: pick the learning form, then only its fields are asked.
+
+    On a terminal a wizard asks what is missing; in scripts give everything as
+    flags or --from-file. Without --submit the declaration is saved as a draft.
+
+    Example: hnce declare new --form conference --field meeting_name=年会 --field organizer=会计学会
+    --field start_date=2026-05-10 --field days=2 --attach proof.pdf --submit
+    """
+    from hnce_cli.errors import ValidationFailed
+    from hnce_cli.schemas import DeclarationInput
+
+    data: dict[str, Any] = _from_file(from_file) if from_file else {}
+    if form:
+        data["form"] = form
+    data.setdefault("fields", {}).update({k: v for k, v in _field_pairs(field).items() if v is not None})
+    if year is not None:
+        data["year"] = year
+    if credits is not None:
+        data["credits"] = credits
+    data.setdefault("attachments", []).extend(read_attachment(p) for p in attach or [])
+    if submit is not None:
+        data["submit"] = submit
+    backend = get_backend(ctx)
+    if interactive() and not from_file:
+        data = _wizard(backend, data, ask_submit=submit is None)
+    if not data.get("form"):
+        raise ValidationFailed.one("form", "请先选择学习形式", "give --form CODE (list: hnce forms show)")
+    result = backend.create_declaration(DeclarationInput.model_validate(data))
+    render_one(result, fmt(json_), saved=True)
+
+
+def _wizard(backend: Backend, data: dict[str, Any], *, ask_submit: bool) -> dict[str, Any]:
+    """Ask for the form first, then only that form's fields that are still missing."""
+    import questionary
+
+    from hnce_cli.clock import today
+
+    forms = backend.list_forms().forms
+    chosen = next((f for f in forms if data.get("form") in (f.code, f.name)), None)
+    if chosen is None:
+        chosen = questionary.select("学习形式：", choices=[
+            questionary.Choice(f"{f.name}" + ("" if f.standard == "national" else "（省定）"), value=f)
+            for f in forms]).unsafe_ask()
+    data["form"] = chosen.code
+    fields = data["fields"]
+    for f in chosen.fields:
+        if fields.get(f.name) not in (None, ""):
+            continue
+        label = f"{f.label}{'' if f.required else '（选填）'}："
+        if f.type == "choice":
+            fields[f.name] = questionary.select(label, choices=list(f.choices or [])).unsafe_ask()
+        elif f.type == "date":
+            fields[f.name] = questionary.text(label, default=today().isoformat(),
+                                              instruction="YYYY-MM-DD").unsafe_ask().strip()
+        else:
+            bounds = "" if f.min is None else f"（{f.min:g}–{f.max:g}）" if f.max is not None else ""
+            fields[f.name] = questionary.text(label[:-1] + bounds + "：").unsafe_ask().strip()
+    if chosen.credits.mode == "entered" and data.get("credits") is None:
+        value = questionary.text(f"学分（最多 {chosen.credits.max_entered:g}）：").unsafe_ask().strip()
+        data["credits"] = float(value) if value else None
+    if not data["attachments"]:
+        while True:
+            path = questionary.path("附件（PDF/JPG/PNG/ZIP，回车跳过）：").unsafe_ask().strip()
+            if not path:
+                break
+            data["attachments"].append(read_attachment(Path(path).expanduser()))
+    if ask_submit:
+        data["submit"] = questionary.select("", choices=[
+            questionary.Choice("提交", value=True), questionary.Choice("保存暂不提交", value=False)]).unsafe_ask()
+    return data
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    filter_: FilterOpt = "all",
+    year: Annotated[int | None, typer.Option(help="Only this 计入年度.")] = None,
+    form: Annotated[str | None, typer.Option(help="Only this learning form.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show (0: all).")] = 100,
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+) -> None:
+    """The progress view 申报进度查询 of your declarations (admins: those in your scope).
+
+    Example: hnce declare list --filter pending
+    """
+    from hnce_cli.schemas import DeclarationQuery
+
+    result = get_backend(ctx).list_declarations(
+        DeclarationQuery(filter=parse_filter(filter_), year=year, form=form), limit or None)
+    render_list(result, fmt(json_, csv_))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    declaration_id: Annotated[int, typer.Argument(help="Declaration number (编号).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Details 详细 of one declaration: fields, attachments and review history.
+
+    Example: hnce declare show 42
+    """
+    render_one(get_backend(ctx).show_declaration(declaration_id), fmt(json_))
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    declaration_id: Annotated[int, typer.Argument(help="Declaration number (a draft 待提交).")],
+    field: Annotated[list[str] | None, typer.Option(
+        "--field", "-F", help="name=value to change; name= (empty) clears an optional field.")] = None,
+    year: Annotated[int | None, typer.Option(help="New 计入年度.")] = None,
+    credits: Annotated[float | None, typer.Option(help="New credits (forms where they are entered).")] = None,
+    attach: Annotated[list[Path] | None, typer.Option("--attach", help="Add an attachment (repeatable).")] = None,
+    remove_attachment: Annotated[list[int] | None, typer.Option(
+        "--remove-attachment", help="Remove an attachment by its id (see `declare show`).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Change a draft (待提交); submitted declarations must be withdrawn (撤销) first.
+
+    Example: hnce declare edit 42 --field days=3 --attach more.pdf
+    """
+    from hnce_cli.schemas import DeclarationEdit
+
+    data = DeclarationEdit(year=year, credits=credits, fields=_field_pairs(field) if field else None,
+                           attachments=[read_attachment(p) for p in attach or []],
+                           remove_attachments=remove_attachment or [])
+    render_one(get_backend(ctx).edit_declaration(declaration_id, data), fmt(json_), saved=True)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    declaration_id: Annotated[int, typer.Argument(help="Declaration number (a draft 待提交).")],
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Delete a draft (待提交) for good.
+
+    Example: hnce declare delete 42 --yes
+    """
+    from hnce_cli.render import emit, note
+
+    if not confirm(f"删除申报 {declaration_id}？", yes):
+        raise typer.Exit(1)
+    result = get_backend(ctx).delete_declaration(declaration_id)
+    emit(result, fmt(json_), details=lambda: note(f"已删除申报 {result.id}"))
+
+
+@app.command("submit")
+def submit(
+    ctx: typer.Context,
+    declaration_id: Annotated[int, typer.Argument(help="Declaration number (a draft 待提交).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Submit a draft for review: first your unit, then HR (人社部门).
+
+    Example: hnce declare submit 42
+    """
+    render_one(get_backend(ctx).submit_declaration(declaration_id), fmt(json_), saved=True)
+
+
+@app.command("withdraw")
+def withdraw(
+    ctx: typer.Context,
+    declaration_id: Annotated[int, typer.Argument(help="Declaration number (待审核).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Withdraw 撤销 a pending declaration: it goes back to draft (待提交) to edit or delete.
+
+    Example: hnce declare withdraw 42
+    """
+    render_one(get_backend(ctx).withdraw_declaration(declaration_id), fmt(json_), saved=True)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 BOM or GBK) or XLSX.")],
+    report: Annotated[Path | None, typer.Option(
+        help="Where to write the per-row error report (default: FILE-errors.csv beside it).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Unit admins: declare for your unit's people from a spreadsheet (批量导入).
+
+    Columns: id_number (身份证号), form (学习形式), year (计入年度), credits (学分, for
+    entered forms), then the form's fields by name or Chinese label; 姓名 is checked
+    if present. Every row is checked first: one bad row imports nothing, and the
+    errors (row, field, why) are printed and written to a CSV report. Imported
+    declarations have passed the unit's review and wait for HR (待审核（人社）).
+
+    Example: hnce declare import 2026-申报.xlsx
+    """
+    from hnce_cli.errors import ValidationFailed
+    from hnce_cli.render import Column, TableView, emit, note, print_table
+    from hnce_cli.tabular import read_rows
+
+    rows = read_rows(file)
+    try:
+        result = get_backend(ctx).import_declarations(rows)
+    except ValidationFailed as exc:
+        problems = exc.details.get("rows") if isinstance(exc.details, dict) else None
+        if not problems:
+            raise
+        target = report or file.with_name(f"{file.stem}-errors.csv")
+        _write_report(target, problems)
+        exc.details["report"] = str(target)
+        if not json_:
+            print_table(TableView(title=exc.message, rows=problems[:50], columns=[
+                Column("行", lambda p: p["row"], justify="right"), Column("字段", lambda p: p["field"]),
+                Column("原因", lambda p: p["message"])],
+                footnotes=[f"另有 {len(problems) - 50} 处未显示" if len(problems) > 50 else "",
+                           f"错误报告已写入 {target}"]))
+            raise typer.Exit(int(exc.exit_code)) from None
+        raise
+    emit(result, fmt(json_), details=lambda: note(
+        f"已导入 {result.created} 条申报，共 {result.credits:g} 学分，等待人社部门审核（单位审核已完成）："
+        + "，".join(f"{k} {v} 条" for k, v in result.by_form.items())))
+
+
+def _write_report(path: Path, problems: list[dict]) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "field", "message"])
+        for p in problems:
+            writer.writerow([p["row"], p["field"], p["message"]])
+
+
+# --- rendering (shared with `hnce review` and `hnce status --declarations`) -------
+
+def _credits(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def list_columns(with_person: bool) -> list:
+    from hnce_cli.render import Column
+
+    person = [Column("姓名", lambda d: d.name), Column("身份证号", lambda d: d.id_number, no_wrap=True),
+              Column("单位", lambda d: d.unit_name)] if with_person else []
+    return [
+        Column("编号", lambda d: d.id, justify="right"), *person,
+        Column("学习形式", lambda d: d.form_name), Column("计入年度", lambda d: d.year),
+        Column("计入科目", lambda d: d.subject_label), Column("学分", lambda d: _credits(d.credits), justify="right"),
+        Column("状态", lambda d: d.status_label, no_wrap=True),
+        Column("提交时间", lambda d: d.submitted_at, no_wrap=True),
+        Column("审核时间", lambda d: d.decided_at, no_wrap=True),
+        Column("不通过原因", lambda d: d.reject_reason),
+    ]
+
+
+def render_list(result: DeclarationList, output: str, *, title: str | None = None,
+                with_person: bool | None = None) -> None:
+    from hnce_cli.render import TableView, emit
+    from hnce_cli.terms import DECLARATION_FILTERS
+
+    if with_person is None:
+        with_person = result.person is None and len({d.professional_id for d in result.declarations}) > 1
+    counts = " · ".join(f"{DECLARATION_FILTERS[k]} {v}" for k, v in result.counts.items())
+    who = f"{result.person.name}（{result.person.id_number}）的" if result.person else ""
+    heading = title or f"{who}申报进度查询 · {result.filter_label}"
+    footnotes = [counts]
+    if result.total > len(result.declarations):
+        footnotes.append(f"仅显示 {len(result.declarations)} / {result.total} 条；--limit 0 显示全部")
+    if result.declarations:
+        footnotes.append("详细：hnce declare show 编号")
+    emit(result, output, TableView(title=heading, rows=result.declarations, columns=list_columns(with_person),
+                                   footnotes=footnotes))
+
+
+def render_one(d: DeclarationOut, output: str, *, saved: bool = False) -> None:
+    from hnce_cli.render import emit
+
+    emit(d, output, details=lambda: print_declaration(d))
+
+
+def print_declaration(d: DeclarationOut) -> None:
+    from hnce_cli.render import Column, TableView, print_details, print_table
+
+    pairs: list[tuple[str, Any]] = [
+        ("编号", d.id), ("姓名", d.name), ("身份证号", d.id_number), ("单位", d.unit_name),
+        ("学习形式", d.form_name), ("计入科目", d.subject_label), ("计入年度", d.year),
+        ("学分", _credits(d.credits)),
+    ]
+    pairs += [(d.field_labels.get(k, k), v) for k, v in d.fields.items()]
+    pairs += [("状态", d.status_label), ("提交时间", d.submitted_at), ("审核时间", d.decided_at),
+              ("不通过原因", d.reject_reason)]
+    print_details(f"申报 {d.id} · {d.status_label}", [(k, v) for k, v in pairs if v not in (None, "")])
+    if d.attachments:
+        print_table(TableView(title="附件", rows=d.attachments, columns=[
+            Column("附件编号", lambda a: a.id, justify="right"), Column("文件名", lambda a: a.filename),
+            Column("类型", lambda a: a.media_type),
+            Column("大小", lambda a: f"{a.size / 1024:.0f} KB", justify="right"),
+            Column("SHA-256", lambda a: a.sha256[:16] + "…")]))
+    if d.history:
+        print_table(TableView(title="审核记录", rows=d.history, columns=[
+            Column("时间", lambda e: e.at, no_wrap=True), Column("操作", lambda e: e.action_label),
+            Column("操作人", lambda e: e.actor_name), Column("原因", lambda e: e.reason)]))
