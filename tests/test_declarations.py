@@ -1,0 +1,527 @@
+"""Credit declarations end to end through the real `hnce` command, on every storage:
+declaring, the two-level review transition by transition (including the refused
+ones), concurrent reviewers, attachments, the unit import and the progress view."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import World, error_fields, json_out
+
+from hnce_cli import clock
+from hnce_cli.schemas import DecisionRequest
+
+TODAY = clock.today()
+YEAR = TODAY.year
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+@dataclass
+class Person:
+    id: int
+    id_number: str
+    token: str
+
+
+def approved_person(world: World, unit=None) -> Person:  # noqa: ANN001
+    """Register someone in `unit` (default A), have the unit approve them, log them in."""
+    unit = unit or world.unit_a
+    admin = world.a_admin1 if unit.id == world.unit_a.id else world.b_admin
+    person = world.register(unit)
+    world.setup.backend(admin.token).decide(DecisionRequest(decision="approve",
+                                                            id_numbers=[person.id_number]))
+    return Person(person.id, person.id_number, world.setup.login(person.id_number))
+
+
+def conference(days: int = 2) -> list[str]:
+    return ["--form", "conference", "--field", "meeting_name=全省会计年会", "--field", "organizer=河南省会计学会",
+            "--field", f"start_date={TODAY.isoformat()}", "--field", f"days={days}"]
+
+
+def declare(world: World, person: Person, *extra: str, days: int = 2) -> dict:
+    proc = world.setup.run("declare", "new", *conference(days), *extra, "--json", token=person.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json_out(proc)
+
+
+def status_of(world: World, declaration_id: int) -> str:
+    return world.setup.scalar("SELECT status FROM declaration WHERE id = :i", i=declaration_id)
+
+
+def audit_actions(world: World, declaration_id: int) -> list[str]:
+    return [r[0] for r in world.setup.rows(
+        "SELECT action FROM audit_log WHERE subject_type = 'declaration' AND subject_id = :s ORDER BY id",
+        s=str(declaration_id))]
+
+
+def event_actions(world: World, declaration_id: int) -> list[str]:
+    return [r[0] for r in world.setup.rows(
+        "SELECT action FROM declaration_event WHERE declaration_id = :i ORDER BY id", i=declaration_id)]
+
+
+def review(world: World, token: str, *args: str):  # noqa: ANN201
+    return world.setup.run("review", *args, "--yes", "--json", token=token)
+
+
+# --- the happy path, transition by transition -----------------------------------
+
+
+def test_draft_submit_unit_then_hr_approval_makes_a_credit_record(world: World) -> None:
+    setup = world.setup
+    me = approved_person(world)
+    draft = declare(world, me)
+    assert (draft["status"], draft["status_label"], draft["credits"]) == ("draft", "待提交", 20)
+    assert (draft["subject"], draft["subject_label"], draft["year"]) == ("public", "公需科目", YEAR)
+    assert draft["fields"]["days"] == 2 and draft["field_labels"]["days"] == "会议天数"
+    assert audit_actions(world, draft["id"]) == ["declaration.create"]
+
+    proc = setup.run("declare", "submit", str(draft["id"]), "--json", token=me.token)
+    assert proc.returncode == 0, proc.stderr
+    assert json_out(proc)["status"] == "pending_unit"
+
+    proc = review(world, world.a_admin1.token, str(draft["id"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json_out(proc)
+    assert (out["level"], out["counts"]) == ("unit", {"pending_hr": 1}) or out["counts"] == {"approved": 1}
+    assert status_of(world, draft["id"]) == "pending_hr"
+    assert setup.count("credit_record") == 0  # the unit's approval does not count yet
+
+    proc = review(world, world.hr.token, str(draft["id"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json_out(proc)
+    assert out["level"] == "hr" and out["counts"] == {"approved": 1}
+    assert out["items"][0]["credits"] == 20
+    assert status_of(world, draft["id"]) == "approved"
+    credit = setup.rows("SELECT professional_id, id_number, year, subject, credits, source, source_ref "
+                        "FROM credit_record")
+    assert [tuple(r) for r in credit] == [(me.id, me.id_number, YEAR, "public", 20, "declaration",
+                                           f"declaration:{draft['id']}")]
+    # One audit row and one history event per transition.
+    assert audit_actions(world, draft["id"]) == ["declaration.create", "declaration.submit",
+                                                 "declaration.unit_approve", "declaration.hr_approve"]
+    assert event_actions(world, draft["id"]) == ["create", "submit", "unit_approve", "hr_approve"]
+    shown = json_out(setup.run("declare", "show", str(draft["id"]), "--json", token=me.token))
+    assert [h["action_label"] for h in shown["history"]] == ["保存暂不提交", "提交", "用人单位审核通过",
+                                                             "人社部门审核通过"]
+    # The same decision again changes nothing and says so.
+    again = review(world, world.hr.token, str(draft["id"]))
+    assert again.returncode == 0 and json_out(again)["counts"] == {"skipped": 1}
+    assert setup.count("credit_record") == 1
+
+
+def test_submit_at_once_and_table_output(world: World) -> None:
+    me = approved_person(world)
+    out = declare(world, me, "--submit")
+    assert out["status"] == "pending_unit"
+    assert audit_actions(world, out["id"]) == ["declaration.create", "declaration.submit"]
+    table = world.setup.run("declare", "list", token=me.token)
+    assert table.returncode == 0, table.stderr
+    assert "待审核（单位）" in table.stdout and "学术会议" in table.stdout and "公需科目" in table.stdout
+    csv_out = world.setup.run("declare", "list", "--csv", token=me.token)
+    assert csv_out.stdout.splitlines()[0].startswith("编号,学习形式,计入年度")
+
+
+def test_withdraw_then_edit_then_delete(world: World) -> None:
+    setup = world.setup
+    me = approved_person(world)
+    decl = declare(world, me, "--submit")
+    proc = setup.run("declare", "withdraw", str(decl["id"]), "--json", token=me.token)
+    assert proc.returncode == 0 and json_out(proc)["status"] == "draft"
+    proc = setup.run("declare", "edit", str(decl["id"]), "--field", "days=3", "--json", token=me.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (json_out(proc)["credits"], json_out(proc)["fields"]["days"]) == (30, 3)
+    proc = setup.run("declare", "delete", str(decl["id"]), "--yes", "--json", token=me.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert setup.count("declaration", "id = :i", i=decl["id"]) == 0
+    assert audit_actions(world, decl["id"]) == ["declaration.create", "declaration.submit",
+                                                "declaration.withdraw", "declaration.edit",
+                                                "declaration.delete"]
+
+
+def test_withdraw_while_pending_at_hr(world: World) -> None:
+    me = approved_person(world)
+    decl = declare(world, me, "--submit")
+    assert review(world, world.a_admin1.token, str(decl["id"])).returncode == 0
+    proc = world.setup.run("declare", "withdraw", str(decl["id"]), "--json", token=me.token)
+    assert proc.returncode == 0 and json_out(proc)["status"] == "draft"
+    # HR can no longer approve it.
+    proc = review(world, world.hr.token, str(decl["id"]))
+    assert proc.returncode == 5 and json_out(proc)["items"][0]["outcome"] == "conflict"
+
+
+# --- refused transitions ---------------------------------------------------------
+
+
+def test_refused_transitions_change_nothing(world: World) -> None:
+    setup = world.setup
+    me = approved_person(world)
+    pending = declare(world, me, "--submit")
+    # Edit and delete a submitted one: refused (conflict), state unchanged.
+    proc = setup.run("declare", "edit", str(pending["id"]), "--field", "days=1", "--json", token=me.token)
+    assert proc.returncode == 5, proc.stdout
+    assert "待审核" in json_out(proc)["error"]["message"]
+    proc = setup.run("declare", "delete", str(pending["id"]), "--yes", "--json", token=me.token)
+    assert proc.returncode == 5
+    # HR approving before the unit: a conflict, nothing written.
+    proc = review(world, world.hr.token, str(pending["id"]))
+    assert proc.returncode == 5
+    item = json_out(proc)["items"][0]
+    assert item["outcome"] == "conflict" and "尚未经用人单位审核" in item["reason"]
+    # A unit admin of another unit: outside their scope.
+    proc = review(world, world.b_admin.token, str(pending["id"]))
+    assert proc.returncode == 7 and json_out(proc)["items"][0]["outcome"] == "failed"
+    # A professional cannot review at all.
+    proc = review(world, me.token, str(pending["id"]))
+    assert proc.returncode == 4
+    assert status_of(world, pending["id"]) == "pending_unit"
+    assert audit_actions(world, pending["id"]) == ["declaration.create", "declaration.submit"]
+    # Withdraw an approved one: refused.
+    assert review(world, world.a_admin1.token, str(pending["id"])).returncode == 0
+    assert review(world, world.hr.token, str(pending["id"])).returncode == 0
+    proc = setup.run("declare", "withdraw", str(pending["id"]), "--json", token=me.token)
+    assert proc.returncode == 5 and "审核通过" in json_out(proc)["error"]["message"]
+    assert status_of(world, pending["id"]) == "approved"
+    # Submitting a draft twice: the second is refused.
+    draft = declare(world, me)
+    assert setup.run("declare", "submit", str(draft["id"]), token=me.token).returncode == 0
+    assert setup.run("declare", "submit", str(draft["id"]), token=me.token).returncode == 5
+
+
+def test_hr_outside_their_region_and_other_peoples_declarations(world: World) -> None:
+    setup = world.setup
+    luoyang = approved_person(world, world.unit_b)
+    decl = declare(world, luoyang, "--submit")
+    assert review(world, world.b_admin.token, str(decl["id"])).returncode == 0
+    proc = review(world, world.hr.token, str(decl["id"]))  # 郑州 HR, a 洛阳 unit
+    assert proc.returncode == 7 and json_out(proc)["items"][0]["outcome"] == "failed"
+    assert status_of(world, decl["id"]) == "pending_hr"
+    other = approved_person(world)
+    for command in (["show"], ["withdraw"], ["delete", "--yes"], ["submit"]):
+        proc = setup.run("declare", command[0], str(decl["id"]), *command[1:], "--json", token=other.token)
+        assert proc.returncode == 3, (command, proc.stdout)
+
+
+def test_reject_needs_a_reason_and_shows_it(world: World) -> None:
+    me = approved_person(world)
+    decl = declare(world, me, "--submit")
+    proc = review(world, world.a_admin1.token, str(decl["id"]), "--reject")
+    assert proc.returncode == 2 and error_fields(proc) == ["reason"]
+    proc = review(world, world.a_admin1.token, str(decl["id"]), "--reject", "--reason", "证明材料不清晰")
+    assert proc.returncode == 0 and json_out(proc)["counts"] == {"rejected": 1}
+    shown = json_out(world.setup.run("declare", "show", str(decl["id"]), "--json", token=me.token))
+    assert (shown["status_label"], shown["reject_reason"], shown["rejected_level"]) == (
+        "审核不通过", "证明材料不清晰", "unit")
+    assert shown["history"][-1]["reason"] == "证明材料不清晰"
+    assert world.setup.count("credit_record") == 0
+
+
+def test_batch_review_all_matching_with_dry_run(world: World) -> None:
+    setup = world.setup
+    people = [approved_person(world) for _ in range(3)]
+    ids = [declare(world, p, "--submit")["id"] for p in people]
+    proc = setup.run("review", "--all", "--year", str(YEAR), "--dry-run", "--json", token=world.a_admin1.token)
+    assert proc.returncode == 0 and json_out(proc)["counts"] == {"would_approve": 3}
+    assert {status_of(world, i) for i in ids} == {"pending_unit"}
+    listed = json_out(setup.run("review", "--list", "--json", token=world.a_admin1.token))
+    assert sorted(d["id"] for d in listed["declarations"]) == sorted(ids)
+    assert review(world, world.a_admin1.token, "--all").returncode == 0
+    proc = review(world, world.hr.token, "--all", "--form", "学术会议")
+    assert json_out(proc)["counts"] == {"approved": 3}
+    assert setup.count("credit_record") == 3
+    assert setup.count("audit_log", "action = 'declaration.hr_approve'") == 3
+
+
+def test_two_reviewers_approve_the_same_declaration_at_once(world: World) -> None:
+    setup = world.setup
+    me = approved_person(world)
+    decl = declare(world, me, "--submit")
+    procs = [setup.popen("review", str(decl["id"]), "--yes", "--json", token=admin.token)
+             for admin in (world.a_admin1, world.a_admin2)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert sorted(code for code, _, _ in results) == [0, 5], results
+    outcomes = sorted(json.loads(out)["items"][0]["outcome"] for _, out, _ in results)
+    assert outcomes == ["conflict", "pending_hr"] or outcomes == ["conflict", "approved"] or \
+        outcomes[0] == "conflict"
+    assert status_of(world, decl["id"]) == "pending_hr"
+    assert setup.count("audit_log", "action = 'declaration.unit_approve' AND subject_id = :s",
+                       s=str(decl["id"])) == 1
+    assert setup.count("declaration_event", "action = 'unit_approve'") == 1
+
+
+# --- year, form and credits --------------------------------------------------------
+
+
+def test_year_not_open_is_refused(world: World) -> None:
+    me = approved_person(world)
+    proc = world.setup.run("declare", "new", *conference(), "--year", str(YEAR - 1), "--json", token=me.token)
+    assert proc.returncode == 2
+    assert "year" in error_fields(proc)
+    assert str(YEAR) in json_out(proc)["error"]["message"] or any(
+        str(YEAR) in p["message"] for p in json_out(proc)["error"]["problems"])
+    assert world.setup.count("declaration") == 0
+
+
+def test_credits_beyond_the_form_limit_are_refused(world: World) -> None:
+    me = approved_person(world)
+    base = ["declare", "new", "--form", "基层服务", "--field", "service=乡镇财务辅导",
+            "--field", "place=某乡镇", "--field", f"start_date={TODAY.isoformat()}"]
+    proc = world.setup.run(*base, "--credits", "31", "--json", token=me.token)
+    assert proc.returncode == 2 and error_fields(proc) == ["credits"]
+    proc = world.setup.run(*base, "--credits", "12.5", "--json", token=me.token)
+    assert proc.returncode == 0 and json_out(proc)["credits"] == 12.5
+    # A computed form refuses a number of one's own.
+    proc = world.setup.run("declare", "new", *conference(2), "--credits", "50", "--json", token=me.token)
+    assert proc.returncode == 2 and error_fields(proc) == ["credits"]
+    # Only the chosen form's fields; a field of another form is named.
+    proc = world.setup.run("declare", "new", *conference(2), "--field", "isbn=978", "--json", token=me.token)
+    assert proc.returncode == 2 and error_fields(proc) == ["isbn"]
+
+
+def test_declare_from_a_file(world: World, tmp_path: Path) -> None:
+    me = approved_person(world)
+    (tmp_path / "proof.pdf").write_bytes(PDF)
+    spec = tmp_path / "paper.json"
+    spec.write_text(json.dumps({
+        "form": "论文", "submit": True, "attachments": ["proof.pdf"],
+        "fields": {"title": "论管理会计", "journal": "会计之友", "cn_number": "CN14-1063/F",
+                   "published_on": TODAY.isoformat(), "author_rank": "独立或第一作者"}}, ensure_ascii=False),
+        encoding="utf-8")
+    proc = world.setup.run("declare", "new", "--from-file", str(spec), "--json", token=me.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json_out(proc)
+    assert (out["form_code"], out["credits"], out["status"]) == ("paper", 30, "pending_unit")
+    assert [a["filename"] for a in out["attachments"]] == ["proof.pdf"]
+
+
+# --- attachments ---------------------------------------------------------------------
+
+
+def _nothing_stored(world: World) -> None:
+    for table in ("declaration", "attachment", "blob"):
+        assert world.setup.count(table) == 0, table
+
+
+def test_attachment_whose_content_is_not_its_extension_is_refused(world: World, tmp_path: Path) -> None:
+    me = approved_person(world)
+    fake = tmp_path / "certificate.pdf"
+    fake.write_bytes(PNG)
+    proc = world.setup.run("declare", "new", *conference(), "--attach", str(fake), "--json", token=me.token)
+    assert proc.returncode == 2
+    problem = json_out(proc)["error"]["problems"][0]
+    assert "certificate.pdf" in problem["field"] and "PNG" in problem["message"]
+    renamed = tmp_path / "notes.jpg"
+    renamed.write_bytes(b"just some text, not a scan")
+    proc = world.setup.run("declare", "new", *conference(), "--attach", str(renamed), "--json", token=me.token)
+    assert proc.returncode == 2
+    _nothing_stored(world)
+
+
+def test_attachment_too_large_is_refused(world: World, tmp_path: Path) -> None:
+    from hnce_cli.services.attachments import MAX_ATTACHMENT_BYTES
+
+    me = approved_person(world)
+    big = tmp_path / "scan.pdf"
+    big.write_bytes(PDF + b"0" * MAX_ATTACHMENT_BYTES)
+    proc = world.setup.run("declare", "new", *conference(), "--attach", str(big), "--json", token=me.token)
+    assert proc.returncode == 2
+    assert "过大" in json_out(proc)["error"]["problems"][0]["message"]
+    _nothing_stored(world)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_zip_attachments_are_checked_member_by_member(world: World, tmp_path: Path) -> None:
+    me = approved_person(world)
+    bad = {"exe.zip": {"a.pdf": PDF, "tool.exe": b"MZ\x90\x00"},
+           "traversal.zip": {"../../etc/a.pdf": PDF},
+           "liar.zip": {"a.pdf": PNG}}
+    for name, members in bad.items():
+        path = tmp_path / name
+        path.write_bytes(_zip(members))
+        proc = world.setup.run("declare", "new", *conference(), "--attach", str(path), "--json", token=me.token)
+        assert proc.returncode == 2, name
+    _nothing_stored(world)
+    good = tmp_path / "proofs.zip"
+    good.write_bytes(_zip({"证书.pdf": PDF, "scans/page1.png": PNG, "scans/page2.jpg": JPEG}))
+    out = declare(world, me, "--attach", str(good), "--attach", str(good))
+    assert [a["media_type"] for a in out["attachments"]] == ["application/zip"] * 2
+    assert world.setup.count("blob") == 1  # the same bytes are stored once
+    # A reviewer exports them, byte for byte.
+    assert world.setup.run("declare", "submit", str(out["id"]), token=me.token).returncode == 0
+    folder = tmp_path / "export"
+    proc = world.setup.run("review", "--export-attachments", str(folder), "--json", token=world.a_admin1.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (folder / str(out["id"]) / "proofs.zip").read_bytes() == good.read_bytes()
+    # Removing one attachment of a withdrawn draft keeps the blob (still used), removing both drops it.
+    assert world.setup.run("declare", "withdraw", str(out["id"]), token=me.token).returncode == 0
+    ids = [str(a["id"]) for a in out["attachments"]]
+    proc = world.setup.run("declare", "edit", str(out["id"]), "--remove-attachment", ids[0], "--json",
+                           token=me.token)
+    assert proc.returncode == 0 and world.setup.count("blob") == 1
+    proc = world.setup.run("declare", "edit", str(out["id"]), "--remove-attachment", ids[1], "--json",
+                           token=me.token)
+    assert proc.returncode == 0 and world.setup.count("blob") == 0
+
+
+# --- unit bulk import -------------------------------------------------------------------
+
+
+def _import_file(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    header = ["身份证号", "姓名", "学习形式", "计入年度", "meeting_name", "organizer", "start_date", "days"]
+    text = "\n".join(",".join(r) for r in [header, *rows]) + "\n"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_import_with_one_bad_row_writes_nothing_and_names_row_and_field(world: World, tmp_path: Path) -> None:
+    setup = world.setup
+    people = [approved_person(world) for _ in range(3)]
+    day = TODAY.isoformat()
+    rows = [[p.id_number, "王测试", "学术会议", str(YEAR), "年会", "学会", day, "2"] for p in people]
+    rows[1][7] = "99"  # row 3 of the file: days beyond the form's limit
+    path = _import_file(tmp_path / "申报.csv", rows, encoding="gbk")
+    proc = setup.run("declare", "import", str(path), token=world.a_admin1.token)
+    assert proc.returncode == 2
+    assert "第" in proc.stdout or "行" in proc.stdout
+    report = tmp_path / "申报-errors.csv"
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "row,field,message" and lines[1].startswith("3,days,")
+    assert setup.count("declaration") == 0 and setup.count("audit_log", "action = 'declaration.import'") == 0
+    proc = setup.run("declare", "import", str(path), "--json", token=world.a_admin1.token)
+    assert json_out(proc)["error"]["details"]["rows"] == [
+        {"row": 3, "field": "days", "message": json_out(proc)["error"]["details"]["rows"][0]["message"]}]
+
+    rows[1][7] = "3"
+    _import_file(path, rows, encoding="gbk")
+    proc = setup.run("declare", "import", str(path), "--json", token=world.a_admin1.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json_out(proc)
+    assert (out["created"], out["status"], out["credits"]) == (3, "pending_hr", 70)
+    assert setup.count("declaration", "status = 'pending_hr'") == 3
+    assert setup.count("audit_log", "action = 'declaration.import'") == 3
+    assert review(world, world.hr.token, "--all").returncode == 0
+    assert setup.count("credit_record") == 3
+
+
+def test_import_refuses_people_of_other_units_and_unknown_forms(world: World, tmp_path: Path) -> None:
+    other = approved_person(world, world.unit_b)
+    mine = approved_person(world)
+    day = TODAY.isoformat()
+    path = _import_file(tmp_path / "x.csv", [
+        [other.id_number, "", "学术会议", str(YEAR), "年会", "学会", day, "1"],
+        [mine.id_number, "张冒名", "学术会议", str(YEAR), "年会", "学会", day, "1"],
+        [mine.id_number, "", "打麻将", str(YEAR), "", "", "", ""],
+        [mine.id_number, "", "学术会议", str(YEAR - 1), "年会", "学会", day, "1"],
+    ])
+    proc = world.setup.run("declare", "import", str(path), "--json", token=world.a_admin1.token)
+    assert proc.returncode == 2
+    found = {(r["row"], r["field"]) for r in json_out(proc)["error"]["details"]["rows"]}
+    assert found == {(2, "id_number"), (3, "name"), (4, "form"), (5, "year")}
+    assert world.setup.count("declaration") == 0
+
+
+def test_import_xlsx(world: World, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    me = approved_person(world)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["身份证号", "学习形式", "书名", "出版社", "ISBN", "出版日期", "作者排名"])
+    sheet.append([me.id_number, "著作", "管理会计实务", "经济科学出版社", "978-7-5218-0000-0", TODAY.isoformat(),
+                  "其他作者"])
+    path = tmp_path / "books.xlsx"
+    book.save(path)
+    proc = world.setup.run("declare", "import", str(path), "--json", token=world.a_admin1.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json_out(proc)["by_form"] == {"book": 1} and json_out(proc)["credits"] == 60
+
+
+# --- the progress view -----------------------------------------------------------------
+
+
+def test_progress_view_for_self_and_for_support(world: World) -> None:
+    setup = world.setup
+    me = approved_person(world)
+    first = declare(world, me)
+    second = declare(world, me, "--submit")
+    third = declare(world, me, "--submit")
+    assert review(world, world.a_admin1.token, str(third["id"]), "--reject", "--reason", "重复申报").returncode == 0
+    mine = json_out(setup.run("declare", "list", "--json", token=me.token))
+    assert mine["counts"] == {"all": 3, "draft": 1, "pending": 1, "approved": 0, "rejected": 1}
+    assert [d["id"] for d in mine["declarations"]] == [third["id"], second["id"], first["id"]]
+    pending = json_out(setup.run("declare", "list", "--filter", "待审核", "--json", token=me.token))
+    assert [d["id"] for d in pending["declarations"]] == [second["id"]] and pending["filter_label"] == "待审核"
+    proc = setup.run("status", me.id_number, "--declarations", "--filter", "rejected", "--json",
+                     token=world.kefu.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    seen = json_out(proc)
+    assert [d["id"] for d in seen["declarations"]] == [third["id"]]
+    assert seen["declarations"][0]["id_number"] == me.id_number[:6] + "********" + me.id_number[-4:]
+    assert seen["declarations"][0]["reject_reason"] == "重复申报"
+    table = setup.run("status", me.id_number, "--declarations", token=world.kefu.token)
+    assert table.returncode == 0 and "审核不通过" in table.stdout and "待提交" in table.stdout
+    # Outside one's scope the person is not found.
+    assert setup.run("status", me.id_number, "--declarations", token=world.b_admin.token).returncode == 3
+
+
+def test_forms_show_and_load(world: World, tmp_path: Path) -> None:
+    setup = world.setup
+    me = approved_person(world)
+    forms = json_out(setup.run("forms", "show", "--json", token=me.token))
+    assert forms["source"] == "package" and forms["subject_label"] == "公需科目"
+    codes = {f["code"]: f for f in forms["forms"]}
+    assert codes["conference"]["credits"] == {"mode": "per_day", "rate": 10, "count_field": "days",
+                                              "role_field": None, "roles": None, "cap": None,
+                                              "max_entered": None}
+    changed = [f for f in forms["forms"] if f["code"] != "grassroots"]
+    next(f for f in changed if f["code"] == "conference")["credits"]["rate"] = 8
+    path = tmp_path / "forms.json"
+    path.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    assert setup.run("forms", "load", str(path), token=world.a_admin1.token).returncode == 4
+    proc = setup.run("forms", "load", str(path), "--json", token=world.admin.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert setup.count("audit_log", "action = 'forms.load'") == 1
+    assert declare(world, me, days=2)["credits"] == 16
+    proc = setup.run("declare", "new", "--form", "grassroots", "--json", token=me.token)
+    assert proc.returncode == 2 and error_fields(proc) == ["form"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps([{**changed[0], "credits": {"mode": "per_day", "rate": 5,
+                                                             "count_field": "nope"}}]), encoding="utf-8")
+    proc = setup.run("forms", "load", str(broken), "--json", token=world.admin.token)
+    assert proc.returncode == 2
+
+
+@pytest.mark.parametrize("command", [["declare", "--help"], ["declare", "new", "--help"], ["review", "--help"],
+                                     ["declare", "import", "--help"], ["forms", "show", "--help"]])
+def test_help_has_an_example(sqlite_setup, command: list[str]) -> None:  # noqa: ANN001
+    proc = sqlite_setup.run(*command)
+    assert proc.returncode == 0 and "Example" in proc.stdout
+
+
+def test_attachment_content_is_base64_over_the_backend(world: World) -> None:
+    """The backend carries file bytes as base64 (the same shape local and remote)."""
+    from hnce_cli.schemas import AttachmentIn, DeclarationInput, DeclarationQuery
+
+    me = approved_person(world)
+    backend = world.setup.backend(me.token)
+    out = backend.create_declaration(DeclarationInput(
+        form="exam", fields={"exam_name": "中级会计专业技术资格考试", "subjects_passed": 2,
+                             "pass_date": TODAY.isoformat()},
+        attachments=[AttachmentIn(filename="成绩单.jpg", content_base64=base64.b64encode(JPEG).decode())]))
+    assert out.credits == 180 and out.attachments[0].media_type == "image/jpeg"
+    bundle = backend.declaration_attachments(DeclarationQuery(ids=[out.id]))
+    assert base64.b64decode(bundle.files[0].content_base64) == JPEG
