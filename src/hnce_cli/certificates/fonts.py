@@ -35,7 +35,7 @@ FALLBACK_ENV = "HNCE_CERT_FALLBACK_FONT"
 CACHE_ENV = "HNCE_CERT_FONT_CACHE"
 FONT_PACKAGE = "justmytype_intl_cjk"
 FONT_IN_PACKAGE = "fonts/ofl/notosanssc/NotoSansSC[wght].ttf"
-_SUBSET_VERSION = "1"  # bump when the subsetting options change, to invalidate the cache
+_SUBSET_VERSION = "3"  # bump when the subsetting options change, to invalidate the cache
 
 # Always in a subset, so that numbers, codes and URLs never need a new one.
 ALWAYS_CHARS = frozenset(
@@ -197,6 +197,7 @@ def _make_subset(source: FontSource, chars: frozenset[str], weight: int | None, 
     options = subset.Options()
     options.layout_features = []  # no shaping is done: plain horizontal text
     options.hinting = False
+    options.glyph_names = True
     options.notdef_outline = True
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
@@ -212,6 +213,13 @@ def _make_subset(source: FontSource, chars: frozenset[str], weight: int | None, 
         if "wght" in axes and weight is not None:
             location["wght"] = max(axes["wght"].minValue, min(axes["wght"].maxValue, weight))
         font = instancer.instantiateVariableFont(font, location, static=True)
+    if "glyf" in font and font["post"].formatType != 2.0:
+        # Store glyph names (post format 2): readers such as fpdf2 then need not rebuild them from cmap.
+        post = font["post"]
+        post.formatType = 2.0
+        post.extraNames = []
+        post.mapping = {}
+        post.glyphOrder = font.getGlyphOrder()
     buf = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     font.save(str(buf))
     os.replace(buf, out)
@@ -264,7 +272,7 @@ def _base_chars(source: FontSource) -> frozenset[str]:
     return frozenset(chr(c) for c in font_codepoints(FontSource(_base_path(source, 400))))
 
 
-def warm_base(weights: Iterable[int] = (400, 700), font: FontSource | None = None,
+def warm_base(weights: Iterable[int] = (400,), font: FontSource | None = None,
               extra_chars: Iterable[str] = ()) -> list[Path]:
     """Build (once; takes some seconds per weight) the base subsets of the default font."""
     source = font or locate_font()
@@ -292,6 +300,11 @@ class PreparedFont:
     chars: frozenset[str]
     name: str = "font"
 
+    @property
+    def synthetic_bold(self) -> bool:
+        """One weight only: bold text is drawn with a thin outline stroke instead."""
+        return self.bold == self.regular
+
     def check(self, text: str, context: str | None = None) -> None:
         """Raise MissingGlyph if `text` has a character this prepared font was not made for."""
         missing = {c for c in text if _needs_glyph(c) and c not in self.chars}
@@ -300,7 +313,7 @@ class PreparedFont:
 
 
 def prepare_font(chars: Iterable[str], *, font: str | Path | FontSource | None = None,
-                 fallback: str | Path | FontSource | None = None, weights: tuple[int, int] = (400, 700),
+                 fallback: str | Path | FontSource | None = None, weights: tuple[int, int | None] = (400, None),
                  check: bool = True) -> PreparedFont:
     """Subsets of the main font (regular and bold) and, if needed, of the fallback, for `chars`.
 
@@ -311,6 +324,7 @@ def prepare_font(chars: Iterable[str], *, font: str | Path | FontSource | None =
     fb = fallback if isinstance(fallback, FontSource) else locate_fallback_font(fallback)
     wanted = frozenset(c for c in chars if _needs_glyph(c)) | ALWAYS_CHARS
     regular_w, bold_w = weights
+    bold_w = regular_w if bold_w is None else bold_w
     default = font is None and not os.environ.get(FONT_ENV)
     if default:
         base_r, base_b = _base_path(source, regular_w), _base_path(source, bold_w)

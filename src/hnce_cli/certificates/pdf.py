@@ -41,10 +41,15 @@ def _new_document(template: Template, font: PreparedFont, title: str, when: date
     pdf.set_margin(0)
     pdf.c_margin = 0
     pdf.add_font(REGULAR, "", str(font.regular))
-    pdf.add_font(REGULAR, "B", str(font.bold))
+    if not font.synthetic_bold:
+        pdf.add_font(REGULAR, "B", str(font.bold))
     if font.fallback is not None:
         pdf.add_font(FALLBACK, "", str(font.fallback))
         pdf.set_fallback_fonts([FALLBACK], exact_match=False)
+    for added in pdf.fonts.values():
+        # Our subsets already carry exact bounding boxes. Without this, fontTools unpacks and
+        # re-encodes every glyph when fpdf2 saves its per-document subset (most of the time per file).
+        added.ttfont.recalcBBoxes = False
     pdf.set_title(title)
     pdf.set_author(template.authority_name)
     pdf.set_creator("hnce")
@@ -57,10 +62,39 @@ def _color(obj: dict[str, Any], default: Sequence[int] = (0, 0, 0)) -> tuple[int
     return int(r), int(g), int(b)
 
 
+def _line_width(pdf, width: float) -> None:
+    pdf.set_line_width(width)
+
+
+def _write(pdf, font: PreparedFont, bold: bool, size: float, color: tuple[int, int, int], write) -> None:
+    """Call `write()` in the right font; with one weight only, bold is fill plus a thin stroke.
+
+    The stroke is set inside a saved graphics state (q ... Q) so that it cannot leak into the
+    text that follows (fpdf2 2.8 does not reset the text render mode by itself).
+    """
+    if bold and font.synthetic_bold:
+        from fpdf.enums import TextMode
+
+        with pdf.local_context():
+            pdf.set_font(REGULAR, "", size)
+            pdf.set_text_color(*color)
+            pdf.set_draw_color(*color)
+            pdf.text_mode = TextMode.FILL_STROKE
+            # fpdf2 2.8 writes the text stroke width unscaled, i.e. in points: 0.025 pt per pt of size
+            pdf.set_line_width(size * 0.025)
+            write()
+        return
+    pdf.set_font(REGULAR, "B" if bold else "", size)
+    pdf.set_text_color(*color)
+    write()
+
+
 def _draw_qr(pdf, content: str, spec: dict[str, Any]) -> None:
     import segno
 
-    qr = segno.make(content, error=spec.get("error", "M").lower(), boost_error=False, micro=False)
+    # A fixed mask (the template's "mask", 0-7) skips segno's scoring of all eight: about 8 ms a code.
+    qr = segno.make(content, error=spec.get("error", "M").lower(), boost_error=False, micro=False,
+                    mask=spec.get("mask"))
     quiet = int(spec.get("quiet_zone", 2))
     rows = list(qr.matrix_iter(scale=1, border=quiet))
     n = len(rows)
@@ -81,15 +115,15 @@ def _draw_qr(pdf, content: str, spec: dict[str, Any]) -> None:
                 c += 1
 
 
-def _text_block(pdf, block: dict[str, Any], text: str) -> None:
+def _text_block(pdf, font: PreparedFont, block: dict[str, Any], text: str) -> None:
     size = float(block["size"])
-    pdf.set_font(REGULAR, "B" if block.get("bold") else "", size)
-    pdf.set_text_color(*_color(block))
+    bold, color = bool(block.get("bold")), _color(block)
+    pdf.set_font(REGULAR, "B" if bold and not font.synthetic_bold else "", size)
     w, h = float(block["w"]), float(block["h"])
     align = block.get("align", "L")
     pdf.set_xy(float(block["x"]), float(block["y"]))
     if block.get("wrap"):
-        pdf.multi_cell(w, h, text=text, align="J" if align == "L" else align)
+        _write(pdf, font, bold, size, color, lambda: pdf.multi_cell(w, h, text=text, align=align))
         return
     if block.get("shrink"):
         min_size = float(block.get("min_size", size * 0.6))
@@ -97,9 +131,13 @@ def _text_block(pdf, block: dict[str, Any], text: str) -> None:
             size -= 0.5
             pdf.set_font_size(size)
     if block.get("underline"):
+        # the rule under a value: drawn apart from the text, so a synthetic-bold stroke never widens it
+        x, y = float(block["x"]), float(block["y"])
         pdf.set_draw_color(*_color(block, (0, 0, 0)))
-        pdf.set_line_width(0.2)
-    pdf.cell(w, h, text=text, align=align, border="B" if block.get("underline") else 0)
+        _line_width(pdf, 0.2)
+        pdf.line(x, y + h, x + w, y + h)
+        pdf.set_xy(x, y)
+    _write(pdf, font, bold, size, color, lambda: pdf.cell(w, h, text=text, align=align))
 
 
 def _draw_page(pdf, data: CertificateData, template: Template, font: PreparedFont) -> None:
@@ -108,16 +146,16 @@ def _draw_page(pdf, data: CertificateData, template: Template, font: PreparedFon
     pdf.add_page()
     for rect in raw.get("rects", []):
         pdf.set_draw_color(*_color(rect))
-        pdf.set_line_width(float(rect.get("line_width", 0.3)))
+        _line_width(pdf, float(rect.get("line_width", 0.3)))
         pdf.rect(float(rect["x"]), float(rect["y"]), float(rect["w"]), float(rect["h"]))
     for line in raw.get("lines", []):
         pdf.set_draw_color(*_color(line))
-        pdf.set_line_width(float(line.get("line_width", 0.3)))
+        _line_width(pdf, float(line.get("line_width", 0.3)))
         pdf.line(float(line["x1"]), float(line["y1"]), float(line["x2"]), float(line["y2"]))
     for block in raw.get("texts", []):
         text = template.render_text(block["text"], values)
         font.check(text, f"{block.get('id', 'text')}: {text}")
-        _text_block(pdf, block, text)
+        _text_block(pdf, font, block, text)
     table = raw.get("table")
     if table:
         _draw_table(pdf, table, template, values, font)
@@ -137,23 +175,22 @@ def _draw_table(pdf, table: dict[str, Any], template: Template, values: dict[str
     widths = [float(w) for w in table["col_widths"]]
     height = float(table["row_height"])
     size = float(table["size"])
-    pdf.set_draw_color(*_color(table))
-    pdf.set_line_width(float(table.get("line_width", 0.3)))
-    pdf.set_text_color(0, 0, 0)
     rows: list[tuple[list[str], bool]] = []
     if table.get("header"):
         rows.append((list(table["header"]), True))
     rows.extend(([template.render_text(cell, values) for cell in row], False) for row in table["rows"])
     for r, (cells, header) in enumerate(rows):
-        pdf.set_font(REGULAR, "B" if header else "", size)
         fill = header and "header_fill" in table
-        if fill:
-            pdf.set_fill_color(*[int(v) for v in table["header_fill"]])
         cx = x
         for w, text in zip(widths, cells, strict=True):
             font.check(text, f"table: {text}")
+            pdf.set_draw_color(*_color(table))
+            _line_width(pdf, float(table.get("line_width", 0.3)))
+            if fill:
+                pdf.set_fill_color(*[int(v) for v in table["header_fill"]])
+            pdf.rect(cx, y + r * height, w, height, style="DF" if fill else "D")
             pdf.set_xy(cx, y + r * height)
-            pdf.cell(w, height, text=text, border=1, align="C", fill=fill)
+            _write(pdf, font, header, size, (0, 0, 0), lambda w=w, text=text: pdf.cell(w, height, text=text, align="C"))
             cx += w
 
 

@@ -59,9 +59,11 @@ class Template:
         return PAGE_SIZES[self.raw["page"]["format"]]
 
     @property
-    def weights(self) -> tuple[int, int]:
+    def weights(self) -> tuple[int, int | None]:
+        """Weights of a variable font; a bold weight of null draws bold by stroking (one font, faster)."""
         font = self.raw.get("font", {})
-        return int(font.get("regular_weight", 400)), int(font.get("bold_weight", 700))
+        bold = font.get("bold_weight")
+        return int(font.get("regular_weight", 400)), None if bold is None else int(bold)
 
     def values(self, data: CertificateData) -> dict[str, str]:
         values = data.fields(self.authority_name)
@@ -165,6 +167,8 @@ def check_template(raw: Any, source: str) -> Template:
             raise _problem(source, "qr", f"'content' must be one of {', '.join(QR_CONTENTS)}")
         if qr.get("error", "M") not in ("L", "M", "Q", "H"):
             raise _problem(source, "qr", "'error' must be L, M, Q or H")
+        if qr.get("mask") not in (None, *range(8)):
+            raise _problem(source, "qr", "'mask' must be null (automatic) or 0-7")
     return Template(raw=raw, source=source)
 
 
