@@ -1,0 +1,347 @@
+"""Benchmark: credit declarations at province scale, whole processes, against floors.
+
+    python bench/declarations_bench.py                    # 100,000 people, 5,000,000 declarations
+    python bench/declarations_bench.py -n 20000 --total 1000000 --runs 2
+    python bench/declarations_bench.py --append docs/performance.md
+
+Builds a SQLite database in a temporary folder (migrations, one unit in 金水区, its
+unit admin, a provincial HR reviewer, support, N approved professionals inserted
+with raw SQL). Then, each case restoring a pristine copy first (outside the timing):
+
+  I   hnce declare import decl.csv --json        N declarations imported by one unit
+  I0  floor: stdlib sqlite3 reads the CSV, resolves ID numbers, inserts the
+      declarations, their history events and audit rows in one transaction
+  A   hnce review --all --yes --json (HR)         N pending_hr declarations approved
+  A0  floor: one conditional UPDATE ... RETURNING, then events, audit rows and
+      credit records by executemany, one transaction
+  V   hnce status ID --declarations --json (support) among --total declarations
+  Vs  hnce declare list --json (the person themself)
+  V0  floor: a python process running the same two queries with sqlite3
+  S   hnce --version (the cost of starting hnce at all), for reference
+
+Targets (issue 4): I <= 10 s, A <= 3 s, V <= 0.6 s. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+PASSWORD = "Bench2025pass"
+
+IMPORT_FLOOR = r"""
+import csv, json, sqlite3, sys
+from datetime import datetime, UTC
+db, path, actor = sys.argv[1], sys.argv[2], int(sys.argv[3])
+conn = sqlite3.connect(db, isolation_level=None)
+for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+    conn.execute("PRAGMA " + p)
+now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+with open(path, encoding="utf-8-sig") as fh:
+    rows = list(csv.DictReader(fh))
+people = dict((n, (i, u)) for i, n, u in conn.execute("SELECT id, id_number, unit_id FROM professional"))
+conn.execute("BEGIN IMMEDIATE")
+ids = []
+cur = conn.cursor()
+for r in rows:
+    pid, unit = people[r["身份证号"]]
+    fields = json.dumps({"meeting_name": r["会议名称"], "organizer": r["主办单位"],
+                         "start_date": r["开始日期"], "days": int(r["会议天数"])}, ensure_ascii=False)
+    cur.execute("INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields,"
+                " status, created_at, updated_at, submitted_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (pid, unit, "conference", "public", int(r["计入年度"]), 10.0 * int(r["会议天数"]), fields,
+                 "pending_hr", now, now, now))
+    ids.append(cur.lastrowid)
+conn.executemany("INSERT INTO declaration_event (declaration_id, at, actor_id, action) VALUES (?,?,?,'import')",
+                 [(i, now, actor) for i in ids])
+after = json.dumps({"status": "pending_hr", "via": "import"})
+conn.executemany("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
+                 "VALUES (?,?,'declaration.import','declaration',?,NULL,?)", [(now, actor, str(i), after) for i in ids])
+conn.execute("COMMIT")
+print(len(ids))
+"""
+
+APPROVE_FLOOR = r"""
+import json, sqlite3, sys
+from datetime import datetime, UTC
+db, actor = sys.argv[1], int(sys.argv[2])
+conn = sqlite3.connect(db, isolation_level=None)
+for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+    conn.execute("PRAGMA " + p)
+now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+conn.execute("BEGIN IMMEDIATE")
+done = conn.execute("UPDATE declaration SET status='approved', decided_at=?, updated_at=? WHERE status='pending_hr' "
+                    "AND unit_id IN (SELECT id FROM unit WHERE region_code LIKE '41%') "
+                    "RETURNING id, professional_id, year, credits", (now, now)).fetchall()
+numbers = dict(conn.execute("SELECT id, id_number FROM professional"))
+conn.executemany("INSERT INTO declaration_event (declaration_id, at, actor_id, action) VALUES (?,?,?,'hr_approve')",
+                 [(d[0], now, actor) for d in done])
+before, after = json.dumps({"status": "pending_hr"}), json.dumps({"status": "approved"})
+conn.executemany("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
+                 "VALUES (?,?,'declaration.hr_approve','declaration',?,?,?)",
+                 [(now, actor, str(d[0]), before, after) for d in done])
+conn.executemany("INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, "
+                 "source_ref, created_at) VALUES (?,?,?,'public',?,'declaration',?,?)",
+                 [(d[1], numbers[d[1]], d[2], d[3], f"declaration:{d[0]}", now) for d in done])
+conn.execute("COMMIT")
+print(len(done))
+"""
+
+VIEW_FLOOR = r"""
+import json, sqlite3, sys
+db, number = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db)
+pid = conn.execute("SELECT id FROM professional WHERE id_number = ?", (number,)).fetchone()[0]
+counts = conn.execute("SELECT status, count(*) FROM declaration WHERE professional_id = ? GROUP BY status",
+                      (pid,)).fetchall()
+rows = conn.execute("SELECT d.*, p.id_number, p.name, u.name FROM declaration d JOIN professional p "
+                    "ON p.id = d.professional_id JOIN unit u ON u.id = d.unit_id WHERE d.professional_id = ? "
+                    "ORDER BY d.id DESC LIMIT 100", (pid,)).fetchall()
+print(json.dumps({"counts": counts, "rows": [list(map(str, r)) for r in rows]}, ensure_ascii=False))
+"""
+
+
+def hnce() -> list[str]:
+    local = Path(sys.executable).with_name("hnce")
+    return [str(local)] if local.exists() else [shutil.which("hnce") or sys.exit("install hnce first")]
+
+
+def make_ids(n: int) -> list[str]:
+    from hnce_cli.validation import id_check_char
+
+    out = []
+    for i in range(n):
+        birth = date(1970, 1, 1) + timedelta(days=i // 1000)
+        first17 = f"410105{birth:%Y%m%d}{i % 1000:03d}"
+        out.append(first17 + id_check_char(first17))
+    return out
+
+
+def build(work: Path, n: int) -> dict:
+    from hnce_cli import db
+    from hnce_cli.backend.local import LocalBackend
+    from hnce_cli.schemas import AccountInput, UnitInput
+    from hnce_cli.services.security import hash_password
+
+    path = work / "bench.db"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    b = LocalBackend(url)
+    b.db_init("sysadmin", "系统管理员", PASSWORD)
+    b.token = b.login("sysadmin", PASSWORD).token
+    unit = b.add_unit(UnitInput(name="河南基准测试会计师事务所", uscc="91410105MA44ABCD1P", region="金水区"))
+    admin = b.create_account(AccountInput(login="unit-admin", name="单位管理员", role="unit_admin",
+                                          password=PASSWORD, units=[str(unit.id)]))
+    hr = b.create_account(AccountInput(login="hr-henan", name="省人社审核员", role="hr", password=PASSWORD,
+                                       region="410000"))
+    b.create_account(AccountInput(login="kefu", name="客服", role="support", password=PASSWORD))
+    ids = make_ids(n)
+    shared = hash_password("Shared2025pass")
+    stamp = (datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)).isoformat(" ")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    first = conn.execute("SELECT coalesce(max(id), 0) FROM account").fetchone()[0] + 1
+    conn.executemany("INSERT INTO account (id, login, password_hash, role, name, active, failed_logins, created_at)"
+                     " VALUES (?, ?, ?, 'professional', ?, 1, 0, ?)",
+                     ((first + i, num, shared, f"测试{i}", stamp) for i, num in enumerate(ids)))
+    conn.executemany("INSERT INTO professional (account_id, id_number, name, gender, birth_date, mobile, email, "
+                     "unit_id, status, registered_at, decided_at) VALUES (?,?,?,?,?,?,?,?, 'approved', ?, ?)",
+                     ((first + i, num, f"测试{i}", "男" if int(num[16]) % 2 else "女",
+                       f"{num[6:10]}-{num[10:12]}-{num[12:14]}", f"139{i:08d}", f"u{i}@example.cn", unit.id,
+                       stamp, stamp) for i, num in enumerate(ids)))
+    conn.execute("COMMIT")
+    conn.close()
+    tokens = {who: LocalBackend(url).login(who, PASSWORD).token for who in ("unit-admin", "hr-henan", "kefu")}
+    tokens["person"] = LocalBackend(url).login(ids[0], "Shared2025pass").token
+    db.get_engine(url).dispose()
+    today = datetime.now(UTC).date()
+    with (work / "decl.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["身份证号", "学习形式", "计入年度", "会议名称", "主办单位", "开始日期", "会议天数"])
+        for i, num in enumerate(ids):
+            writer.writerow([num, "学术会议", today.year, f"第{i % 50}届会计年会", "河南省会计学会",
+                             today.isoformat(), 1 + i % 3])
+    checkpoint(path)
+    shutil.copyfile(path, work / "pristine.db")
+    return {"db": path, "url": url, "tokens": tokens, "ids": ids, "admin_id": admin.id, "hr_id": hr.id}
+
+
+def checkpoint(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def restore(setup: dict, snapshot: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{setup['db']}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(snapshot, setup["db"])
+
+
+def timed(argv: list[str], env: dict) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def count(setup: dict, sql: str) -> int:
+    conn = sqlite3.connect(setup["db"])
+    value = conn.execute(sql).fetchone()[0]
+    conn.close()
+    return value
+
+
+def fill(setup: dict, total: int) -> None:
+    """Top the database up to `total` declarations, spread over everyone (raw SQL, not timed)."""
+    have = count(setup, "SELECT count(*) FROM declaration")
+    extra = max(0, total - have)
+    n = len(setup["ids"])
+    conn = sqlite3.connect(setup["db"], isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    lo = conn.execute("SELECT min(id) FROM professional").fetchone()[0]
+    unit = conn.execute("SELECT unit_id FROM professional LIMIT 1").fetchone()[0]
+    conn.execute("BEGIN")
+    conn.execute(f"""
+        WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x + 1 < {extra})
+        INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, status,
+                                 created_at, updated_at, submitted_at, decided_at)
+        SELECT {lo} + (x % {n}), {unit}, 'conference', 'public', 2025 + (x % 2), 10.0,
+               '{{"meeting_name": "年会", "organizer": "学会", "start_date": "2025-05-01", "days": 1}}',
+               CASE x % 5 WHEN 0 THEN 'draft' WHEN 1 THEN 'pending_unit' WHEN 2 THEN 'pending_hr'
+                          WHEN 3 THEN 'approved' ELSE 'rejected' END,
+               '2025-06-01 00:00:00', '2025-06-01 00:00:00', '2025-06-01 00:00:00', NULL
+        FROM c""")
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    checkpoint(setup["db"])
+
+
+def stats(samples: list[tuple[float, float]]) -> dict:
+    walls = [s[0] for s in samples]
+    return {"min": min(walls), "median": statistics.median(walls), "cpu": statistics.median(s[1] for s in samples)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=100_000, help="people = declarations imported and approved")
+    parser.add_argument("--total", type=int, default=5_000_000, help="declarations for the view case")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--append", type=Path, help="append the results as a section to this Markdown file")
+    args = parser.parse_args()
+
+
+    work = Path(tempfile.mkdtemp(prefix="hnce-decl-bench-"))
+    results: dict[str, dict] = {}
+    try:
+        t0 = time.perf_counter()
+        setup = build(work, args.n)
+        print(f"built {args.n:,} people in {time.perf_counter() - t0:.1f} s", flush=True)
+        base = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
+        base.update({"HNCE_DATABASE_URL": setup["url"], "HNCE_CONFIG_DIR": str(work / "cfg")})
+        env = {who: {**base, "HNCE_TOKEN": tok} for who, tok in setup["tokens"].items()}
+        db, csv_path = str(setup["db"]), str(work / "decl.csv")
+
+        cases: dict[str, list[tuple[float, float]]] = {k: [] for k in ("I", "I0", "A", "A0", "V", "Vs", "V0", "S")}
+        for _ in range(args.runs):
+            restore(setup, work / "pristine.db")
+            cases["I"].append(timed([*hnce(), "declare", "import", csv_path, "--json"], env["unit-admin"]))
+            assert count(setup, "SELECT count(*) FROM declaration WHERE status='pending_hr'") == args.n
+            restore(setup, work / "pristine.db")
+            cases["I0"].append(timed([sys.executable, "-c", IMPORT_FLOOR, db, csv_path, str(setup["admin_id"])],
+                                     base))
+        print("import done", flush=True)
+        restore(setup, work / "pristine.db")
+        timed([*hnce(), "declare", "import", csv_path, "--json"], env["unit-admin"])
+        checkpoint(setup["db"])
+        shutil.copyfile(setup["db"], work / "imported.db")
+        for _ in range(args.runs):
+            restore(setup, work / "imported.db")
+            cases["A"].append(timed([*hnce(), "review", "--all", "--yes", "--json"], env["hr-henan"]))
+            assert count(setup, "SELECT count(*) FROM credit_record") == args.n
+            restore(setup, work / "imported.db")
+            cases["A0"].append(timed([sys.executable, "-c", APPROVE_FLOOR, db, str(setup["hr_id"])], base))
+        print("approve done", flush=True)
+        restore(setup, work / "imported.db")
+        t0 = time.perf_counter()
+        fill(setup, args.total)
+        total = count(setup, "SELECT count(*) FROM declaration")
+        print(f"filled to {total:,} declarations in {time.perf_counter() - t0:.1f} s", flush=True)
+        person = setup["ids"][0]
+        for _ in range(args.runs + 2):
+            cases["V"].append(timed([*hnce(), "status", person, "--declarations", "--json"], env["kefu"]))
+            cases["Vs"].append(timed([*hnce(), "declare", "list", "--json"], env["person"]))
+            cases["V0"].append(timed([sys.executable, "-c", VIEW_FLOOR, db, person], base))
+            cases["S"].append(timed([*hnce(), "--version"], base))
+        results = {k: stats(v) for k, v in cases.items()}
+        results["_meta"] = {"n": args.n, "total": total, "runs": args.runs}
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    report = render(results)
+    print(report)
+    if args.append:
+        with args.append.open("a", encoding="utf-8") as fh:
+            fh.write("\n" + report)
+
+
+LABELS = {
+    "I": "import N declarations (`hnce declare import`, unit admin)", "I0": "floor: stdlib sqlite3 import",
+    "A": "HR approves N at once (`hnce review --all --yes --json`)", "A0": "floor: stdlib sqlite3 approve",
+    "V": "one person's progress view (`hnce status ID --declarations --json`, support)",
+    "Vs": "own progress view (`hnce declare list --json`, the person)",
+    "V0": "floor: python + sqlite3, same two queries", "S": "`hnce --version` (start-up alone)",
+}
+TARGETS = {"I": 10.0, "A": 3.0, "V": 0.6, "Vs": 0.6}
+
+
+def render(results: dict) -> str:
+    meta = results["_meta"]
+    import platform
+
+    lines = [
+        "## Declarations (issue 4): import, HR approval, progress view",
+        "",
+        f"`python bench/declarations_bench.py` — SQLite, {meta['n']:,} people and declarations imported / "
+        f"approved, {meta['total']:,} declarations for the view; {meta['runs']} runs (view: {meta['runs'] + 2}); "
+        f"whole processes; {platform.python_version()}, {os.cpu_count()} CPUs. Wall seconds.",
+        "",
+        "| case | min | median | CPU (median) | target | ratio to floor (median) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    floors = {"I": "I0", "A": "A0", "V": "V0", "Vs": "V0"}
+    for key in ("I", "I0", "A", "A0", "V", "Vs", "V0", "S"):
+        r = results[key]
+        target = f"≤ {TARGETS[key]:g}" if key in TARGETS else ""
+        ratio = f"{r['median'] / results[floors[key]]['median']:.1f}×" if key in floors else ""
+        lines.append(f"| {LABELS[key]} | {r['min']:.2f} | {r['median']:.2f} | {r['cpu']:.2f} | {target} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+
+
+if __name__ == "__main__":
+    main()
