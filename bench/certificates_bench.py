@@ -19,6 +19,7 @@ import argparse
 import multiprocessing as mp
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -93,9 +94,15 @@ write_one(sys.argv[2], CertificateData(
 """
 
 
+CPU_LOG: list[float] = []
+
+
 def one_process(name: str, out: Path) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", ONE_SCRIPT, name, str(out)], check=True, env=os.environ.copy())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_LOG.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     return time.perf_counter() - start
 
 
@@ -130,27 +137,36 @@ def main() -> None:
     shutil.rmtree(single, ignore_errors=True)
     single.mkdir()
     jobs = [(str(single / f"{d.certificate_number}.pdf"), d) for d in datas]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    with mp.get_context("fork").Pool(args.jobs, initializer=_init_worker, initargs=(font,)) as pool:
-        for _ in pool.imap_unordered(_write, jobs, chunksize=16):
-            pass
+    pool = mp.get_context("fork").Pool(args.jobs, initializer=_init_worker, initargs=(font,))
+    for _ in pool.imap_unordered(_write, jobs, chunksize=16):
+        pass
+    pool.close()
+    pool.join()
     elapsed = time.perf_counter() - t
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     sizes = [p.stat().st_size for p in single.iterdir()]
     rows.append((f"single files, {args.jobs} processes", f"{len(jobs) / elapsed:.1f} files/s",
-                 f"{len(jobs)} files in {elapsed:.1f} s, median {statistics.median(sizes) / 1024:.0f} KiB each"))
+                 f"{len(jobs)} files in {elapsed:.1f} s, median {statistics.median(sizes) / 1024:.0f} KiB each; "
+                 f"{cpu * 1000 / len(jobs):.0f} ms CPU a file = {len(jobs) / cpu * args.jobs:.0f} files/s "
+                 f"if {args.jobs} cores were free"))
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     merged = write_many(work / "merged.pdf", datas, template, font)
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - c
     rows.append(("one merged PDF", f"{len(datas) / elapsed:.0f} pages/s",
-                 f"{len(datas)} pages in {elapsed:.1f} s, {merged.stat().st_size / 2**20:.1f} MiB"))
+                 f"{len(datas)} pages in {elapsed:.1f} s, {merged.stat().st_size / 2**20:.1f} MiB; "
+                 f"{len(datas) / cpu:.0f} pages per CPU-second"))
 
     one = work / "one.pdf"
     cold = one_process("司马懿", one)
     rows.append(("one certificate, whole process, cold font cache", f"{cold:.2f} s", "subset cut from the 17 MB font"))
+    CPU_LOG.clear()
     hits = [one_process("司马懿", one) for _ in range(3)]
     rows.append(("one certificate, whole process, its subset cached", f"{statistics.median(hits):.2f} s",
-                 f"median of 3 (min {min(hits):.2f} s)"))
+                 f"median of 3 (min {min(hits):.2f} s; CPU {statistics.median(CPU_LOG):.2f} s)"))
     if not args.skip_base:
         from hnce_cli.certificates import warm_base
 
@@ -158,12 +174,15 @@ def main() -> None:
         warm_base(template.weights[:1])
         rows.append(("building the GB 2312 base subset (once)", f"{time.perf_counter() - t:.1f} s", "6,763 hanzi"))
         names = ["诸葛亮", "欧阳修", "上官婉儿", "东方朔", "令狐冲"]
+        CPU_LOG.clear()
         runs = [one_process(name, one) for name in names]
         rows.append(("one certificate, whole process, warm base, new name", f"{statistics.median(runs):.2f} s",
-                     f"median of {len(runs)} different people (min {min(runs):.2f} s)"))
+                     f"median of {len(runs)} people (min {min(runs):.2f} s; CPU {statistics.median(CPU_LOG):.2f} s)"))
 
     width = max(len(r[0]) for r in rows)
-    print(f"\ncertificates bench: {args.people} people, {args.jobs} jobs, {os.cpu_count()} CPUs, output in {work}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\ncertificates bench: {args.people} people, {args.jobs} jobs, {os.cpu_count()} CPUs, "
+          f"load average at the end {load}, output in {work}")
     print(f"{'what':<{width}}  {'result':>14}  notes")
     for what, result, note in rows:
         print(f"{what:<{width}}  {result:>14}  {note}")
