@@ -286,8 +286,8 @@ def _events(session: Session, actor: Actor | None, ids: Iterable[int], action: s
     actor_id = actor.account_id if actor else None
     rows = [{"declaration_id": i, "at": at, "actor_id": actor_id, "action": action, "reason": reason}
             for i in ids]
-    if rows:
-        session.execute(insert(DeclarationEvent), rows)
+    if rows:  # Core, not the ORM's bulk path: several times faster for 100,000 rows
+        session.connection().execute(insert(DeclarationEvent.__table__), rows)
 
 
 def _own(session: Session, me: Any, declaration_id: int) -> Declaration:
@@ -521,7 +521,7 @@ def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResu
         audit.record_many(session, actor, f"declaration.{action}", "declaration",
                           ((row[0], before, after) for row in done))
         if target == "approved":
-            session.execute(insert(CreditRecord), [
+            session.connection().execute(insert(CreditRecord.__table__), [
                 {"professional_id": pid, "id_number": people[pid][0], "year": year, "subject": "public",
                  "credits": credits, "source": "declaration", "source_ref": f"declaration:{did}",
                  "created_at": now}
@@ -711,8 +711,9 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
         item.update(subject="public", status="pending_hr", created_at=now, updated_at=now, submitted_at=now)
     new_ids: list[int] = []
     for i in range(0, len(prepared), CHUNK):
-        new_ids.extend(session.execute(
-            insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True),
+        table = Declaration.__table__
+        new_ids.extend(session.connection().execute(
+            insert(table).returning(table.c.id),  # order not needed: only the set of new ids
             prepared[i:i + CHUNK]).scalars())
     _events(session, actor, new_ids, "import")
     after = {"status": "pending_hr", "via": "import"}
