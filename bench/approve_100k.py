@@ -190,6 +190,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each case")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--cases", default="a,c", help="a (--file), c (--all), or both")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of timing: cProfile and -X importtime of one run of (a)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hnce-bench-"))
@@ -214,6 +216,9 @@ def main() -> None:
                   [*hnce, "approve", "--all", "--yes"],
                   "floor: raw UPDATE (no IN list) + audit executemany", [*floor, "all"]),
         }
+        if args.profile:
+            profile(setup, work, env, cases["a"][1][1:])
+            return
         results = {}
         for key in args.cases.split(","):
             label, argv, floor_label, floor_argv = cases[key]
@@ -233,6 +238,35 @@ def main() -> None:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def profile(setup: dict, work: Path, env: dict[str, str], hnce_args: list[str]) -> None:
+    """Where one run of (a) spends its time: imports, then functions."""
+    import pstats
+
+    restore(setup, work)
+    log = work / "importtime.txt"
+    with log.open("w") as err:
+        subprocess.run([sys.executable, "-X", "importtime", "-m", "hnce_cli", *hnce_args],
+                       env=env, stdout=subprocess.DEVNULL, stderr=err, check=True)
+    rows = []
+    for line in log.read_text().splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            name = parts[2].rstrip()
+            if len(name) - len(name.lstrip()) <= 3:  # top-level imports only
+                rows.append((int(parts[1]), name.strip()))
+    print("top-level imports of one run, cumulative ms:")
+    for us, name in sorted(rows, reverse=True)[:12]:
+        print(f"  {us / 1000:8.1f}  {name}")
+    restore(setup, work)
+    out = work / "approve.prof"
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "hnce_cli",
+                    *hnce_args], env=env, stdout=subprocess.DEVNULL, check=True)
+    check(setup, len((work / "ids.txt").read_text().split()))
+    stats = pstats.Stats(str(out))
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 def report(results: dict, args: argparse.Namespace) -> None:

@@ -14,7 +14,6 @@ Usage: python bench/remote_bench.py [--admin-url postgresql://hnce:hnce@127.0.0.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import re

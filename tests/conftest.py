@@ -14,10 +14,12 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -111,30 +113,32 @@ class Setup:
     name: str  # "sqlite" | "postgres" (later "remote")
     db_url: str  # always a database URL, for inspection with SQLAlchemy
     env: dict[str, str]  # environment for CLI subprocesses
+    admin_engine: Engine | None = field(default=None, repr=False)  # PostgreSQL: makes databases
     _engine: Engine | None = field(default=None, repr=False)
 
     # -- the CLI --
     def run(self, *args: str, input: str | None = None, token: str | None = None,
             env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run the real `hnce` console script; `token` acts as that user (HNCE_TOKEN)."""
-        run_env = self.as_user(token) if token else dict(self.env)
-        if env:
-            run_env.update(env)
         # No stdin unless given: a subprocess must never find the developer's terminal.
         stdin = None if input is not None else subprocess.DEVNULL
-        return subprocess.run([*hnce_command(), *args], env=run_env, input=input, stdin=stdin,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run([*hnce_command(), *args], env=self._env(token, env), input=input,
+                              stdin=stdin, capture_output=True, text=True, timeout=timeout)
 
     def popen(self, *args: str, token: str | None = None,
               env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """Start `hnce` without waiting (for concurrency tests)."""
-        run_env = self.as_user(token) if token else dict(self.env)
-        if env:
-            run_env.update(env)
-        return subprocess.Popen([*hnce_command(), *args], env=run_env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen([*hnce_command(), *args], env=self._env(token, env),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def _env(self, token: str | None, extra: dict[str, str] | None) -> dict[str, str]:
+        env = self.as_user(token) if token else dict(self.env)
+        env.update(extra or {})
+        return env
 
     def as_user(self, token: str) -> dict[str, str]:
+        """The subprocess environment acting as the holder of `token`."""
         return {**self.env, "HNCE_TOKEN": token}
 
     # -- in-process --
@@ -168,7 +172,9 @@ class Setup:
     def count(self, table: str, where: str = "1=1", **params: Any) -> int:
         return int(self.scalar(f"SELECT count(*) FROM {table} WHERE {where}", **params))
 
+    # -- lifecycle --
     def close(self) -> None:
+        """Drop every connection this process holds to the database."""
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -176,6 +182,28 @@ class Setup:
         db.get_engine(url).dispose()
         db.get_engine.cache_clear()
         db._checked.discard(url)
+
+    @property
+    def database(self) -> str:
+        return str(make_url(self.db_url).database)
+
+    def copy_from(self, template: Setup) -> None:
+        """Replace this database with a copy of `template`'s (a snapshot built once)."""
+        self.close()
+        template.close()
+        if self.name == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(self.database + suffix).unlink(missing_ok=True)
+            with closing(sqlite3.connect(template.database)) as src, \
+                    closing(sqlite3.connect(self.database)) as dst:
+                src.backup(dst)
+        elif self.name == "postgres":
+            assert self.admin_engine is not None
+            with self.admin_engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+                conn.execute(sa.text(f'CREATE DATABASE "{self.database}" TEMPLATE "{template.database}"'))
+        else:
+            raise NotImplementedError(f"no database snapshots for {self.name}")
 
 
 def _subprocess_env(tmp_path: Path, db_url: str) -> dict[str, str]:
@@ -189,31 +217,79 @@ def _subprocess_env(tmp_path: Path, db_url: str) -> dict[str, str]:
     return env
 
 
+def _sqlite(folder: Path) -> Setup:
+    url = f"sqlite:///{folder}/hnce.db"
+    return Setup("sqlite", url, _subprocess_env(folder, url))
+
+
+def _postgres(folder: Path, admin_url: str, admin_engine: Engine, template: Setup | None) -> Setup:
+    name = f"hnce_t_{secrets.token_hex(6)}"
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'
+                             + (f' TEMPLATE "{template.database}"' if template else "")))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return Setup("postgres", url, _subprocess_env(folder, url), admin_engine=admin_engine)
+
+
+def _drop_postgres(setup: Setup) -> None:
+    setup.close()
+    assert setup.admin_engine is not None
+    with setup.admin_engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{setup.database}" WITH (FORCE)'))
+
+
+class Templates:
+    """Databases built once per test process (migrated; migrated and seeded) and
+    copied for each test: copying is much faster than migrating and seeding."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.made: dict[tuple[str, str], tuple[Setup, World | None]] = {}
+
+    def get(self, kind: str, what: str, new: Callable[[Path], Setup]) -> tuple[Setup, World | None]:
+        if (kind, what) not in self.made:
+            folder = self.folder / f"{kind}-{what}"
+            folder.mkdir()
+            template = new(folder)
+            template.backend().db_upgrade()
+            world = build_world(template) if what == "world" else None
+            template.close()
+            self.made[(kind, what)] = (template, world)
+        return self.made[(kind, what)]
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    store = Templates(tmp_path_factory.mktemp("templates"))
+    yield store
+    for template, _ in store.made.values():
+        if template.name == "postgres":
+            _drop_postgres(template)
+        else:
+            template.close()
+
+
 @pytest.fixture
-def sqlite_setup(tmp_path: Path) -> Iterator[Setup]:
+def sqlite_setup(tmp_path: Path, templates: Templates) -> Iterator[Setup]:
     """A fresh, migrated SQLite file (for tests about rules, not storage)."""
-    url = f"sqlite:///{tmp_path}/hnce.db"
-    setup = Setup("sqlite", url, _subprocess_env(tmp_path, url))
-    setup.backend().db_upgrade()
+    template, _ = templates.get("sqlite", "empty", _sqlite)
+    setup = _sqlite(tmp_path)
+    setup.copy_from(template)
     yield setup
     setup.close()
 
 
 @pytest.fixture
-def postgres_setup(tmp_path: Path, pg_admin_url: str, pg_admin_engine: Engine) -> Iterator[Setup]:
-    """A fresh, migrated PostgreSQL database, dropped afterwards."""
-    name = f"hnce_t_{secrets.token_hex(6)}"
-    with pg_admin_engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-    setup = Setup("postgres", url, _subprocess_env(tmp_path, url))
+def postgres_setup(tmp_path: Path, pg_admin_url: str, pg_admin_engine: Engine,
+                   templates: Templates) -> Iterator[Setup]:
+    """A fresh, migrated PostgreSQL database of its own, dropped afterwards."""
+    template, _ = templates.get("postgres", "empty",
+                                lambda folder: _postgres(folder, pg_admin_url, pg_admin_engine, None))
+    setup = _postgres(tmp_path, pg_admin_url, pg_admin_engine, template)
     try:
-        setup.backend().db_upgrade()
         yield setup
     finally:
-        setup.close()
-        with pg_admin_engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_postgres(setup)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -339,11 +415,31 @@ def build_world(setup: Setup) -> World:
     return world
 
 
-@pytest.fixture
-def world(setup: Setup) -> World:
-    return build_world(setup)
+def seeded(setup: Setup, templates: Templates, request: pytest.FixtureRequest) -> World:
+    """`setup`'s database replaced by a copy of the seeded world (built once per process)."""
+    if setup.name == "sqlite":
+        new: Callable[[Path], Setup] = _sqlite
+    elif setup.name == "postgres":
+        admin_url, admin_engine = (request.getfixturevalue("pg_admin_url"),
+                                   request.getfixturevalue("pg_admin_engine"))
+
+        def new(folder: Path) -> Setup:
+            return _postgres(folder, admin_url, admin_engine, None)
+    else:
+        return build_world(setup)
+    template, world = templates.get(setup.name, "world", new)
+    assert world is not None
+    setup.copy_from(template)
+    return replace(world, setup=setup, people_a=list(world.people_a), people_b=list(world.people_b))
 
 
 @pytest.fixture
-def sqlite_world(sqlite_setup: Setup) -> World:
-    return build_world(sqlite_setup)
+def world(setup: Setup, templates: Templates, request: pytest.FixtureRequest) -> World:
+    """The seeded world on every storage (see `build_world`)."""
+    return seeded(setup, templates, request)
+
+
+@pytest.fixture
+def sqlite_world(sqlite_setup: Setup, templates: Templates, request: pytest.FixtureRequest) -> World:
+    """The seeded world on SQLite only (for tests about rules, not storage)."""
+    return seeded(sqlite_setup, templates, request)

@@ -144,11 +144,11 @@ def login(session: Session, login_name: str, password: str) -> LoginResult:
     """Check the password, apply the lockout, and open a session."""
     now = clock.now()
     account = session.execute(
-        select(Account).where(Account.login == login_name.strip().upper())
+        select(Account).where(Account.login == login_name.strip().upper()).with_for_update()
     ).scalar_one_or_none()
     if account is None and login_name.strip() != login_name.strip().upper():
         account = session.execute(
-            select(Account).where(Account.login == login_name.strip())
+            select(Account).where(Account.login == login_name.strip()).with_for_update()
         ).scalar_one_or_none()
     if account is None:
         verify_password(dummy_hash(), password)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from hnce_cli import clock
@@ -97,7 +98,11 @@ def register(session: Session, data: RegistrationInput) -> ProfessionalOut:
     account = Account(login=info.number, password_hash=hash_password(data.password),
                       role="professional", name=name, created_at=now)
     session.add(account)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # registered at the same moment by another request
+        raise ValidationFailed.one("id_number", "该身份证号已注册",
+                                   "log in with it, or ask your unit admin if it is pending") from exc
     person = Professional(
         account_id=account.id, id_number=info.number, name=name, gender=info.gender,
         birth_date=info.birth_date, mobile=mobile, email=email, unit_id=unit.id,

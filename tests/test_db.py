@@ -1,0 +1,108 @@
+"""`hnce db upgrade`: a fresh SQLite file is created in WAL mode with foreign keys
+on; upgrading again changes nothing; the code knows its newest migration."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from conftest import Setup, hnce_command, json_out
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import SQLModel
+
+import hnce_cli.models  # noqa: F401  (the tables, on the metadata)
+from hnce_cli import db
+
+
+def run_hnce(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
+    import os
+    import subprocess
+
+    return subprocess.run([*hnce_command(), *args], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+
+
+def test_upgrade_creates_a_fresh_sqlite_file_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "hnce.db"
+    url = f"sqlite:///{path}"
+    proc = run_hnce("--db", url, "db", "upgrade", "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json_out(proc)
+    assert (info["dialect"], info["revision_before"], info["revision"]) == (
+        "sqlite", None, db.HEAD_REVISION)
+    assert path.exists()
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        regions = conn.execute("SELECT count(*) FROM region").fetchone()[0]
+        temporary = conn.execute("SELECT count(*) FROM unit WHERE kind = 'temporary'").fetchone()[0]
+    assert regions > 200  # the divisions file plus 省直 / 市直
+    assert temporary > 150  # one finance bureau per county-level area
+
+    # hnce's own connections enforce foreign keys.
+    engine = db.get_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            with pytest.raises(sa.exc.IntegrityError):
+                conn.exec_driver_sql(
+                    "INSERT INTO unit (name, uscc, region_code, kind, created_at) "
+                    "VALUES ('x', NULL, 'no-such-region', 'ordinary', '2025-01-01 00:00:00')")
+    finally:
+        engine.dispose()
+        db.get_engine.cache_clear()
+
+    again = run_hnce("--db", url, "db", "upgrade", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json_out(again)["revision_before"] == db.HEAD_REVISION
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM region").fetchone()[0] == regions
+        assert conn.execute("SELECT count(*) FROM unit").fetchone()[0] == temporary
+
+
+def test_a_second_upgrade_is_a_no_op(setup: Setup) -> None:
+    counts = {t: setup.count(t) for t in ("region", "unit", "account", "audit_log")}
+    proc = setup.run("db", "upgrade", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json_out(proc)["revision_before"] == json_out(proc)["revision"] == db.HEAD_REVISION
+    assert {t: setup.count(t) for t in counts} == counts
+    assert ":hnce@" not in proc.stdout  # no password shown
+
+
+def test_upgrade_creates_the_schema_in_an_empty_postgres_database(
+        pg_admin_url: str, pg_admin_engine: Engine) -> None:
+    name = f"hnce_t_{secrets.token_hex(6)}"
+    with pg_admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        proc = run_hnce("--db", url, "db", "upgrade", "--json")
+        assert proc.returncode == 0, proc.stderr
+        info = json_out(proc)
+        assert (info["dialect"], info["revision_before"], info["revision"]) == (
+            "postgresql", None, db.HEAD_REVISION)
+        assert ":***@" in info["url"] and ":hnce@" not in info["url"]  # no password shown
+    finally:
+        with pg_admin_engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    scripts = ScriptDirectory(str(db.MIGRATIONS))
+    assert scripts.get_heads() == [db.HEAD_REVISION]
+
+
+def test_migrations_match_the_models(setup: Setup) -> None:
+    """A model changed without a migration would break existing databases."""
+    engine = sa.create_engine(db.normalise_url(setup.db_url))
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    finally:
+        engine.dispose()
