@@ -199,6 +199,7 @@ class CreditRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "source_ref", name="uq_credit_record_source"),
         Index("ix_credit_record_year_professional", "year", "professional_id"),
+        Index("ix_credit_record_completion", "year", "professional_id", "subject", "credits"),
     )
     id: int | None = Field(default=None, primary_key=True)
     professional_id: int = Field(foreign_key="professional.id", index=True)
@@ -209,3 +210,25 @@ class CreditRecord(SQLModel, table=True):
     source: str = Field(max_length=12)  # online | declaration | base | national
     source_ref: str = Field(max_length=64)
     created_at: datetime
+
+
+class Certificate(SQLModel, table=True):
+    """An issued certificate of one person's passed year (one per person and year).
+
+    `number` is stable: re-issuing the same person and year keeps it. `content` is the
+    canonical, signed content (JSON) so verification needs no recomputation; `code`
+    is the verification code printed on the PDF. A revoked certificate keeps its row.
+    """
+
+    __table_args__ = (UniqueConstraint("professional_id", "year", name="uq_certificate_person_year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    professional_id: int = Field(foreign_key="professional.id")
+    year: int = Field(index=True)
+    number: str = Field(max_length=32, unique=True)
+    code: str = Field(max_length=128, unique=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    issued_at: datetime
+    issued_by: int | None = Field(default=None, foreign_key="account.id")
+    revoked_at: datetime | None = None
+    revoked_by: int | None = Field(default=None, foreign_key="account.id")
+    revoke_reason: str | None = Field(default=None, max_length=500)
