@@ -90,7 +90,9 @@ def test_draft_submit_unit_then_hr_approval_makes_a_credit_record(world: World) 
     proc = review(world, world.a_admin1.token, str(draft["id"]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = json_out(proc)
-    assert (out["level"], out["counts"]) == ("unit", {"pending_hr": 1}) or out["counts"] == {"approved": 1}
+    # The unit's outcome is its decision (审核通过); the declaration goes on to HR.
+    assert (out["level"], out["counts"]) == ("unit", {"approved": 1})
+    assert (out["items"][0]["outcome"], out["items"][0]["status"]) == ("approved", "pending_hr")
     assert status_of(world, draft["id"]) == "pending_hr"
     assert setup.count("credit_record") == 0  # the unit's approval does not count yet
 
@@ -248,12 +250,58 @@ def test_two_reviewers_approve_the_same_declaration_at_once(world: World) -> Non
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     assert sorted(code for code, _, _ in results) == [0, 5], results
     outcomes = sorted(json.loads(out)["items"][0]["outcome"] for _, out, _ in results)
-    assert outcomes == ["conflict", "pending_hr"] or outcomes == ["conflict", "approved"] or \
-        outcomes[0] == "conflict"
+    assert outcomes == ["approved", "conflict"]
+    loser = next(json.loads(out)["items"][0] for code, out, _ in results if code == 5)
+    assert "已被" in loser["reason"] and "用人单位审核通过" in loser["reason"]
     assert status_of(world, decl["id"]) == "pending_hr"
     assert setup.count("audit_log", "action = 'declaration.unit_approve' AND subject_id = :s",
                        s=str(decl["id"])) == 1
     assert setup.count("declaration_event", "action = 'unit_approve'") == 1
+
+
+def test_review_ids_with_all_is_refused_naming_both(world: World) -> None:
+    me = approved_person(world)
+    decl = declare(world, me, "--submit")
+    other = declare(world, me, "--submit")
+    proc = review(world, world.a_admin1.token, str(decl["id"]), "--all")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert error_fields(proc) == ["ids", "all"]
+    assert {status_of(world, decl["id"]), status_of(world, other["id"])} == {"pending_unit"}
+    assert world.setup.count("audit_log", "action LIKE 'declaration.unit_%'") == 0
+
+
+def test_ids_outside_the_filters_fail_with_why(world: World) -> None:
+    setup = world.setup
+    me = approved_person(world)
+    decl = declare(world, me, "--submit")
+    proc = review(world, world.a_admin1.token, str(decl["id"]), "--form", "论文")
+    assert proc.returncode == 7, proc.stdout + proc.stderr
+    item = json_out(proc)["items"][0]
+    assert item["outcome"] == "failed" and "不符合筛选条件" in item["reason"]
+    assert status_of(world, decl["id"]) == "pending_unit"
+    # Already decided by the unit, then asked of the unit again outside the filters: still the filter.
+    assert review(world, world.a_admin1.token, str(decl["id"])).returncode == 0
+    proc = review(world, world.a_admin2.token, str(decl["id"]), "--form", "论文")
+    assert proc.returncode == 7 and "不符合筛选条件" in json_out(proc)["items"][0]["reason"]
+    # The same through the table output names the reason for a person.
+    proc = setup.run("review", str(decl["id"]), "--form", "论文", "--yes", token=world.hr.token)
+    assert proc.returncode == 7 and "不符合筛选条件" in proc.stdout
+
+
+def test_reject_at_hr_through_the_cli_reports_the_decision(world: World) -> None:
+    me = approved_person(world)
+    decl = declare(world, me, "--submit")
+    proc = review(world, world.a_admin1.token, str(decl["id"]), "--dry-run")
+    assert proc.returncode == 0 and json_out(proc)["items"][0]["outcome"] == "would_approve"
+    assert status_of(world, decl["id"]) == "pending_unit"
+    assert review(world, world.a_admin1.token, str(decl["id"])).returncode == 0
+    proc = review(world, world.hr.token, str(decl["id"]), "--reject", "--reason", "会议与会计无关")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    item = json_out(proc)["items"][0]
+    assert (item["outcome"], item["status"]) == ("rejected", "rejected")
+    table = world.setup.run("declare", "show", str(decl["id"]), token=me.token)
+    assert "会议与会计无关" in table.stdout and "审核不通过" in table.stdout
+    assert world.setup.count("credit_record") == 0
 
 
 # --- year, form and credits --------------------------------------------------------
@@ -299,6 +347,18 @@ def test_declare_from_a_file(world: World, tmp_path: Path) -> None:
     out = json_out(proc)
     assert (out["form_code"], out["credits"], out["status"]) == ("paper", 30, "pending_unit")
     assert [a["filename"] for a in out["attachments"]] == ["proof.pdf"]
+
+
+def test_declare_from_yaml_with_unquoted_dates(world: World, tmp_path: Path) -> None:
+    me = approved_person(world)
+    spec = tmp_path / "conference.yaml"
+    spec.write_text(
+        "form: 学术会议\nsubmit: true\nfields:\n  meeting_name: 全省会计年会\n  organizer: 河南省会计学会\n"
+        f"  start_date: {TODAY.isoformat()}\n  days: 2\n", encoding="utf-8")
+    proc = world.setup.run("declare", "new", "--from-file", str(spec), "--json", token=me.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json_out(proc)
+    assert (out["fields"]["start_date"], out["credits"], out["status"]) == (TODAY.isoformat(), 20, "pending_unit")
 
 
 # --- attachments ---------------------------------------------------------------------
@@ -510,6 +570,16 @@ def test_forms_show_and_load(world: World, tmp_path: Path) -> None:
 def test_help_has_an_example(sqlite_setup, command: list[str]) -> None:  # noqa: ANN001
     proc = sqlite_setup.run(*command)
     assert proc.returncode == 0 and "Example" in proc.stdout
+
+
+@pytest.mark.parametrize("command,lines", [
+    (["review", "--help"], ["hnce review --list", "hnce review --open 42", "hnce review 42 43 --yes"]),
+    (["declare", "new", "--help"], ["hnce declare new", "hnce declare new --from-file paper.yaml"]),
+])
+def test_help_examples_keep_their_lines(sqlite_setup, command: list[str], lines: list[str]) -> None:  # noqa: ANN001
+    proc = sqlite_setup.run(*command)
+    shown = [line.strip() for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0 and all(line in shown for line in lines), proc.stdout
 
 
 def test_attachment_content_is_base64_over_the_backend(world: World) -> None:

@@ -63,6 +63,19 @@ def read_attachment(path: Path) -> AttachmentIn:
     return AttachmentIn(filename=path.name, content_base64=base64.b64encode(path.read_bytes()).decode())
 
 
+def _iso_dates(value: Any) -> Any:
+    """YAML reads an unquoted 2025-03-01 as a date: make it the ISO text a field expects."""
+    from datetime import date
+
+    if isinstance(value, dict):
+        return {k: _iso_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso_dates(v) for v in value]
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    return value
+
+
 def _from_file(path: Path) -> dict[str, Any]:
     """A declaration as JSON or YAML: form, year, credits, fields, attachments (paths), submit."""
     import json
@@ -83,6 +96,7 @@ def _from_file(path: Path) -> dict[str, Any]:
         raise ValidationFailed.one("from_file", f"无法解析 {path.name}：{exc}", "give a JSON or YAML object") from exc
     if not isinstance(data, dict):
         raise ValidationFailed.one("from_file", "文件内容须是一个对象", 'e.g. {"form": "paper", "fields": {…}}')
+    data = _iso_dates(data)
     data["attachments"] = [read_attachment((path.parent / str(p)).resolve())
                            for p in data.get("attachments") or []]
     return data
@@ -109,8 +123,12 @@ def new(
     On a terminal a wizard asks what is missing; in scripts give everything as
     flags or --from-file. Without --submit the declaration is saved as a draft.
 
-    Example: hnce declare new --form conference --field meeting_name=年会 --field organizer=会计学会
-    --field start_date=2026-05-10 --field days=2 --attach proof.pdf --submit
+    \b
+    Examples:
+      hnce declare new
+      hnce declare new --form conference --field meeting_name=年会 --field organizer=会计学会 \\
+          --field start_date=2026-05-10 --field days=2 --attach proof.pdf --submit
+      hnce declare new --from-file paper.yaml
     """
     from hnce_cli.errors import ValidationFailed
     from hnce_cli.schemas import DeclarationInput

@@ -48,6 +48,7 @@ def review(
     any was decided by someone else or is not at your step (conflict), 7 if any
     failed (not found, not in your scope).
 
+    \b
     Examples:
       hnce review --list
       hnce review --open 42
@@ -74,7 +75,7 @@ def review(
         result = backend.list_declarations(query.model_copy(update={"ids": None}), limit or None)
         render_list(result, fmt(json_, csv_), title=f"待您审核的申报：共 {result.total} 条", with_person=True)
         return
-    request = ReviewRequest(decision="reject" if reject else "approve", ids=list(ids) if ids and not all_ else None,
+    request = ReviewRequest(decision="reject" if reject else "approve", ids=list(ids) if ids else None,
                             all_matching=all_, unit=unit, year=year, form=form, reason=reason, dry_run=dry_run)
     if not dry_run and not yes:
         preview = backend.review_declarations(request.model_copy(update={"dry_run": True}))

@@ -65,6 +65,7 @@ FILTERS: dict[str, tuple[str, ...] | None] = {
 CHUNK = 5000  # ids per statement: well under SQLite's and PostgreSQL's bind limits
 LIST_LIMIT = 100
 
+DECIDED = {"approve": "approved", "reject": "rejected"}
 # Review levels: who reviews what, and where each decision leads.
 LEVELS = {
     "unit": {"from": "pending_unit", "approve": "pending_hr", "reject": "rejected"},
@@ -485,6 +486,10 @@ def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResu
     reason = (request.reason or "").strip() or None
     if request.decision == "reject" and not reason:
         raise ValidationFailed.one("reason", "审核不通过必须填写原因", 'give --reason "…" (the declarant sees it)')
+    if request.ids is not None and request.all_matching:
+        raise ValidationFailed("审核对象只能二选一：申报编号或 --all (give ids or --all, not both)", problems=[
+            FieldProblem("ids", "已给出申报编号", "drop the ids to decide all matching the filters"),
+            FieldProblem("all", "已给出 --all", "drop --all to decide only the ids given")])
     if request.ids is None and not request.all_matching:
         raise ValidationFailed.one("ids", "未指定要审核的申报", "give declaration ids, or --all with filters")
     step = LEVELS[level]
@@ -528,7 +533,9 @@ def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResu
                 for did, pid, _, year, credits in done])
     unit_names = dict(session.execute(select(Unit.id, Unit.name).where(
         Unit.id.in_({row[2] for row in done}))).all()) if done else {}
-    outcome = f"would_{request.decision}" if request.dry_run else target
+    # The per-item outcome is the decision (审核通过 / 审核不通过); where the declaration
+    # went (pending_hr after the unit, approved after HR) is its status.
+    outcome = f"would_{request.decision}" if request.dry_run else DECIDED[request.decision]
     status_after = source if request.dry_run else target
     items = [ReviewItem.model_construct(id=did, outcome=outcome, status=status_after, reason=None,
                                         name=people.get(pid, ("", None))[1],
@@ -576,7 +583,7 @@ def _explain_leftovers(session: Session, actor: Actor, level: str, clauses: list
         if row is None or did not in visible:
             outcome, why = "failed", ("未找到该申报" if row is None else "不在您的审核范围内 (not in your scope)")
         elif did not in matching:
-            outcome, why = "failed", "不符合所给的筛选条件（单位/年度/学习形式）"
+            outcome, why = "failed", "不符合筛选条件（单位/年度/学习形式）"
         elif did in last and last[did][0] == target_action and last[did][1] == actor.account_id \
                 and status != "draft":
             outcome, why = "skipped", f"您已{DECLARATION_ACTIONS[target_action]}（重复操作，未改变）"
