@@ -3,8 +3,9 @@ prints and what the HTTP API sends. Changing a field here is an API change."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -159,7 +160,11 @@ class PendingList(BaseModel):
     total: int
 
 
-class DecisionItem(BaseModel):
+@dataclass(slots=True)
+class DecisionItem:
+    """One registration's outcome. A plain dataclass, not a model: a batch builds
+    100,000 of them, and pydantic still validates and serialises it by its fields."""
+
     id_number: str
     outcome: Literal["approved", "rejected", "skipped", "conflict", "failed", "would_approve",
                      "would_reject"]
@@ -177,7 +182,7 @@ class DecisionRequest(BaseModel):
     unit: str | None = None
     registered_from: date | None = None
     registered_to: date | None = None
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=500)  # professional.reject_reason
     dry_run: bool = False
 
 
@@ -402,3 +407,267 @@ class DeclarationImportResult(BaseModel):
     status: str = "pending_hr"
     by_form: dict[str, int]
     credits: float
+
+
+# --- certificates 年度证书 (docs/certificates.md) ----------------------------------------
+
+class CertificateRequest(BaseModel):
+    """A certificate for one person and year (a professional omits `person`: their own)."""
+
+    person: str | None = Field(default=None, description="ID number (omit for yourself)")
+    year: Year
+
+
+class CertificateOut(BaseModel):
+    """A signed certificate's printed facts (ID number masked): what the CLI renders to PDF."""
+
+    number: str
+    verification_code: str
+    verify_url: str | None = None
+    professional_id: int
+    name: str
+    id_number_masked: str
+    unit_id: int
+    unit_name: str
+    region_code: str
+    region_name: str
+    year: int
+    public_credits: float
+    professional_credits: float
+    total_credits: float
+    result: str = "通过"
+    issue_date: date
+    issued_at: datetime
+    outcome: Literal["issued", "unchanged", "reissued", "revoked"] = Field(
+        description="issued: first time; unchanged: as recorded; reissued: facts changed, new code")
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
+
+
+class CertificateBatchRequest(BaseModel):
+    """One page of a batch: a unit's, a region's or the province's passed people of a year."""
+
+    year: Year
+    unit: str | None = None
+    region: str | None = None
+    province: bool = False
+    after: int = Field(default=0, ge=0, le=2_147_483_647, description="last professional id of the previous page")
+    limit: int = Field(default=500, ge=1, le=1000)
+
+
+class CertificateSkip(BaseModel):
+    """A passed person whose certificate was not (re)issued, and why."""
+
+    professional_id: int
+    number: str
+    name: str
+    id_number_masked: str
+    unit_name: str
+    status: Literal["revoked", "conflict"]
+    reason: str
+
+
+class CertificatePage(BaseModel):
+    year: int
+    scope: str
+    items: list[CertificateOut]
+    skipped: list[CertificateSkip]
+    scanned: int = Field(description="approved people looked at in this page")
+    not_passed: int
+    next_after: int | None = Field(description="pass as `after` for the next page; null on the last")
+
+
+class CertificateRevokeRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CertificateVerification(BaseModel):
+    """What a verifier is told. Facts only for a code that matches the record."""
+
+    status: Literal["genuine", "altered", "revoked", "unknown"]
+    status_label: str
+    message: str
+    certificate_number: str
+    verification_code: str
+    name: str | None = None
+    id_number_masked: str | None = None
+    unit_name: str | None = None
+    year: int | None = None
+    public_credits: float | None = None
+    professional_credits: float | None = None
+    total_credits: float | None = None
+    issue_date: date | None = None
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
+
+
+# --- year rules, annual completion 年度完成情况, national-platform sync (issue 5) ----------
+
+class YearRulesOut(BaseModel):
+    """One year's 学时要求: minimum total / professional / public credits and the deadline."""
+
+    year: int
+    min_total: float
+    min_professional: float
+    min_public: float
+    deadline: date
+    source: str | None = None
+    origin: Literal["package", "database"] = Field(
+        description="package: the shipped default; database: loaded by the system admin")
+
+
+class RulesOut(BaseModel):
+    years: list[YearRulesOut]
+    updated_at: datetime | None = Field(default=None, description="when rules were last loaded")
+    updated_by: str | None = None
+
+
+class CompletionYear(BaseModel):
+    """One year of one person against that year's rules (null minimums: no rules that year)."""
+
+    year: int
+    public: float
+    professional: float
+    total: float
+    min_total: float | None = None
+    min_professional: float | None = None
+    min_public: float | None = None
+    deadline: date | None = None
+    result: Literal["passed", "not_passed", "no_rules"]
+    result_label: str = ""
+    open: bool = Field(default=False, description="the year's deadline has not passed yet")
+
+    def model_post_init(self, _context: object) -> None:
+        from hnce_cli.terms import COMPLETION_RESULTS
+
+        self.result_label = COMPLETION_RESULTS.get(self.result, self.result)
+
+
+class CreditRecordOut(BaseModel):
+    """One credit that counts (the '详细' view): where it came from."""
+
+    id: int
+    year: int
+    subject: str
+    subject_label: str = ""
+    credits: float
+    source: str
+    source_label: str = ""
+    source_ref: str
+    origin: str = Field(default="", description="what it came from, in words")
+    created_at: datetime
+
+    def model_post_init(self, _context: object) -> None:
+        from hnce_cli.terms import CREDIT_SOURCES
+
+        self.subject_label = SUBJECTS.get(self.subject, self.subject)
+        self.source_label = CREDIT_SOURCES.get(self.source, self.source)
+
+
+class PersonCompletion(BaseModel):
+    """A person's 年度完成情况: every year, and (on request) each credit record."""
+
+    professional_id: int
+    name: str
+    id_number: str  # masked unless the viewer may see it
+    masked: bool
+    unit_name: str
+    status: str
+    years: list[CompletionYear]
+    details: list[CreditRecordOut] | None = None
+
+
+class CompletionQuery(BaseModel):
+    """A unit's, a region's or the province's completion of one year."""
+
+    year: Year
+    unit: str | None = Field(default=None, description="unit id, USCC or name")
+    region: str | None = Field(default=None, description="region code or name; 410000 is the province")
+    result: Literal["passed", "not_passed"] | None = None
+
+
+class CompletionRow(NamedTuple):
+    """One approved professional's year: what the admin views, CSV and batches iterate.
+
+    A tuple (not a model) so a province of 1,000,000 rows streams without per-row
+    object cost; `result` is `result_of(public, professional, rules)`.
+    """
+
+    professional_id: int
+    id_number: str
+    name: str
+    unit_id: int
+    unit_name: str
+    region_code: str
+    public: float
+    professional: float
+    total: float
+    result: str
+
+
+class CompletionRowOut(BaseModel):
+    professional_id: int
+    id_number: str  # masked unless the viewer may see it
+    name: str
+    unit_id: int
+    unit_name: str
+    region_code: str
+    public: float
+    professional: float
+    total: float
+    result: Literal["passed", "not_passed", "no_rules"]
+
+
+class CompletionPage(BaseModel):
+    """One page of a completion list, ordered by professional id (keyset paging)."""
+
+    year: int
+    scope: str = Field(description="what the list covers, in words")
+    rules: YearRulesOut | None
+    masked: bool = Field(description="ID numbers are masked for this viewer")
+    rows: list[CompletionRowOut]
+    next_after: int | None = Field(description="pass as `after` for the next page; null on the last")
+
+
+class SyncImportRequest(BaseModel):
+    """Rows of a national-platform (or online / base) export, keyed by header (docs/sync.md)."""
+
+    source: Literal["national", "online", "base"] = "national"
+    first_row: int = Field(default=2, ge=1, description="file row number of rows[0] (header is row 1)")
+    rows: list[dict[str, str | int | float | None]]
+
+
+class SyncProblem(BaseModel):
+    row: int
+    field: str
+    kind: Literal["bad", "unknown_id", "duplicate_in_file", "already_imported"]
+    message: str
+
+
+class SyncImportResult(BaseModel):
+    source: str
+    rows: int
+    added: int
+    credits: float = Field(description="credits added")
+    counts: dict[str, int] = Field(description="added, already_imported, duplicate_in_file, unknown_id, bad")
+    problems: list[SyncProblem]
+
+
+class CreditExportRow(BaseModel):
+    """One credit record in the national platform's import shape (docs/sync.md)."""
+
+    id: int
+    id_number: str
+    name: str
+    year: int
+    subject: str
+    credits: float
+    source: str
+    record: str
+    date: date
+
+
+class CreditExportPage(BaseModel):
+    year: int
+    rows: list[CreditExportRow]
+    next_after: int | None = Field(description="pass as `after` for the next page; null on the last")

@@ -39,12 +39,12 @@ def _read_id_file(path: Path) -> list[str]:
 
     if not path.exists():
         raise ValidationFailed.one("file", f"文件不存在：{path}", "check the path")
-    ids = []
-    for line in decode(path.read_bytes(), field="file").splitlines():
-        value = line.split(",")[0].strip().strip('"')
-        if value and not value.startswith("#") and value not in ("身份证号", "id_number"):
-            ids.append(value)
-    return ids
+    text = decode(path.read_bytes(), field="file")
+    if "," in text or '"' in text:  # a CSV: its first column
+        values = [line.split(",")[0].strip().strip('"') for line in text.splitlines()]
+    else:
+        values = [line.strip() for line in text.splitlines()]
+    return [v for v in values if v and v[0] != "#" and v not in ("身份证号", "id_number")]
 
 
 def approve(
@@ -87,7 +87,7 @@ def approve(
         ids.extend(_read_id_file(file))
     request = DecisionRequest(
         decision="reject" if reject else "approve",
-        id_numbers=ids if (ids or file) and not all_ else None,
+        id_numbers=ids if (ids or file) else None,  # with --all too: the service refuses both
         all_matching=all_, unit=unit, registered_from=_date(since, "since"),
         registered_to=_date(until, "until"), reason=reason, dry_run=dry_run,
     )
