@@ -4,7 +4,15 @@ end-to-end test runs on (SQLite file, PostgreSQL database), and a seeded world.
 A `Setup` is the single place that knows how to reach hnce for a storage:
 `run()` starts the real console script, `backend()` builds the backend that
 in-process code talks to, `db_url` is the database for direct inspection.
-A third "remote" setup (hnce serve + HTTP) plugs in by filling the same fields.
+
+The third setup, "remote", is a real `hnce serve` on 127.0.0.1 (one per test
+process, see `RemoteServer`) in front of a fresh PostgreSQL database: the CLI
+gets HNCE_API_URL (no database URL) and `backend()` is a RemoteBackend, while
+`db_url` is still the database, for looking at rows. Time on the server follows
+the test: HNCE_NOW given to `run()`/`popen()`, or `clock.set_now()` before
+`backend()`, restarts the server with that clock (see `Setup.server_env`).
+Tests that are local by nature (`hnce db upgrade` on a database) use
+`local_setup` (sqlite and postgres only).
 """
 
 from __future__ import annotations
@@ -14,9 +22,11 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -29,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from hnce_cli import clock, db
+from hnce_cli.backend import Backend
 from hnce_cli.backend.local import LocalBackend
 from hnce_cli.schemas import (
     AccountInput,
@@ -47,6 +58,8 @@ _HNCE_VARS = (
     "HNCE_TOKEN", "HNCE_NOW", "HNCE_PASSWORD", "HNCE_API_URL", "HNCE_PROFILE",
     "HNCE_DATABASE_URL", "HNCE_NO_PROMPT", "HNCE_DEBUG", "HNCE_SESSION_HOURS",
 )
+# The ones that change what the *server* does: a remote setup passes them to `hnce serve`.
+SERVER_VARS = ("HNCE_NOW", "HNCE_SESSION_HOURS")
 
 
 def hnce_command() -> list[str]:
@@ -110,11 +123,17 @@ def pg_admin_engine(pg_admin_url: str) -> Iterator[Engine]:
 class Setup:
     """One way of running hnce against one fresh database."""
 
-    name: str  # "sqlite" | "postgres" (later "remote")
+    name: str  # "sqlite" | "postgres" | "remote"
     db_url: str  # always a database URL, for inspection with SQLAlchemy
     env: dict[str, str]  # environment for CLI subprocesses
     admin_engine: Engine | None = field(default=None, repr=False)  # PostgreSQL: makes databases
     _engine: Engine | None = field(default=None, repr=False)
+    server: RemoteServer | None = field(default=None, repr=False)  # remote: the `hnce serve`
+    _backends: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def remote(self) -> bool:
+        return self.server is not None
 
     # -- the CLI --
     def run(self, *args: str, input: str | None = None, token: str | None = None,
@@ -122,28 +141,57 @@ class Setup:
         """Run the real `hnce` console script; `token` acts as that user (HNCE_TOKEN)."""
         # No stdin unless given: a subprocess must never find the developer's terminal.
         stdin = None if input is not None else subprocess.DEVNULL
-        return subprocess.run([*hnce_command(), *args], env=self._env(token, env), input=input,
+        full_env = self._env(token, env)
+        return subprocess.run([*hnce_command(), *args], env=full_env, input=input,
                               stdin=stdin, capture_output=True, text=True, timeout=timeout)
 
     def popen(self, *args: str, token: str | None = None,
               env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """Start `hnce` without waiting (for concurrency tests)."""
-        return subprocess.Popen([*hnce_command(), *args], env=self._env(token, env),
+        full_env = self._env(token, env)
+        return subprocess.Popen([*hnce_command(), *args], env=full_env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
 
     def _env(self, token: str | None, extra: dict[str, str] | None) -> dict[str, str]:
         env = self.as_user(token) if token else dict(self.env)
         env.update(extra or {})
+        if self.server is not None:
+            self.server_env(env)
+            if "HNCE_API_URL" not in (extra or {}):  # a restart may have moved the server
+                env["HNCE_API_URL"] = self.env["HNCE_API_URL"] = self.server.url
         return env
 
     def as_user(self, token: str) -> dict[str, str]:
         """The subprocess environment acting as the holder of `token`."""
         return {**self.env, "HNCE_TOKEN": token}
 
+    def server_env(self, cli_env: dict[str, str] | None = None) -> None:
+        """Remote: run the server with the clock (and session length) the caller sees.
+
+        A CLI subprocess's HNCE_NOW says what time it is for that command, which is
+        the server's business in remote mode; in-process, `clock.set_now` plays
+        that part. A change restarts the server (about a second); no change is free.
+        """
+        if self.server is None:
+            return
+        if cli_env is None:
+            frozen = clock._frozen
+            wanted = {"HNCE_NOW": frozen.isoformat()} if frozen is not None else {}
+        else:
+            wanted = {k: cli_env[k] for k in SERVER_VARS if k in cli_env}
+        self.server.ensure(wanted)
+
     # -- in-process --
-    def backend(self, token: str | None = None) -> LocalBackend:
+    def backend(self, token: str | None = None) -> Backend:
         """The one place that builds a backend for in-process calls."""
+        if self.server is not None:
+            from hnce_cli.backend.remote import RemoteBackend
+
+            self.server_env()
+            remote = RemoteBackend(self.server.url, token)
+            self._backends.append(remote)
+            return remote
         return LocalBackend(self.db_url, token)
 
     def login(self, login: str, password: str = PASSWORD) -> str:
@@ -175,6 +223,9 @@ class Setup:
     # -- lifecycle --
     def close(self) -> None:
         """Drop every connection this process holds to the database."""
+        for remote in self._backends:
+            remote.close()
+        self._backends.clear()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -197,7 +248,7 @@ class Setup:
             with closing(sqlite3.connect(template.database)) as src, \
                     closing(sqlite3.connect(self.database)) as dst:
                 src.backup(dst)
-        elif self.name == "postgres":
+        elif self.name in ("postgres", "remote"):
             assert self.admin_engine is not None
             with self.admin_engine.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
@@ -229,6 +280,78 @@ def _postgres(folder: Path, admin_url: str, admin_engine: Engine, template: Setu
                              + (f' TEMPLATE "{template.database}"' if template else "")))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     return Setup("postgres", url, _subprocess_env(folder, url), admin_engine=admin_engine)
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RemoteServer:
+    """A real `hnce serve` on loopback over one PostgreSQL database, one per test process.
+
+    Tests replace the database under it (DROP … WITH (FORCE), CREATE … TEMPLATE)
+    between tests; the server copes as production would after a failover: its pool
+    pings connections before use and replaces dead ones, and it keeps no other
+    state. It is restarted only when a test needs another clock (`ensure`).
+    """
+
+    def __init__(self, db_url: str, folder: Path) -> None:
+        self.db_url = db_url
+        self.folder = folder
+        self.url = ""
+        self.port = 0
+        self.extra: dict[str, str] = {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def ensure(self, extra: dict[str, str]) -> None:
+        """Running, with exactly these extra variables (restarted if they differ)."""
+        if self.proc is not None and self.proc.poll() is None and extra == self.extra:
+            return
+        self.stop()
+        self.start(extra)
+
+    def start(self, extra: dict[str, str]) -> None:
+        import httpx
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
+        env.update({"HNCE_DATABASE_URL": self.db_url,
+                    "HNCE_CONFIG_DIR": str(self.folder / "config"),
+                    "HNCE_DATA_DIR": str(self.folder / "data"), **extra})
+        for attempt in range(3):  # a free port can be taken by someone else before we bind it
+            port = self.port if self.port and attempt == 0 else free_port()
+            self.starts += 1
+            log = (self.folder / f"serve-{self.starts}.log").open("wb")
+            proc = subprocess.Popen([*hnce_command(), "serve", "--host", "127.0.0.1",
+                                     "--port", str(port)], env=env, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT)
+            log.close()
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                        self.proc, self.url, self.port, self.extra = proc, url, port, dict(extra)
+                        return
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            proc.kill()
+            proc.wait(10)
+        log_text = (self.folder / f"serve-{self.starts}.log").read_text("utf-8", "replace")
+        raise RuntimeError(f"hnce serve did not come up:\n{log_text[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
 
 
 def _drop_postgres(setup: Setup) -> None:
@@ -292,9 +415,55 @@ def postgres_setup(tmp_path: Path, pg_admin_url: str, pg_admin_engine: Engine,
         _drop_postgres(setup)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session")
+def remote_server(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str,
+                  pg_admin_engine: Engine, templates: Templates) -> Iterator[RemoteServer]:
+    """One `hnce serve` per test process, over a database of its own that each
+    remote test replaces with a fresh copy (see `remote_setup`)."""
+    template, _ = templates.get("postgres", "empty",
+                                lambda folder: _postgres(folder, pg_admin_url, pg_admin_engine, None))
+    folder = tmp_path_factory.mktemp("remote-server")
+    base = _postgres(folder, pg_admin_url, pg_admin_engine, template)
+    server = RemoteServer(base.db_url, folder)
+    try:
+        server.start({})
+        yield server
+    finally:
+        server.stop()
+        _drop_postgres(base)
+
+
+@pytest.fixture
+def remote_setup(tmp_path: Path, pg_admin_url: str, pg_admin_engine: Engine,
+                 templates: Templates, remote_server: RemoteServer) -> Iterator[Setup]:
+    """A real `hnce serve` over a fresh, migrated PostgreSQL database; the CLI talks HTTP."""
+    template, _ = templates.get("postgres", "empty",
+                                lambda folder: _postgres(folder, pg_admin_url, pg_admin_engine, None))
+    env = _subprocess_env(tmp_path, remote_server.db_url)
+    del env["HNCE_DATABASE_URL"]
+    env["HNCE_API_URL"] = remote_server.url
+    setup = Setup("remote", remote_server.db_url, env, admin_engine=pg_admin_engine,
+                  server=remote_server)
+    setup.copy_from(template)
+    remote_server.ensure({})
+    setup.env["HNCE_API_URL"] = remote_server.url
+    try:
+        yield setup
+    finally:
+        setup.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("remote", marks=[pytest.mark.postgres, pytest.mark.remote])])
 def setup(request: pytest.FixtureRequest) -> Setup:
-    """Every storage hnce supports; tests of user-visible commands run on each."""
+    """Every way hnce runs; tests of user-visible commands run on each."""
+    return request.getfixturevalue(f"{request.param}_setup")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def local_setup(request: pytest.FixtureRequest) -> Setup:
+    """The storages without the API in front, for what only runs next to the database
+    (`hnce db upgrade`, schema checks)."""
     return request.getfixturevalue(f"{request.param}_setup")
 
 
@@ -419,7 +588,7 @@ def seeded(setup: Setup, templates: Templates, request: pytest.FixtureRequest) -
     """`setup`'s database replaced by a copy of the seeded world (built once per process)."""
     if setup.name == "sqlite":
         new: Callable[[Path], Setup] = _sqlite
-    elif setup.name == "postgres":
+    elif setup.name in ("postgres", "remote"):
         admin_url, admin_engine = (request.getfixturevalue("pg_admin_url"),
                                    request.getfixturevalue("pg_admin_engine"))
 
@@ -427,7 +596,8 @@ def seeded(setup: Setup, templates: Templates, request: pytest.FixtureRequest) -
             return _postgres(folder, admin_url, admin_engine, None)
     else:
         return build_world(setup)
-    template, world = templates.get(setup.name, "world", new)
+    kind = "postgres" if setup.name == "remote" else setup.name  # the same database behind
+    template, world = templates.get(kind, "world", new)
     assert world is not None
     setup.copy_from(template)
     return replace(world, setup=setup, people_a=list(world.people_a), people_b=list(world.people_b))

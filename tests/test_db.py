@@ -66,13 +66,33 @@ def test_upgrade_creates_a_fresh_sqlite_file_in_wal_mode(tmp_path: Path) -> None
         assert conn.execute("SELECT count(*) FROM unit").fetchone()[0] == temporary
 
 
-def test_a_second_upgrade_is_a_no_op(setup: Setup) -> None:
+def test_a_second_upgrade_is_a_no_op(local_setup: Setup) -> None:
+    """Local only: migrations run next to the database (remote: see the next test)."""
+    setup = local_setup
     counts = {t: setup.count(t) for t in ("region", "unit", "account", "audit_log")}
     proc = setup.run("db", "upgrade", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json_out(proc)["revision_before"] == json_out(proc)["revision"] == db.HEAD_REVISION
     assert {t: setup.count(t) for t in counts} == counts
     assert ":hnce@" not in proc.stdout  # no password shown
+
+
+@pytest.mark.postgres
+def test_upgrade_and_init_through_the_api_are_refused_with_the_way_to_do_it(
+        remote_setup: Setup) -> None:
+    """Migrations are an operator's job on the server host, not something a desk's CLI
+    can trigger over HTTP: exit 2, the message says where to run it, nothing changes."""
+    setup = remote_setup
+    accounts = setup.count("account")
+    upgrade = setup.run("db", "upgrade", "--json")
+    assert upgrade.returncode == 2, upgrade.stdout + upgrade.stderr
+    error = json_out(upgrade)["error"]
+    assert error["code"] == "unsupported" and "hnce --db URL db upgrade" in error["message"]
+    init = setup.run("db", "init", "--login", "root", "--name", "管理员", "--password-stdin",
+                     input="Passw0rd2025\n")
+    assert init.returncode == 2, init.stdout + init.stderr
+    assert "db init" in init.stderr and "Traceback" not in init.stderr
+    assert setup.count("account") == accounts
 
 
 def test_upgrade_creates_the_schema_in_an_empty_postgres_database(
@@ -98,8 +118,9 @@ def test_head_revision_is_the_newest_migration() -> None:
     assert scripts.get_heads() == [db.HEAD_REVISION]
 
 
-def test_migrations_match_the_models(setup: Setup) -> None:
+def test_migrations_match_the_models(local_setup: Setup) -> None:
     """A model changed without a migration would break existing databases."""
+    setup = local_setup
     engine = sa.create_engine(db.normalise_url(setup.db_url))
     try:
         with engine.connect() as conn:

@@ -60,6 +60,10 @@ class RemoteBackend:
             headers={"User-Agent": "hnce-cli"},
         )
 
+    def close(self) -> None:
+        """Close the connection pool (a long-lived caller's tidy-up; the CLI just exits)."""
+        self._client.close()
+
     # --- transport ------------------------------------------------------
     def _request(self, method: str, path: str, *, json: Any = None,
                  params: dict[str, Any] | None = None) -> Any:
