@@ -38,3 +38,50 @@ def test_help_has_an_example(path: list[str]) -> None:
                           timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert "Example" in proc.stdout, proc.stdout
+
+
+def test_fast_root_help_is_current() -> None:
+    """`hnce --help` is printed from a generated text (no typer import) while the
+    command sources are unchanged; the text must be exactly typer's."""
+    from hnce_cli import _root_help, fasthelp
+
+    assert fasthelp.sources_key() == _root_help.KEY, (
+        "the commands changed: run `python -m hnce_cli.fasthelp` to regenerate "
+        "src/hnce_cli/_root_help.py (until then `hnce --help` falls back to typer)")
+    for columns in fasthelp.COLUMNS:
+        width = max(min(columns, fasthelp.MAX_CONTENT_WIDTH) - 2, 50)
+        assert _root_help.TEXTS[width] == fasthelp.typer_help(columns), columns
+
+
+@pytest.mark.parametrize("columns", ["80", "120", "200", "60"])
+def test_console_script_help_equals_typers(columns: str) -> None:
+    """Whatever path answers it, `hnce --help` prints what typer prints."""
+    import os
+
+    def run(**extra: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "COLUMNS": columns, **extra}
+        return subprocess.run([*hnce_command(), "--help"], capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL, env=env)
+
+    fast, slow = run(), run(HNCE_NO_FAST_HELP="1")
+    assert (fast.returncode, slow.returncode) == (0, 0)
+    assert fast.stdout == slow.stdout
+    assert "approve" in fast.stdout and "Example" in fast.stdout
+
+
+def test_stale_fast_help_falls_back(monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import types
+
+    from hnce_cli import _root_help, fasthelp
+
+    monkeypatch.setattr("sys.argv", ["/usr/bin/hnce", "--help"])
+    monkeypatch.setitem(__import__("sys").modules, "__main__", types.ModuleType("__main__"))
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("HNCE_NO_FAST_HELP", raising=False)
+    monkeypatch.setattr(_root_help, "KEY", fasthelp.sources_key())
+    assert fasthelp.answer("--help") is True  # current: printed without typer
+    assert capsys.readouterr().out == _root_help.TEXTS[78]
+    monkeypatch.setattr(_root_help, "KEY", "stale")
+    assert fasthelp.answer("--help") is False  # sources changed: typer answers
+    assert capsys.readouterr().out == ""

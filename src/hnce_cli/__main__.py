@@ -1,5 +1,25 @@
-"""`python -m hnce_cli` runs the same CLI as the `hnce` console script."""
+"""The `hnce` console script and `python -m hnce_cli`: the same CLI.
 
-from hnce_cli.cli import main
+`hnce --help` and `hnce --version` are answered before typer is imported when
+they can be (hnce_cli.fasthelp); everything else goes to the typer app in cli.py.
+"""
 
-main()
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if len(sys.argv) == 2 and sys.argv[1] in ("--help", "-h", "--version"):
+        from hnce_cli.fasthelp import answer
+
+        if answer(sys.argv[1]):
+            sys.stdout.flush()
+            return
+    from hnce_cli.cli import main as run
+
+    run()
+
+
+if __name__ == "__main__":
+    main()
