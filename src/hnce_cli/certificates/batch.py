@@ -1,0 +1,231 @@
+"""Certificates to files for a batch: one PDF per person in a folder tree, or one merged
+PDF per unit; worker processes; resumable; a manifest of what was issued.
+
+Resumable by construction: every file is written atomically (temp file, fsync,
+rename), so a file that exists is complete, and a rerun skips it (unless `force`).
+An interrupted run — Ctrl-C, a kill, a power cut — therefore continues where it
+stopped. Issuing is idempotent on the service side, so the rerun gets the same
+numbers and codes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from hnce_cli.certificates.model import CertificateData
+from hnce_cli.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from hnce_cli.certificates.fonts import PreparedFont
+    from hnce_cli.certificates.template import Template
+    from hnce_cli.schemas import CertificateOut
+
+PERSON_FIELDS = frozenset({"region", "region_code", "unit_name", "unit_id", "year", "id_number_masked", "name",
+                           "number"})
+UNIT_FIELDS = frozenset({"region", "region_code", "unit_name", "unit_id", "year"})
+DEFAULT_SINGLE = "{region}/{unit_name}/{year}-{id_number_masked}-{name}.pdf"
+DEFAULT_MERGED = "{region}/{unit_name}-{year}.pdf"
+MANIFEST_CSV = "manifest.csv"
+MANIFEST_JSON = "manifest.json"
+# Characters no file system accepts in a name (Windows is the strictest); '*' stays on POSIX,
+# so masked ID numbers read as printed.
+_BAD = set('<>:"/\\|?') | ({"*"} if os.name == "nt" else set())
+
+
+def to_data(c: CertificateOut) -> CertificateData:
+    """What the PDF prints, from what the backend returned."""
+    return CertificateData(
+        name=c.name, id_number_masked=c.id_number_masked, unit_name=c.unit_name, year=c.year,
+        public_credits=c.public_credits, professional_credits=c.professional_credits,
+        total_credits=c.total_credits, certificate_number=c.number, issue_date=c.issue_date,
+        verification_code=c.verification_code, result=c.result, verify_url=c.verify_url,
+    )
+
+
+@dataclass
+class Entry:
+    """One person's line in the manifest."""
+
+    number: str
+    name: str
+    id_number_masked: str
+    unit_name: str
+    region: str
+    year: int
+    verification_code: str
+    file: str = ""
+    status: str = "pending"  # written | existing | failed | revoked | conflict | pending (interrupted)
+    error: str = ""
+
+
+@dataclass
+class Job:
+    """One file to write, and whose certificates it holds (one, or a unit's)."""
+
+    path: Path
+    rel: str
+    datas: list[CertificateData]
+    entries: list[Entry] = field(default_factory=list)
+
+
+def check_name_template(template: str, merged: bool) -> str:
+    """A relative path template of known placeholders, ending in .pdf."""
+    allowed = UNIT_FIELDS if merged else PERSON_FIELDS
+    fix = "placeholders: " + " ".join("{" + f + "}" for f in sorted(allowed))
+    try:
+        names = [n for _, n, _, _ in string.Formatter().parse(template) if n is not None]
+    except ValueError as exc:
+        raise ValidationFailed.one("name_template", f"格式有误：{exc}", fix) from exc
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise ValidationFailed.one("name_template", f"未知的占位符 {{{unknown[0]}}}", fix)
+    path = PurePosixPath(template.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or not names:
+        raise ValidationFailed.one("name_template", "须为 --out 之下的相对路径，且含占位符", fix)
+    return template if template.lower().endswith(".pdf") else template + ".pdf"
+
+
+def _safe(value: Any) -> str:
+    text = "".join("_" if (c in _BAD or ord(c) < 32) else c for c in str(value)).strip()
+    return text.lstrip(".") or "_"
+
+
+def _values(c: CertificateOut, merged: bool) -> dict[str, str]:
+    values = {"region": c.region_name, "region_code": c.region_code, "unit_name": c.unit_name,
+              "unit_id": c.unit_id, "year": c.year}
+    if not merged:
+        values.update(id_number_masked=c.id_number_masked, name=c.name, number=c.number)
+    return {k: _safe(v) for k, v in values.items()}
+
+
+def _entry(c: CertificateOut) -> Entry:
+    return Entry(c.number, c.name, c.id_number_masked, c.unit_name, c.region_name, c.year, c.verification_code)
+
+
+def plan(certs: Sequence[CertificateOut], out: Path, template: str, merged: bool) -> list[Job]:
+    """The files of a batch; names that would collide get the certificate number (or unit id) added."""
+    jobs: dict[str, Job] = {}
+    for c in certs:
+        rel = template.format_map(_values(c, merged))
+        if merged:
+            key = f"{c.unit_id}"
+            job = jobs.get(key)
+            if job is None:
+                taken = {j.rel for j in jobs.values()}
+                if rel in taken:
+                    rel = rel[:-4] + f"-{c.unit_id}.pdf"
+                job = jobs[key] = Job(out / rel, rel, [])
+        else:
+            if rel in jobs:
+                rel = rel[:-4] + f"-{c.number}.pdf"
+            job = jobs[rel] = Job(out / rel, rel, [])
+        entry = _entry(c)
+        entry.file = job.rel
+        job.datas.append(to_data(c))
+        job.entries.append(entry)
+    return list(jobs.values())
+
+
+def prepare_font_excluding(jobs: list[Job], template: Template) -> tuple[PreparedFont | None, list[Job]]:
+    """One font for every job; people with a character no font has fail alone, naming it."""
+    from hnce_cli.certificates.fonts import MissingGlyph
+    from hnce_cli.certificates.pdf import prepare_batch_font
+
+    live = list(jobs)
+    failed: list[Job] = []
+    while live:
+        try:
+            return prepare_batch_font([d for j in live for d in j.datas], template), failed
+        except MissingGlyph as exc:
+            bad = set(exc.chars)
+            still = []
+            for job in live:
+                if any(bad & set(s) for d in job.datas for s in template.strings(d)):
+                    for e in job.entries:
+                        e.status, e.error = "failed", exc.message
+                    failed.append(job)
+                else:
+                    still.append(job)
+            if len(still) == len(live):
+                raise
+            live = still
+    return None, failed
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(template: Template, font: PreparedFont) -> None:
+    _WORKER["template"], _WORKER["font"] = template, font
+
+
+def _render(task: tuple[int, str, list[CertificateData], bool]) -> tuple[int, str | None]:
+    """Write one file (in a worker); an error is returned as text, never raised."""
+    from hnce_cli.certificates.pdf import write_many, write_one
+
+    index, path, datas, merged = task
+    try:
+        if merged:
+            write_many(path, datas, _WORKER["template"], _WORKER["font"])
+        else:
+            write_one(path, datas[0], _WORKER["template"], _WORKER["font"])
+    except Exception as exc:  # noqa: BLE001 - reported per file in the manifest
+        return index, f"{type(exc).__name__}: {exc}"
+    return index, None
+
+
+def write_files(jobs: list[Job], template: Template, font: PreparedFont, *, workers: int, merged: bool,
+                advance: Callable[[int], None]) -> None:
+    """Render `jobs` (workers > 1: that many processes); marks each entry written or failed."""
+    tasks = [(i, str(job.path), job.datas, merged) for i, job in enumerate(jobs)]
+
+    def done(index: int, error: str | None) -> None:
+        for e in jobs[index].entries:
+            e.status, e.error = ("failed", error) if error else ("written", "")
+        advance(len(jobs[index].entries))
+
+    if workers <= 1 or len(tasks) <= 1:
+        _init_worker(template, font)
+        for task in tasks:
+            done(*_render(task))
+        return
+    import multiprocessing as mp
+
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    pool = mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(template, font))
+    try:
+        chunk = max(1, min(16, len(tasks) // (workers * 8) or 1))
+        for index, error in pool.imap_unordered(_render, tasks, chunksize=chunk):
+            done(index, error)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def write_manifest(out: Path, entries: list[Entry], summary: dict[str, Any]) -> tuple[Path, Path]:
+    """manifest.csv (UTF-8 with BOM, for Excel) and manifest.json, both written atomically."""
+    from hnce_cli.certificates.pdf import write_atomic
+
+    columns = list(Entry.__dataclass_fields__)
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for e in entries:
+        row = asdict(e)
+        writer.writerow([row[c] for c in columns])
+    csv_path = write_atomic(out / MANIFEST_CSV, buf.getvalue().encode("utf-8-sig"))
+    body = {**summary, "entries": [asdict(e) for e in entries]}
+    json_path = write_atomic(out / MANIFEST_JSON, json.dumps(body, ensure_ascii=False, indent=1).encode())
+    return csv_path, json_path

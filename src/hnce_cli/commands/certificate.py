@@ -1,0 +1,298 @@
+"""`hnce certificate`: print a passed year's certificate (年度证书), verify, revoke, batch.
+
+The backend issues and signs (where the key is: the server in remote mode) and returns
+the printable facts; the PDF is drawn here, by the certificate engine.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from hnce_cli.commands._common import JsonOpt, YesOpt, confirm, fmt, get_backend
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import CertificateOut, CertificateVerification
+
+
+class _PrintByDefault(TyperGroup):
+    """`hnce certificate PERSON --year Y` means `hnce certificate print PERSON --year Y`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["print", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_PrintByDefault,
+    help="Certificates of a passed year (年度证书): print, verify, revoke, batch.\n\n"
+         "`hnce certificate PERSON --year Y` is short for `hnce certificate print PERSON --year Y`.\n\n"
+         "Example: hnce certificate 410105199001011234 --year 2025",
+    no_args_is_help=True,
+)
+
+YearOpt = Annotated[int, typer.Option("--year", help="The year (年度), e.g. 2025.", show_default=False)]
+
+
+def _credits(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@app.command("print")
+def print_(
+    ctx: typer.Context,
+    person: Annotated[str | None, typer.Argument(
+        help="ID number of the person (omit to print your own).", show_default=False)] = None,
+    year: YearOpt = ...,  # type: ignore[assignment]
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="PDF file to write (default: NUMBER-NAME.pdf here).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Print the certificate of a passed year (通过) as an A4 PDF.
+
+    Issued on first print and recorded; printing again gives the same number (and the
+    same verification code while the credits are unchanged). Refused (exit 2) for a
+    year that is not passed. The person themself, admins of their unit, HR of their
+    region and system admins may print it.
+
+    \b
+    Examples:
+      hnce certificate --year 2025
+      hnce certificate 410105199001011234 --year 2025 -o 张三-2025.pdf
+    """
+    from hnce_cli.schemas import CertificateRequest
+
+    cert = get_backend(ctx).issue_certificate(CertificateRequest(person=person, year=year))
+    target = output or Path(f"{cert.number}-{_file_safe(cert.name)}.pdf")
+    _write_pdf(cert, target)
+    _show_issued(cert, target, fmt(json_))
+
+
+def _file_safe(text: str) -> str:
+    return "".join("_" if c in '<>:"/\\|?*' or ord(c) < 32 else c for c in text).strip() or "certificate"
+
+
+def _write_pdf(cert: CertificateOut, target: Path) -> None:
+    from hnce_cli.certificates.batch import to_data
+    from hnce_cli.certificates.pdf import write_one
+    from hnce_cli.certificates.template import load_template
+
+    write_one(target, to_data(cert), load_template())
+
+
+def _show_issued(cert: CertificateOut, target: Path, output: str) -> None:
+    from hnce_cli.render import emit, note, print_details
+
+    if output == "json":
+        emit({"file": str(target), "certificate": cert.model_dump(mode="json")}, "json")
+        return
+    said = {"issued": "已签发", "unchanged": "已签发（与记录一致）",
+            "reissued": "已重新签发（内容有变化，验证码已更新）"}
+    print_details(f"{cert.year}年度证书 · {said.get(cert.outcome, cert.outcome)}", [
+        ("证书编号", cert.number), ("姓名", cert.name), ("身份证号", cert.id_number_masked),
+        ("工作单位", cert.unit_name), ("公需科目", _credits(cert.public_credits)),
+        ("专业科目", _credits(cert.professional_credits)), ("合计", _credits(cert.total_credits)),
+        ("认定结果", cert.result), ("发证日期", cert.issue_date), ("验证码", cert.verification_code),
+    ])
+    note(f"已写入 {target}")
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The verification code printed on the certificate (or the QR URL).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Check a certificate: genuine (exit 0), or altered / revoked / unknown (exit 9).
+
+    Anyone may verify; no login is needed. Only a genuine (or revoked) code shows the
+    certificate's facts, as printed, with the ID number masked: compare them with the
+    paper.
+
+    Example: hnce certificate verify HN2025-00000123-7GQ2-M4XD-0K9P-3TRA
+    """
+    from hnce_cli.errors import ExitCode
+
+    result = get_backend(ctx).verify_certificate(code)
+    _show_verification(result, fmt(json_))
+    raise typer.Exit(int(ExitCode.OK if result.status == "genuine" else ExitCode.NOT_GENUINE))
+
+
+def _show_verification(r: CertificateVerification, output: str) -> None:
+    from hnce_cli.render import emit, print_details
+
+    pairs: list[tuple[str, Any]] = [("结果", r.status_label), ("说明", r.message), ("证书编号", r.certificate_number)]
+    if r.name is not None:
+        pairs += [("姓名", r.name), ("身份证号", r.id_number_masked), ("工作单位", r.unit_name), ("年度", r.year),
+                  ("公需科目", _credits(r.public_credits)), ("专业科目", _credits(r.professional_credits)),
+                  ("合计", _credits(r.total_credits)), ("发证日期", r.issue_date)]
+    if r.status == "revoked":
+        pairs += [("撤销时间", r.revoked_at), ("撤销原因", r.revoke_reason)]
+    emit(r, output, details=lambda: print_details(f"证书查验 · {r.status_label}", pairs))
+
+
+@app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Certificate number (证书编号), e.g. HN2025-00000123.")],
+    reason: Annotated[str, typer.Option(help="Why (shown to whoever verifies it).", show_default=False)] = ...,  # type: ignore[assignment]
+    yes: YesOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Revoke a certificate (system admin; HR in their region): verification then says so.
+
+    Asks for confirmation on a terminal; scripts pass --yes. A second revoke is a
+    conflict (exit 5) naming who revoked it first.
+
+    Example: hnce certificate revoke HN2025-00000123 --reason "学分记录有误" --yes
+    """
+    from hnce_cli.render import emit, note
+
+    if not confirm(f"撤销证书 {number}（原因：{reason}）？撤销后验证将显示“已撤销”。", yes):
+        raise typer.Exit(1)
+    cert = get_backend(ctx).revoke_certificate(number, reason)
+    emit(cert, fmt(json_), details=lambda: note(f"已撤销证书 {cert.number}（{cert.name}，{cert.year}年度）：{reason}"))
+
+
+@app.command("batch")
+def batch(
+    ctx: typer.Context,
+    year: YearOpt = ...,  # type: ignore[assignment]
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs and the manifest.",
+                                      show_default=False)] = ...,  # type: ignore[assignment]
+    unit: Annotated[str | None, typer.Option(help="One unit (id, USCC or full name).")] = None,
+    region: Annotated[str | None, typer.Option(help="One region and everything under it (code or name).")] = None,
+    province: Annotated[bool, typer.Option("--province", help="The whole province (system admin).")] = False,
+    merge_per_unit: Annotated[bool, typer.Option(
+        "--merge-per-unit", help="One merged PDF per unit (a page per person) instead of a file each.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Worker processes.")] = 1,
+    name_template: Annotated[str | None, typer.Option(
+        "--name-template", help="File path under --out; default "
+        "{region}/{unit_name}/{year}-{id_number_masked}-{name}.pdf ({region}/{unit_name}-{year}.pdf merged). "
+        "Also: {region_code} {unit_id} {number}.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rewrite files that already exist.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Certificates of everyone who passed a year in a unit, a region or the province.
+
+    Only passed people (通过) get one. Resumable: files are written atomically and a
+    rerun skips files that exist, so an interrupted run continues where it stopped.
+    Writes manifest.csv and manifest.json (number, person masked, file, status,
+    error) into --out. Exit 0 when every file was written or already there, 7 if any
+    failed (the manifest and the output say why). A progress bar goes to stderr.
+
+    \b
+    Examples:
+      hnce certificate batch --year 2025 --unit 河南测试甲会计师事务所有限公司 --out ./证书
+      hnce certificate batch --year 2025 --province --jobs 2 --out /srv/证书/2025
+      hnce certificate batch --year 2025 --region 410100 --merge-per-unit --out ./按单位
+    """
+    from hnce_cli.certificates import batch as files
+    from hnce_cli.errors import ExitCode
+    from hnce_cli.schemas import CertificateBatchRequest
+
+    template_text = files.check_name_template(
+        name_template or (files.DEFAULT_MERGED if merge_per_unit else files.DEFAULT_SINGLE), merge_per_unit)
+    backend = get_backend(ctx)
+    request = CertificateBatchRequest(year=year, unit=unit, region=region, province=province)
+    progress = _Progress()
+    certs, skipped, scope, not_passed = [], [], "", 0
+    with progress:
+        task = progress.add("签发 issuing", None)
+        while True:
+            page = backend.issue_certificates(request)
+            certs.extend(page.items)
+            skipped.extend(page.skipped)
+            scope, not_passed = page.scope, not_passed + page.not_passed
+            progress.advance(task, page.scanned)
+            if page.next_after is None:
+                break
+            request = request.model_copy(update={"after": page.next_after})
+    out.mkdir(parents=True, exist_ok=True)
+    jobs_all = files.plan(certs, out, template_text, merge_per_unit)
+    todo = []
+    for job in jobs_all:
+        if job.path.exists() and not force:
+            for e in job.entries:
+                e.status = "existing"
+        else:
+            todo.append(job)
+    entries = [e for job in jobs_all for e in job.entries] + [
+        files.Entry(s.number, s.name, s.id_number_masked, s.unit_name, "", year, "", "", s.status, s.reason)
+        for s in skipped]
+    summary: dict[str, Any] = {"year": year, "scope": scope, "out": str(out), "not_passed": not_passed}
+    try:
+        if todo:
+            from hnce_cli.certificates.template import load_template
+
+            template = load_template()
+            font, failed = files.prepare_font_excluding(todo, template)
+            todo = [j for j in todo if j not in failed]
+            if todo and font is not None:
+                with progress:
+                    task = progress.add("生成 PDF", sum(len(j.entries) for j in todo))
+                    files.write_files(todo, template, font, workers=jobs, merged=merge_per_unit,
+                                      advance=lambda n: progress.advance(task, n))
+    finally:
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.status] = counts.get(e.status, 0) + 1
+        summary["counts"] = counts
+        csv_path, json_path = files.write_manifest(out, entries, summary)
+    summary["manifest"] = {"csv": str(csv_path), "json": str(json_path)}
+    failures = [e for e in entries if e.status in ("failed", "conflict")]
+    summary["failed"] = [{"number": e.number, "name": e.name, "file": e.file, "error": e.error} for e in failures]
+    _show_batch(summary, fmt(json_), len({j.rel for j in jobs_all}))
+    raise typer.Exit(int(ExitCode.PARTIAL if failures else ExitCode.OK))
+
+
+def _show_batch(summary: dict[str, Any], output: str, n_files: int) -> None:
+    from hnce_cli.render import Column, TableView, emit, print_table
+
+    labels = {"written": "已生成", "existing": "已存在（未重写）", "failed": "失败", "revoked": "已撤销（未生成）",
+              "conflict": "冲突", "pending": "未完成"}
+    counts = summary["counts"]
+    rows = [(labels.get(k, k), v) for k, v in counts.items()] + [("未通过（无证书）", summary["not_passed"])]
+    emit(summary, output, TableView(
+        title=f"{summary['year']}年度证书 · {summary['scope']} · {n_files} 个文件 → {summary['out']}",
+        rows=rows, columns=[Column("结果", lambda r: r[0]), Column("人数", lambda r: r[1], justify="right")],
+        footnotes=[f"清单：{summary['manifest']['csv']}"]))
+    if summary["failed"] and output == "table":
+        print_table(TableView(title="失败", rows=summary["failed"][:50], columns=[
+            Column("证书编号", lambda f: f["number"]), Column("姓名", lambda f: f["name"]),
+            Column("原因", lambda f: f["error"])]))
+
+
+class _Progress:
+    """A rich progress bar on stderr when it is a terminal; silent otherwise (cron logs)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            from hnce_cli.render import stderr_console
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=stderr_console(), transient=False)
+
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def add(self, description: str, total: int | None) -> int:
+        return self._bar.add_task(description, total=total) if self._bar is not None else 0
+
+    def advance(self, task: int, n: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(task, n)
