@@ -4,16 +4,19 @@ and the CSV/XLSX exports read back."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pytest
-from conftest import World
+from conftest import World, error_fields, json_out
 from sqlmodel import Session
 
-from hnce_cli import db
+from hnce_cli import clock, db
 from hnce_cli.schemas import DecisionRequest
 from hnce_cli.services import completion
+from hnce_cli.tabular import read_rows
 
 YEAR = 2025
 
@@ -76,3 +79,193 @@ def test_year_rows_one_row_per_approved_person_with_zeros_and_filters(world: Wor
         assert nothing.id in {r.professional_id for r in failed}
         some = list(completion.year_rows(session, YEAR, professional_ids=[passed.id]))
         assert [r.professional_id for r in some] == [passed.id]
+
+
+# --- one person: the boundaries, through the real command ----------------------------
+
+
+def years_of(world: World, person: Person, *args: str, token: str | None = None) -> dict[int, dict]:
+    proc = world.setup.run("completion", *args, "--json", token=token or person.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {y["year"]: y for y in json_out(proc)["years"]}
+
+
+@pytest.mark.parametrize(("public", "professional", "expected"), [
+    (30, 60, "通过"),        # exactly the minimums pass (inclusive)
+    (29, 61, "未通过"),      # 29 public fails even with 90 in all
+    (29.5, 70, "未通过"),
+    (30, 59, "未通过"),      # 59 professional fails
+    (31, 59.5, "未通过"),
+    (40, 60, "通过"),
+])
+def test_pass_and_fail_at_the_exact_boundaries(world: World, public: float, professional: float,
+                                               expected: str) -> None:
+    me = approved_person(world)
+    # split over sources and records: sums from both platforms count together
+    give(world, me, YEAR, "public", public - 10, source="declaration")
+    give(world, me, YEAR, "public", 10, source="online")
+    give(world, me, YEAR, "professional", professional, source="national")
+    year = years_of(world, me, "--year", str(YEAR))[YEAR]
+    assert (year["public"], year["professional"], year["total"]) == (public, professional, public + professional)
+    assert year["result_label"] == expected
+    assert (year["min_public"], year["min_professional"], year["min_total"]) == (30, 60, 90)
+
+
+def test_total_below_the_rule_fails_even_with_both_subjects_met(world: World) -> None:
+    """The total is a rule of its own: a year whose total exceeds the subject sums fails at 89."""
+    admin = world.admin.token
+    rules = world.setup.run("rules", "load", "-", "--json", token=admin, input=json.dumps(
+        {"year": 2024, "min_total": 90, "min_professional": 50, "min_public": 30, "deadline": "2024-12-31",
+         "source": "测试通知"}))
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    me = approved_person(world)
+    world.setup.execute("UPDATE professional SET registered_at = :at WHERE id = :i", at=datetime(2024, 1, 2), i=me.id)
+    give(world, me, 2024, "public", 30)
+    give(world, me, 2024, "professional", 59)
+    assert years_of(world, me)[2024]["result_label"] == "未通过"  # 89 < 90
+    give(world, me, 2024, "professional", 1)
+    assert years_of(world, me)[2024]["result_label"] == "通过"  # 90
+
+
+def test_credits_count_only_in_their_own_year(world: World) -> None:
+    me = approved_person(world)
+    give(world, me, YEAR - 1, "public", 100)
+    give(world, me, YEAR - 1, "professional", 100)
+    give(world, me, YEAR, "public", 30)
+    give(world, me, YEAR, "professional", 40)
+    years = years_of(world, me)
+    assert years[YEAR]["result_label"] == "未通过" and years[YEAR]["total"] == 70
+    assert years[YEAR - 1]["result_label"] == "未到要求年度"  # 2024 has no rules: nothing asked
+    assert years[YEAR - 1]["total"] == 200  # shown, but does not help 2025
+
+
+def test_every_year_is_listed_and_details_say_where_credits_came_from(world: World) -> None:
+    me = approved_person(world)
+    give(world, me, YEAR, "public", 12, source="online")
+    give(world, me, YEAR, "professional", 60, source="national")
+    proc = world.setup.run("completion", "--details", "--json", token=me.token)
+    data = json_out(proc)
+    this_year = clock.today().year  # registered this year; credits of 2025 bring that year in too
+    assert [y["year"] for y in data["years"]] == sorted({this_year, YEAR}, reverse=True)
+    details = data["details"]
+    assert sorted((d["source_label"], d["subject_label"], d["credits"]) for d in details) == [
+        ("全国平台", "专业科目", 60), ("网络学习", "公需科目", 12)]
+    table = world.setup.run("completion", "--year", str(YEAR), "--details", token=me.token)
+    assert table.returncode == 0, table.stderr
+    assert "详细" in table.stdout and "全国平台记录" in table.stdout and "网络学习" in table.stdout
+    assert "未通过" in table.stdout and "12 / 30" in table.stdout
+
+
+def test_an_approved_declaration_shows_in_details_with_its_form(world: World) -> None:
+    me = approved_person(world)
+    world.setup.execute(
+        "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, status,"
+        " created_at, updated_at) VALUES (:p, :u, 'conference', 'public', :y, 16, '{}', 'approved', :at, :at)",
+        p=me.id, u=world.unit_a.id, y=YEAR, at=datetime(2025, 6, 1))
+    did = world.setup.scalar("SELECT max(id) FROM declaration")
+    world.setup.execute(
+        "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, source_ref,"
+        " created_at) VALUES (:p, :i, :y, 'public', 16, 'declaration', :ref, :at)",
+        p=me.id, i=me.id_number, y=YEAR, ref=f"declaration:{did}", at=datetime(2025, 6, 2))
+    details = json_out(world.setup.run("completion", "--year", str(YEAR), "--details", "--json",
+                                       token=me.token))["details"]
+    assert details[0]["origin"].startswith(f"学时申报 #{did}（学术会议")
+
+
+# --- who may see whom -----------------------------------------------------------------
+
+
+def test_roles_see_a_persons_completion_within_their_scope_with_masking(world: World) -> None:
+    me = approved_person(world)
+    give(world, me, YEAR, "public", 30)
+    masked = me.id_number[:6] + "********" + me.id_number[-4:]
+    for user, expect in ((world.kefu, masked), (world.hr, masked), (world.a_admin1, me.id_number),
+                         (world.admin, me.id_number)):
+        proc = world.setup.run("completion", me.id_number, "--year", str(YEAR), "--json", token=user.token)
+        assert proc.returncode == 0, (user.login, proc.stdout, proc.stderr)
+        data = json_out(proc)
+        assert data["id_number"] == expect, user.login
+        assert data["years"][0]["public"] == 30
+    other = world.setup.run("completion", me.id_number, "--json", token=world.b_admin.token)
+    assert other.returncode == 3 and json_out(other)["error"]["code"] == "not_found"
+    stranger = approved_person(world, world.unit_b)
+    mine_only = world.setup.run("completion", me.id_number, "--json", token=stranger.token)
+    assert mine_only.returncode == 3
+
+
+# --- admin lists ----------------------------------------------------------------------
+
+
+def _list(world: World, token: str, *args: str) -> dict:
+    proc = world.setup.run("completion", "--year", str(YEAR), *args, "--json", token=token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json_out(proc)
+
+
+def test_unit_admin_sees_only_their_units_and_counts_add_up(world: World) -> None:
+    a1, a2 = approved_person(world, name="甲一"), approved_person(world, name="甲二")
+    b1 = approved_person(world, world.unit_b, name="乙一")
+    for p in (a1, b1):
+        give(world, p, YEAR, "public", 30)
+        give(world, p, YEAR, "professional", 60)
+    mine = _list(world, world.a_admin1.token, "--all")
+    assert {r["name"] for r in mine["rows"]} == {"甲一", "甲二"}
+    assert mine["counts"]["passed"] == 1 and mine["counts"]["not_passed"] == 1
+    assert {r["id_number"] for r in mine["rows"]} == {a1.id_number, a2.id_number}  # their own: unmasked
+    refused = world.setup.run("completion", "--year", str(YEAR), "--unit", str(world.unit_b.id), "--json",
+                              token=world.a_admin1.token)
+    assert refused.returncode == 4 and json_out(refused)["error"]["code"] == "permission_denied"
+    not_passed = _list(world, world.a_admin1.token, "--all", "--result", "未通过")
+    assert [r["name"] for r in not_passed["rows"]] == ["甲二"]
+
+
+def test_hr_sees_their_region_masked_and_support_the_province(world: World) -> None:
+    zhengzhou = approved_person(world, name="郑州人")
+    luoyang = approved_person(world, world.unit_b, name="洛阳人")
+    hr = _list(world, world.hr.token, "--all")
+    names = {r["name"] for r in hr["rows"]}
+    assert "郑州人" in names and "洛阳人" not in names
+    assert all("********" in r["id_number"] for r in hr["rows"])
+    refused = world.setup.run("completion", "--year", str(YEAR), "--region", "410300", "--json", token=world.hr.token)
+    assert refused.returncode == 4
+    province = _list(world, world.kefu.token, "--region", "410000")
+    ids = {r["professional_id"] for r in province["rows"]}
+    assert {zhengzhou.id, luoyang.id} <= ids
+    assert all("********" in r["id_number"] for r in province["rows"])
+    only_luoyang = _list(world, world.admin.token, "--region", "洛阳市")
+    assert [r["name"] for r in only_luoyang["rows"]] == ["洛阳人"]
+    professional = world.setup.run("completion", "--year", str(YEAR), "--all", "--json", token=zhengzhou.token)
+    assert professional.returncode == 4
+
+
+def test_list_needs_a_year_and_a_sane_file_name(world: World) -> None:
+    no_year = world.setup.run("completion", "--all", "--json", token=world.admin.token)
+    assert no_year.returncode == 2 and error_fields(no_year) == ["year"]
+    bad_file = world.setup.run("completion", "--all", "--year", str(YEAR), "-o", "out.pdf", "--json",
+                               token=world.admin.token)
+    assert bad_file.returncode == 2 and error_fields(bad_file) == ["output"]
+
+
+def test_unit_list_as_table_csv_and_xlsx_read_back(world: World, tmp_path: Path) -> None:
+    passed = approved_person(world, name="张通过")
+    give(world, passed, YEAR, "public", 30)
+    give(world, passed, YEAR, "professional", 60)
+    failed = approved_person(world, name="李未过")
+    give(world, failed, YEAR, "public", 29)
+    token = world.a_admin1.token
+    table = world.setup.run("completion", "--unit", world.unit_a.name, "--year", str(YEAR), token=token)
+    assert table.returncode == 0, table.stderr
+    assert "张通过" in table.stdout and "通过 1 人，未通过" in table.stdout and passed.id_number in table.stdout
+    csv_file, xlsx_file = tmp_path / "甲.csv", tmp_path / "甲.xlsx"
+    for target in (csv_file, xlsx_file):
+        proc = world.setup.run("completion", "--unit", str(world.unit_a.id), "--year", str(YEAR), "-o", str(target),
+                               token=token)
+        assert proc.returncode == 0, proc.stderr
+        assert "已写入" in proc.stderr
+        rows = {r["姓名"]: r for r in read_rows(target)}
+        assert rows["张通过"]["认定结果"] == "通过" and rows["张通过"]["总学分"] == "90"
+        assert rows["李未过"]["认定结果"] == "未通过" and rows["李未过"]["公需科目"] == "29"
+        assert rows["李未过"]["身份证号"] == failed.id_number
+    assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens the Chinese right
+    stdout_csv = world.setup.run("completion", "--all", "--year", str(YEAR), "--csv", token=token)
+    assert stdout_csv.stdout.splitlines()[0].split(",")[:3] == ["年度", "身份证号", "姓名"]

@@ -13,6 +13,8 @@ from hnce_cli import __version__
 from hnce_cli.commands import (
     account,
     approve,
+    certificate,
+    completion,
     db,
     declare,
     demo,
@@ -20,8 +22,10 @@ from hnce_cli.commands import (
     profile,
     register,
     review,
+    rules,
     serve,
     status,
+    sync,
     unit,
 )
 from hnce_cli.commands._common import Globals
@@ -75,6 +79,10 @@ app.command("status")(status.status)
 app.add_typer(declare.app, name="declare")
 app.command("review")(review.review)
 app.add_typer(forms.app, name="forms")
+app.add_typer(certificate.app, name="certificate")
+app.add_typer(rules.app, name="rules")
+app.command("completion")(completion.completion)
+app.add_typer(sync.app, name="sync")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.add_typer(profile.app, name="profile")

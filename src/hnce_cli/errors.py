@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     AUTH = 6  # login required, session expired, wrong account or password, locked
     PARTIAL = 7  # a batch finished but some items failed
     UNAVAILABLE = 8  # the server or database could not be reached
+    NOT_GENUINE = 9  # `hnce certificate verify`: altered, revoked or unknown certificate
 
 
 class FieldProblem(NamedTuple):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hnce_cli.errors import ValidationFailed
@@ -55,3 +56,53 @@ def _read_xlsx(path: Path, field: str) -> list[dict[str, str]]:
         raise ValidationFailed.one(field, "文件为空", "the first row must be the header")
     header = rows[0]
     return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(row)]
+
+
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
+
+
+def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]]) -> int:
+    """Write a table as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX, by the
+    file's suffix, streaming: rows may be a generator of a million. Returns the row count.
+
+    Written to a temporary file beside it and renamed at the end, so an interrupted or
+    failed export never leaves half a file under the real name.
+    """
+    import os
+    import tempfile
+
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValidationFailed.one("output", f"不支持的文件类型：{path.name}", "name the file .csv or .xlsx")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValidationFailed.one("output", f"目录不存在：{folder}", "create the folder first")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    count = 0
+    try:
+        if suffix == ".csv":
+            with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow(header)
+                for row in rows:
+                    writer.writerow(row)
+                    count += 1
+        else:
+            os.close(handle)
+            from openpyxl import Workbook
+
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet()
+            sheet.append(header)
+            for row in rows:
+                count += 1
+                if count > XLSX_MAX_ROWS:
+                    raise ValidationFailed.one("output", f"超过 XLSX 的行数上限 {XLSX_MAX_ROWS}",
+                                               "write a .csv file instead")
+                sheet.append(list(row))
+            workbook.save(temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return count

@@ -65,3 +65,10 @@ DECLARATION_ACTIONS = {
     "hr_reject": "人社部门审核不通过",
     "import": "用人单位批量导入（单位审核已完成）",
 }
+
+# Annual completion 年度完成情况: the result of a year (services.completion.result_of).
+COMPLETION_RESULTS = {
+    "passed": "通过",
+    "not_passed": "未通过",
+    "no_rules": "未到要求年度",
+}

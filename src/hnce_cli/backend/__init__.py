@@ -14,6 +14,11 @@ if TYPE_CHECKING:
         AccountInput,
         AccountOut,
         AttachmentBundle,
+        CertificateBatchRequest,
+        CertificateOut,
+        CertificatePage,
+        CertificateRequest,
+        CertificateVerification,
         DbInfo,
         DecisionRequest,
         DecisionResult,
@@ -39,6 +44,19 @@ if TYPE_CHECKING:
         UnitSearchResult,
     )
     from hnce_cli.settings import Profile
+
+if TYPE_CHECKING:  # issue 5: year rules, annual completion, national-platform sync
+    from collections.abc import Iterator
+
+    from hnce_cli.schemas import (
+        CompletionPage,
+        CompletionQuery,
+        CompletionRow,
+        CreditExportPage,
+        PersonCompletion,
+        RulesOut,
+        SyncImportResult,
+    )
 
 
 class Backend(Protocol):
@@ -76,6 +94,23 @@ class Backend(Protocol):
     def review_declarations(self, request: ReviewRequest) -> ReviewResult: ...
     def import_declarations(self, rows: list[dict]) -> DeclarationImportResult: ...
     def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle: ...
+    # certificates: signed facts come back; the CLI renders the PDFs (docs/certificates.md)
+    def issue_certificate(self, request: CertificateRequest) -> CertificateOut: ...
+    def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage: ...
+    def verify_certificate(self, code: str) -> CertificateVerification: ...
+    def revoke_certificate(self, number: str, reason: str) -> CertificateOut: ...
+    # year rules, annual completion 年度完成情况, national-platform sync (docs/completion.md, docs/sync.md)
+    def show_rules(self, year: int | None = None) -> RulesOut: ...
+    def load_rules(self, data: object) -> RulesOut: ...
+    def person_completion(self, person: str | None, year: int | None = None,
+                          details: bool = False) -> PersonCompletion: ...
+    def completion_page(self, query: CompletionQuery, after: int | None = None,
+                        limit: int = 1000) -> CompletionPage: ...
+    def completion_list(self, query: CompletionQuery) -> tuple[CompletionPage, Iterator[CompletionRow]]: ...
+    def import_credits(self, rows: list[dict], source: str = "national",
+                       first_row: int = 2) -> SyncImportResult: ...
+    def export_credits(self, year: int, after: int | None = None,
+                       limit: int = 10_000) -> CreditExportPage: ...
 
 
 def open_backend(profile: Profile, db_url: str | None = None) -> Backend:

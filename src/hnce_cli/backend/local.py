@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -40,6 +41,17 @@ from hnce_cli.schemas import (
 )
 from hnce_cli.services import accounts, declarations, forms, lookup, registration, units
 from hnce_cli.services.context import Actor
+
+if TYPE_CHECKING:  # issue 5
+    from hnce_cli.schemas import (
+        CompletionPage,
+        CompletionQuery,
+        CompletionRow,
+        CreditExportPage,
+        PersonCompletion,
+        RulesOut,
+        SyncImportResult,
+    )
 
 
 def redact_url(url: str) -> str:
@@ -79,7 +91,12 @@ class LocalBackend:
     @contextmanager
     def _as_actor(self, write: bool) -> Iterator[tuple[Session, Actor]]:
         with self._session(write) as session:
-            yield session, accounts.actor_for_token(session, self.token)
+            actor = accounts.actor_for_token(session, self.token)
+            if write:  # changes check the year's rules: the system admin may have loaded new ones
+                from hnce_cli.services.rules import refresh
+
+                refresh(session)
+            yield session, actor
 
     # --- database -------------------------------------------------------
     def db_upgrade(self) -> DbInfo:
@@ -198,3 +215,57 @@ class LocalBackend:
     def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle:
         with self._as_actor(write=False) as (session, actor):
             return declarations.attachment_bundle(session, actor, query)
+
+    # --- year rules, annual completion, national-platform sync (issue 5) --
+    def show_rules(self, year: int | None = None) -> RulesOut:
+        from hnce_cli.services import rules
+
+        with self._as_actor(write=False) as (session, _actor):
+            return rules.show(session, year)
+
+    def load_rules(self, data: object) -> RulesOut:
+        from hnce_cli.services import rules
+
+        with self._as_actor(write=True) as (session, actor):
+            return rules.load(session, actor, data)
+
+    def person_completion(self, person: str | None, year: int | None = None,
+                          details: bool = False) -> PersonCompletion:
+        from hnce_cli.services import completion
+
+        with self._as_actor(write=False) as (session, actor):
+            return completion.person_view(session, actor, person, year, details)
+
+    def completion_page(self, query: CompletionQuery, after: int | None = None,
+                        limit: int = 1000) -> CompletionPage:
+        from hnce_cli.services import completion
+
+        with self._as_actor(write=False) as (session, actor):
+            return completion.page(session, actor, query, after, limit)
+
+    def completion_list(self, query: CompletionQuery) -> tuple[CompletionPage, Iterator[CompletionRow]]:
+        """The header now (errors raise here), the rows as one streamed query."""
+        from hnce_cli.services import completion
+
+        def stream() -> Iterator:
+            with self._as_actor(write=False) as (session, actor):
+                header, rows = completion.list_rows(session, actor, query)
+                yield header
+                yield from rows
+
+        rows = stream()
+        return next(rows), rows
+
+    def import_credits(self, rows: list[dict], source: str = "national",
+                       first_row: int = 2) -> SyncImportResult:
+        from hnce_cli.services import sync
+
+        with self._as_actor(write=True) as (session, actor):
+            return sync.import_rows(session, actor, rows, source, first_row)
+
+    def export_credits(self, year: int, after: int | None = None,
+                       limit: int = 10_000) -> CreditExportPage:
+        from hnce_cli.services import sync
+
+        with self._as_actor(write=False) as (session, actor):
+            return sync.export_page(session, actor, year, after, limit)

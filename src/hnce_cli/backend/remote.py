@@ -8,7 +8,7 @@ Only idempotent reads are retried.
 from __future__ import annotations
 
 import time
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -18,6 +18,11 @@ from hnce_cli.schemas import (
     AccountInput,
     AccountOut,
     AttachmentBundle,
+    CertificateBatchRequest,
+    CertificateOut,
+    CertificatePage,
+    CertificateRequest,
+    CertificateVerification,
     DbInfo,
     DecisionRequest,
     DecisionResult,
@@ -43,7 +48,21 @@ from hnce_cli.schemas import (
     UnitSearchResult,
 )
 
+if TYPE_CHECKING:  # issue 5
+    from collections.abc import Iterator
+
+    from hnce_cli.schemas import (
+        CompletionPage,
+        CompletionQuery,
+        CompletionRow,
+        CreditExportPage,
+        PersonCompletion,
+        RulesOut,
+        SyncImportResult,
+    )
+
 API = "/api/v1"
+COMPLETION_PAGE = 5000
 READ_RETRIES = 3
 PAGE = 1000
 T = TypeVar("T", bound=BaseModel)
@@ -243,3 +262,78 @@ class RemoteBackend:
     def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle:
         return self._post("/declarations/attachments/export", AttachmentBundle,
                           query.model_dump(mode="json"))
+
+    # --- certificates (docs/certificates.md) -----------------------------
+    def issue_certificate(self, request: CertificateRequest) -> CertificateOut:
+        return self._post("/certificates", CertificateOut, request.model_dump(mode="json"))
+
+    def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage:
+        """One page (the command asks page after page, `after` = the previous `next_after`)."""
+        return self._post("/certificates/batch", CertificatePage, request.model_dump(mode="json"))
+
+    def verify_certificate(self, code: str) -> CertificateVerification:
+        from urllib.parse import quote
+
+        return self._get(f"/verify/{quote(code.strip(), safe='')}", CertificateVerification)
+
+    def revoke_certificate(self, number: str, reason: str) -> CertificateOut:
+        from urllib.parse import quote
+
+        return self._post(f"/certificates/{quote(number.strip(), safe='')}/revoke", CertificateOut,
+                          {"reason": reason})
+
+    # --- year rules, annual completion, national-platform sync (issue 5) --
+    def show_rules(self, year: int | None = None) -> RulesOut:
+        from hnce_cli.schemas import RulesOut
+
+        return self._get("/rules", RulesOut, year=year)
+
+    def load_rules(self, data: object) -> RulesOut:
+        from hnce_cli.schemas import RulesOut
+
+        return RulesOut.model_validate_json(self._request("PUT", "/rules", json=data))
+
+    def person_completion(self, person: str | None, year: int | None = None,
+                          details: bool = False) -> PersonCompletion:
+        from hnce_cli.schemas import PersonCompletion
+
+        return self._get("/completion/person", PersonCompletion, person=person or None, year=year,
+                         details=details)
+
+    def completion_page(self, query: CompletionQuery, after: int | None = None,
+                        limit: int = 1000) -> CompletionPage:
+        from hnce_cli.schemas import CompletionPage
+
+        return self._get("/completion", CompletionPage, after=after, limit=limit,
+                         **query.model_dump(exclude_none=True))
+
+    def completion_list(self, query: CompletionQuery) -> tuple[CompletionPage, Iterator[CompletionRow]]:
+        """The first page now (errors raise here), the rest fetched page by page as it is read."""
+        from hnce_cli.schemas import CompletionRow
+
+        first = self.completion_page(query, None, COMPLETION_PAGE)
+
+        def rows() -> Iterator[CompletionRow]:
+            page = first
+            while True:
+                for r in page.rows:
+                    yield CompletionRow(r.professional_id, r.id_number, r.name, r.unit_id, r.unit_name,
+                                        r.region_code, r.public, r.professional, r.total, r.result)
+                if page.next_after is None:
+                    return
+                page = self.completion_page(query, page.next_after, COMPLETION_PAGE)
+
+        return first.model_copy(update={"rows": []}), rows()
+
+    def import_credits(self, rows: list[dict], source: str = "national",
+                       first_row: int = 2) -> SyncImportResult:
+        from hnce_cli.schemas import SyncImportResult
+
+        return self._post("/sync/import", SyncImportResult,
+                          {"rows": rows, "source": source, "first_row": first_row})
+
+    def export_credits(self, year: int, after: int | None = None,
+                       limit: int = 10_000) -> CreditExportPage:
+        from hnce_cli.schemas import CreditExportPage
+
+        return self._get("/sync/export", CreditExportPage, year=year, after=after, limit=limit)

@@ -26,6 +26,15 @@ from hnce_cli.schemas import (
     AccountInput,
     AccountOut,
     AttachmentBundle,
+    CertificateBatchRequest,
+    CertificateOut,
+    CertificatePage,
+    CertificateRequest,
+    CertificateRevokeRequest,
+    CertificateVerification,
+    CompletionPage,
+    CompletionQuery,
+    CreditExportPage,
     DbInt,
     DecisionRequest,
     DecisionResult,
@@ -41,11 +50,15 @@ from hnce_cli.schemas import (
     LoginResult,
     LookupResult,
     PendingList,
+    PersonCompletion,
     ProfessionalOut,
     RegionOut,
     RegistrationInput,
     ReviewRequest,
     ReviewResult,
+    RulesOut,
+    SyncImportRequest,
+    SyncImportResult,
     UnitImportResult,
     UnitInput,
     UnitOut,
@@ -63,6 +76,9 @@ PUBLIC_ROUTES = {
     ("GET", f"{API}/units/{{value}}"),
     ("GET", f"{API}/regions"),
     ("GET", f"{API}/health"),
+    # certificate verification: anyone holding a certificate (or scanning its QR code)
+    ("GET", f"{API}/verify/{{code}}"),
+    ("GET", "/verify/{code}"),
 }
 
 bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
@@ -120,6 +136,8 @@ def public_backend() -> LocalBackend:
 Backend = Annotated[LocalBackend, Depends(backend)]
 Public = Annotated[LocalBackend, Depends(public_backend)]
 DeclarationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+VerificationCode = Annotated[str, Path(min_length=1, max_length=200)]
+CertificateNumber = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 def create_app() -> FastAPI:
@@ -276,5 +294,82 @@ def create_app() -> FastAPI:
     @app.post(f"{API}/declarations/{{declaration_id}}/withdraw")
     def withdraw_declaration(declaration_id: DeclarationId, b: Backend) -> DeclarationOut:
         return b.withdraw_declaration(declaration_id)
+
+    # --- certificates (docs/certificates.md) -----------------------------
+    @app.post(f"{API}/certificates")
+    def issue_certificate(body: CertificateRequest, b: Backend) -> CertificateOut:
+        return b.issue_certificate(body)
+
+    @app.post(f"{API}/certificates/batch")
+    def issue_certificates(body: CertificateBatchRequest, b: Backend) -> CertificatePage:
+        return b.issue_certificates(body)
+
+    @app.post(f"{API}/certificates/{{number}}/revoke")
+    def revoke_certificate(number: CertificateNumber, body: CertificateRevokeRequest,
+                           b: Backend) -> CertificateOut:
+        return b.revoke_certificate(number, body.reason)
+
+    @app.get(f"{API}/verify/{{code}}")
+    def verify_certificate(code: VerificationCode, b: Public) -> CertificateVerification:
+        return b.verify_certificate(code)
+
+    @app.get("/verify/{code}", response_model=CertificateVerification,
+             responses={200: {"content": {"text/html": {}}}})
+    def verify_page(code: VerificationCode, request: Request, b: Public) -> Response:
+        """What the QR code opens: a small page for a browser, JSON for everyone else."""
+        result = b.verify_certificate(code)
+        if "text/html" in request.headers.get("accept", ""):
+            from hnce_cli.server.verify_page import render_html
+
+            return Response(render_html(result), media_type="text/html; charset=utf-8")
+        return Response(result.model_dump_json(), media_type="application/json")
+
+    # --- year rules, annual completion, national-platform sync (docs/completion.md, docs/sync.md)
+    @app.get(f"{API}/rules")
+    def show_rules(b: Backend, year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> RulesOut:
+        return b.show_rules(year)
+
+    @app.put(f"{API}/rules")
+    def load_rules(body: list[dict[str, Any]] | dict[str, Any], b: Backend) -> RulesOut:
+        return b.load_rules(body)
+
+    @app.get(f"{API}/completion/person")
+    def person_completion(
+        b: Backend,
+        person: Annotated[str | None, Query(min_length=1, max_length=64,
+                                            description="ID number, mobile or name; omit for yourself")] = None,
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+        details: bool = False,
+    ) -> PersonCompletion:
+        return b.person_completion(person, year, details)
+
+    @app.get(f"{API}/completion", response_model=CompletionPage)
+    def completion_page(
+        b: Backend,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        unit: str | None = None,
+        region: str | None = None,
+        result: Literal["passed", "not_passed"] | None = None,
+        after: Annotated[int | None, Query(ge=0, le=2_147_483_647)] = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    ) -> Response:
+        # Pages of 5,000 rows: serialise once, skip re-validation.
+        page = b.completion_page(CompletionQuery(year=year, unit=unit, region=region, result=result),
+                                 after, limit)
+        return Response(page.model_dump_json(), media_type="application/json")
+
+    @app.post(f"{API}/sync/import")
+    def import_credits(body: SyncImportRequest, b: Backend) -> SyncImportResult:
+        return b.import_credits(body.rows, body.source, body.first_row)
+
+    @app.get(f"{API}/sync/export", response_model=CreditExportPage)
+    def export_credits(
+        b: Backend,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        after: Annotated[int | None, Query(ge=0, le=2_147_483_647)] = None,
+        limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
+    ) -> Response:
+        page = b.export_credits(year, after, limit)
+        return Response(page.model_dump_json(), media_type="application/json")
 
     return app

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from hnce_cli import clock
+from hnce_cli.errors import NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.models import CreditRecord, Professional, Unit
-from hnce_cli.services.rules import YearRules, all_rules
+from hnce_cli.schemas import CompletionRow
+from hnce_cli.services.context import Actor
+from hnce_cli.services.rules import YearRules, all_rules, refresh
+from hnce_cli.validation import mask_id_number
 
 # Results, as codes; their Chinese labels live in hnce_cli.terms / the renderer.
 PASSED = "passed"          # 通过
@@ -67,29 +72,10 @@ def year_summary(session: Session, professional_id: int, year: int) -> YearSumma
     return YearSummary(professional_id=professional_id, year=year,
                        public=by_subject.get("public", 0.0),
                        professional=by_subject.get("professional", 0.0),
-                       rules=all_rules().get(year))
+                       rules=refresh(session).get(year))
 
 
 # --- many people at once (unit / region / province views, certificate batches) ------------
-
-class CompletionRow(NamedTuple):
-    """One approved professional's year: what the admin views, CSV and batches iterate.
-
-    A tuple (not a model) so a province of 1,000,000 rows streams without per-row
-    object cost; `result` is `result_of(public, professional, rules)`.
-    """
-
-    professional_id: int
-    id_number: str
-    name: str
-    unit_id: int
-    unit_name: str
-    region_code: str
-    public: float
-    professional: float
-    total: float
-    result: str
-
 
 def _year_statement(year: int, *, unit_ids: Iterable[int] | None, region_prefix: str | None,
                     professional_ids: Iterable[int] | None, after_id: int | None,
@@ -141,7 +127,7 @@ def year_rows(session: Session, year: int, *, unit_ids: Iterable[int] | None = N
     `result` is PASSED or NOT_PASSED; `after_id`/`limit` page by id (keyset), and `limit`
     counts rows before the result filter. No scope check here: callers scope.
     """
-    rules = all_rules().get(year)
+    rules = refresh(session).get(year)
     statement = _year_statement(year, unit_ids=unit_ids, region_prefix=region_prefix,
                                 professional_ids=professional_ids, after_id=after_id, limit=limit)
     rows = session.connection().execution_options(yield_per=10_000).execute(statement)
@@ -152,3 +138,211 @@ def year_rows(session: Session, year: int, *, unit_ids: Iterable[int] | None = N
             continue
         yield CompletionRow(pid, id_number, name, unit_id, unit_name, region_code,
                             pub, pro, pub + pro, outcome)
+
+
+# --- who may see whose completion -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """What an admin's completion list covers (already checked against their role)."""
+
+    label: str
+    unit_ids: frozenset[int] | None = None
+    region_prefix: str | None = None
+    masked: bool = True
+
+
+def _region_prefix(region: Any) -> str:
+    """Unit region codes under `region` share this prefix (GB/T 2260; 市直/省直 are -ZS codes)."""
+    if region.level == "province":
+        return region.code[:2]
+    if region.level == "city":
+        return region.code[:4]
+    return region.code
+
+
+def resolve_scope(session: Session, actor: Actor, unit: str | None, region: str | None) -> Scope:
+    """The list an admin asked for, within what their role allows.
+
+    Unit admins: their units (or one of them); HR: their region (or a unit or region
+    inside it); support and system admin: any unit or region, by default the province.
+    ID numbers are shown in full to system admins and to unit admins (their own people).
+    """
+    from hnce_cli.services.accounts import region_descendants
+    from hnce_cli.services.units import resolve_region, resolve_unit
+
+    actor.require("unit_admin", "hr", "support", "system_admin")
+    masked = actor.role not in ("system_admin", "unit_admin")
+    unit_row = resolve_unit(session, unit, field="unit") if unit else None
+    region_row = resolve_region(session, region, field="region") if region else None
+    allowed_regions: set[str] | None = None
+    if actor.role == "hr":
+        allowed_regions = region_descendants(session, actor.region_code or "")
+    if actor.role == "unit_admin" and unit_row is not None and unit_row.id not in actor.unit_ids:
+        raise PermissionDenied(f"{unit_row.name} 不是您管理的单位", {"unit_id": unit_row.id})
+    if allowed_regions is not None:
+        if unit_row is not None and unit_row.region_code not in allowed_regions:
+            raise PermissionDenied(f"{unit_row.name} 不在您的审核区域内", {"unit_id": unit_row.id})
+        if region_row is not None and region_row.code not in allowed_regions:
+            raise PermissionDenied(f"{region_row.name} 不在您的审核区域内", {"region": region_row.code})
+    unit_ids: frozenset[int] | None = None
+    prefix: str | None = None
+    parts: list[str] = []
+    if unit_row is not None:
+        unit_ids = frozenset({unit_row.id})
+        parts.append(unit_row.name)
+    elif actor.role == "unit_admin":
+        unit_ids = actor.unit_ids
+        parts.append("您管理的单位")
+    if region_row is not None:
+        prefix = _region_prefix(region_row)
+        parts.append(region_row.name)
+    elif actor.role == "hr" and unit_row is None:
+        own = resolve_region(session, actor.region_code or "", field="region")
+        prefix = _region_prefix(own)
+        parts.append(own.name)
+    if not parts:
+        parts.append("全省")
+    return Scope(label=" · ".join(parts), unit_ids=unit_ids, region_prefix=prefix, masked=masked)
+
+
+def _rules_out(rules: YearRules | None) -> Any:
+    from hnce_cli.schemas import YearRulesOut
+
+    return None if rules is None else YearRulesOut(**rules.as_data(), origin=rules.origin)
+
+
+def _header(session: Session, actor: Actor, query: Any) -> tuple[Any, Scope]:
+    from hnce_cli.schemas import CompletionPage
+
+    refresh(session)
+    scope = resolve_scope(session, actor, query.unit, query.region)
+    return CompletionPage(year=query.year, scope=scope.label, rules=_rules_out(all_rules().get(query.year)),
+                          masked=scope.masked, rows=[], next_after=None), scope
+
+
+def list_rows(session: Session, actor: Actor, query: Any) -> tuple[Any, Iterator[CompletionRow]]:
+    """A whole list as (header page without rows, rows as a stream), masked for the viewer.
+
+    The stream reads the session: consume it before the session closes.
+    """
+    header, scope = _header(session, actor, query)
+    rows = year_rows(session, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix,
+                     result=query.result)
+    if scope.masked:
+        rows = (r._replace(id_number=mask_id_number(r.id_number)) for r in rows)
+    return header, rows
+
+
+PAGE_MAX = 5000
+
+
+def page(session: Session, actor: Actor, query: Any, after: int | None, limit: int) -> Any:
+    """One page (keyset by professional id) of a list, for the HTTP API: the page's people
+    first (an indexed range), then the aggregate of only their credits, so every page
+    costs the same however deep it is."""
+    from hnce_cli.schemas import CompletionRowOut
+
+    header, scope = _header(session, actor, query)
+    limit = max(1, min(limit, PAGE_MAX))
+    p, u = Professional.__table__, Unit.__table__
+    ids_statement = (sa.select(p.c.id).select_from(p.join(u, u.c.id == p.c.unit_id))
+                     .where(p.c.status == "approved").order_by(p.c.id).limit(limit))
+    if scope.unit_ids is not None:
+        ids_statement = ids_statement.where(p.c.unit_id.in_(sorted(scope.unit_ids)))
+    if scope.region_prefix:
+        ids_statement = ids_statement.where(u.c.region_code.startswith(scope.region_prefix, autoescape=True))
+    if after is not None:
+        ids_statement = ids_statement.where(p.c.id > after)
+    ids = list(session.connection().execute(ids_statement).scalars())
+    rows = list(year_rows(session, query.year, professional_ids=ids, result=query.result)) if ids else []
+    out = [CompletionRowOut.model_construct(
+        **r._replace(id_number=mask_id_number(r.id_number) if scope.masked else r.id_number)._asdict())
+        for r in rows]
+    return header.model_copy(update={"rows": out, "next_after": ids[-1] if len(ids) == limit else None})
+
+
+# --- one person's years and details (年度完成情况 / 详细) ---------------------------------
+
+def _person(session: Session, actor: Actor, query: str | None) -> Any:
+    """The person asked about, within the viewer's scope (a professional: themself)."""
+    from hnce_cli.services import lookup
+
+    if actor.role == "professional" and not query:
+        statement = lookup.view_statement().where(Professional.account_id == actor.account_id)
+        people = lookup.professional_views(session, statement, actor)
+        if not people:
+            raise NotFound("没有您的注册信息")
+        return people[0]
+    if not query:
+        raise ValidationFailed.one("person", "请指定人员", "give an ID number, mobile or name")
+    found = lookup.lookup(session, actor, query)
+    if len(found.matches) > 1:
+        listed = "；".join(f"{p.name} {p.id_number} {p.unit_name}" for p in found.matches[:5])
+        raise ValidationFailed.one("person", f"找到 {found.total} 人：{listed}",
+                                   "give the ID number to choose one")
+    return found.matches[0]
+
+
+def _origins(session: Session, records: list[Any]) -> dict[int, str]:
+    """What each record came from, in words (the declaration's form, the national record no.)."""
+    from hnce_cli.models import Declaration
+    from hnce_cli.services.forms import current_forms
+
+    ids = {int(r.source_ref.split(":", 1)[1]): r.id for r in records
+           if r.source == "declaration" and r.source_ref.split(":", 1)[-1].isdigit()}
+    forms = {f.code: f.name for f in current_forms(session)} if ids else {}
+    described: dict[int, str] = {}
+    if ids:
+        for did, form_code in session.execute(
+                sa.select(Declaration.id, Declaration.form_code).where(Declaration.id.in_(sorted(ids)))):
+            described[ids[did]] = f"学时申报 #{did}（{forms.get(form_code, form_code)}）"
+    labels = {"national": "全国平台记录", "online": "网络学习记录", "base": "继续教育基地记录"}
+    for r in records:
+        if r.id not in described:
+            ref = r.source_ref.split(":", 1)[-1] if r.source in labels else r.source_ref
+            described[r.id] = f"{labels.get(r.source, r.source)} {ref}"
+    return described
+
+
+def person_view(session: Session, actor: Actor, query: str | None, year: int | None = None,
+                details: bool = False) -> Any:
+    """Every year of one person against its rules, and (details) each credit record."""
+    from hnce_cli.schemas import CompletionYear, CreditRecordOut, PersonCompletion
+
+    rules = refresh(session)
+    person = _person(session, actor, query)
+    t = CreditRecord.__table__
+    sums: dict[int, dict[str, float]] = {}
+    for y, subject, total in session.connection().execute(
+            sa.select(t.c.year, t.c.subject, sa.func.sum(t.c.credits))
+            .where(t.c.professional_id == person.id).group_by(t.c.year, t.c.subject)):
+        sums.setdefault(int(y), {})[subject] = float(total)
+    today = clock.today()
+    first = person.registered_at.year if person.registered_at else today.year
+    years = {y for y in rules if first <= y <= today.year} | set(sums)
+    if year is not None:
+        years = {year}
+    out_years = []
+    for y in sorted(years, reverse=True):
+        r = rules.get(y)
+        pub, pro = sums.get(y, {}).get("public", 0.0), sums.get(y, {}).get("professional", 0.0)
+        out_years.append(CompletionYear(
+            year=y, public=pub, professional=pro, total=pub + pro, result=result_of(pub, pro, r),
+            min_total=r.min_total if r else None, min_professional=r.min_professional if r else None,
+            min_public=r.min_public if r else None, deadline=r.deadline if r else None,
+            open=bool(r and today <= r.deadline)))
+    records_out = None
+    if details:
+        statement = sa.select(CreditRecord).where(CreditRecord.professional_id == person.id)
+        if year is not None:
+            statement = statement.where(CreditRecord.year == year)
+        records = list(session.execute(
+            statement.order_by(CreditRecord.year.desc(), CreditRecord.created_at, CreditRecord.id)).scalars())
+        origins = _origins(session, records)
+        records_out = [CreditRecordOut(id=r.id, year=r.year, subject=r.subject, credits=r.credits,
+                                       source=r.source, source_ref=r.source_ref, origin=origins[r.id],
+                                       created_at=r.created_at) for r in records]
+    return PersonCompletion(professional_id=person.id, name=person.name, id_number=person.id_number,
+                            masked=person.masked, unit_name=person.unit_name, status=person.status,
+                            years=out_years, details=records_out)

@@ -1,0 +1,231 @@
+"""`hnce completion`: annual completion 年度完成情况 — one person's years (and the
+'详细' of each credit), or an admin's unit / region / province for one year."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt, get_backend
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from hnce_cli.schemas import CompletionPage, CompletionRow, PersonCompletion
+
+RESULT_WORDS = {"passed": "passed", "通过": "passed", "not_passed": "not_passed", "未通过": "not_passed"}
+HEADER = ["年度", "身份证号", "姓名", "单位", "区域代码", "公需科目", "专业科目", "总学分", "认定结果"]
+
+
+def _n(value: float | None) -> str:
+    return "" if value is None else f"{round(value, 2):g}"
+
+
+def completion(
+    ctx: typer.Context,
+    person: Annotated[str | None, typer.Argument(
+        help="ID number, mobile or name (default: yourself, for a professional).")] = None,
+    year: Annotated[int | None, typer.Option(help="The year (required for unit / region lists).")] = None,
+    details: Annotated[bool, typer.Option("--details", "-d", help="Each credit record 详细: source, "
+                                                                  "subject, credits, what it came from.")] = False,
+    unit: Annotated[str | None, typer.Option(help="Admins: a unit's list (id, USCC or full name).")] = None,
+    region: Annotated[str | None, typer.Option(
+        help="Admins: a region's list (code or name; 410000 = the province).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Admins: everyone in your scope.")] = False,
+    result: Annotated[str | None, typer.Option(help="Lists: only passed 通过 | not_passed 未通过.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Lists: write the whole list to FILE.csv or FILE.xlsx.")] = None,
+    limit: Annotated[int, typer.Option(help="Lists: rows to show on screen (0: all).")] = 100,
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+) -> None:
+    """Annual completion 年度完成情况: credits of each year against that year's rules.
+
+    A person: every year with public 公需科目 / professional 专业科目 / total credits
+    against the rule and the result (通过 / 未通过 / 未到要求年度); --details lists
+    each credit record. A list (--unit, --region or --all with --year): everyone
+    approved in it, with counts passed / not passed; -o writes CSV or XLSX.
+    ID numbers are masked unless your role may see them.
+
+    \b
+    Examples:
+      hnce completion
+      hnce completion 410105199001011234 --year 2025 --details
+      hnce completion --unit 河南测试甲会计师事务所有限公司 --year 2025
+      hnce completion --region 410100 --year 2025 --result not_passed -o 未通过.xlsx
+    """
+    from hnce_cli.errors import ValidationFailed
+
+    as_list = bool(unit or region or all_ or output or result)
+    if not as_list:
+        found = get_backend(ctx).person_completion(person, year, details)
+        _render_person(found, fmt(json_, csv_), details)
+        return
+    if person:
+        raise ValidationFailed.one("person", "列表与个人查询不能同时使用",
+                                   "drop PERSON for a list, or drop --unit/--region/--all/-o/--result")
+    if year is None:
+        raise ValidationFailed.one("year", "列表须指定年度", "add --year, e.g. --year 2025")
+    chosen = None
+    if result is not None:
+        chosen = RESULT_WORDS.get(result.strip())
+        if chosen is None:
+            raise ValidationFailed.one("result", f"没有这种结果：{result}", "use passed 通过 | not_passed 未通过")
+    if output is not None and output.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValidationFailed.one("output", f"不支持的文件类型：{output.name}", "name the file .csv or .xlsx")
+    from hnce_cli.schemas import CompletionQuery
+
+    header, rows = get_backend(ctx).completion_list(
+        CompletionQuery(year=year, unit=unit, region=region, result=chosen))
+    _render_list(header, rows, fmt(json_, csv_), output, limit)
+
+
+# --- one person --------------------------------------------------------------------
+
+def _render_person(found: PersonCompletion, output: str, details: bool) -> None:
+    from hnce_cli.render import Column, TableView, emit, print_table
+
+    def against(value: float, minimum: float | None) -> str:
+        return _n(value) if minimum is None else f"{_n(value)} / {_n(minimum)}"
+
+    def result_label(y) -> str:  # noqa: ANN001
+        if y.result == "not_passed" and y.open:
+            return f"{y.result_label}（截止 {y.deadline} 前仍可完成）"
+        return y.result_label
+
+    years = TableView(
+        title=f"{found.name}（{found.id_number}）· {found.unit_name} · 年度完成情况", rows=found.years,
+        footnotes=["公需科目、专业科目和总学分均达到当年要求即为“通过”；学分仅当年有效，不结转",
+                   "" if details else "详细：加 --details 查看每条学时记录"],
+        columns=[Column("年度", lambda y: y.year),
+                 Column("公需科目", lambda y: against(y.public, y.min_public), justify="right"),
+                 Column("专业科目", lambda y: against(y.professional, y.min_professional), justify="right"),
+                 Column("总学分", lambda y: against(y.total, y.min_total), justify="right"),
+                 Column("认定结果", result_label)])
+    if output != "table" or not details:
+        emit(found, output, years)
+        return
+    print_table(years)
+    records = found.details or []
+    print_table(TableView(
+        title="详细：学时记录", rows=records,
+        footnotes=[] if records else ["（没有学时记录）"],
+        columns=[Column("年度", lambda r: r.year), Column("科目", lambda r: r.subject_label),
+                 Column("学分", lambda r: _n(r.credits), justify="right"),
+                 Column("来源", lambda r: r.source_label), Column("内容", lambda r: r.origin),
+                 Column("记入时间", lambda r: r.created_at, no_wrap=True)]))
+
+
+# --- lists ---------------------------------------------------------------------------
+
+def _cells(year: int, r: CompletionRow) -> list:
+    from hnce_cli.terms import COMPLETION_RESULTS
+
+    return [year, r.id_number, r.name, r.unit_name, r.region_code, _n(r.public), _n(r.professional),
+            _n(r.total), COMPLETION_RESULTS.get(r.result, r.result)]
+
+
+class _Counter:
+    """Counts passed / not passed while the rows stream past (and shows progress)."""
+
+    def __init__(self, rows: Iterable[CompletionRow], progress: bool) -> None:
+        self.rows, self.progress = rows, progress
+        self.counts = {"passed": 0, "not_passed": 0, "no_rules": 0}
+
+    def __iter__(self) -> Iterator[CompletionRow]:
+        counts = self.counts
+        if not self.progress:
+            for r in self.rows:
+                counts[r.result] += 1
+                yield r
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("已写出 {task.completed:,.0f} 人"), TimeElapsedColumn(),
+                      transient=True, console=_stderr()) as bar:
+            task = bar.add_task("rows", total=None)
+            for done, r in enumerate(self.rows, 1):
+                counts[r.result] += 1
+                if done % 20_000 == 0:
+                    bar.update(task, completed=done)
+                yield r
+
+
+def _stderr():  # noqa: ANN202
+    from hnce_cli.render import stderr_console
+
+    return stderr_console()
+
+
+def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: str, path: Path | None,
+                 limit: int) -> None:
+    from hnce_cli.render import Column, TableView, note, print_table
+
+    year = header.year
+    counter = _Counter(rows, progress=path is not None and sys.stderr.isatty())
+    rules = header.rules
+    rule_text = (f"{year} 年度要求：总学分 ≥ {_n(rules.min_total)}，专业科目 ≥ {_n(rules.min_professional)}，"
+                 f"公需科目 ≥ {_n(rules.min_public)}" if rules else f"{year} 年度没有学时要求（未到要求年度）")
+
+    def summary() -> str:
+        c = counter.counts
+        return f"共 {sum(c.values())} 人：通过 {c['passed']} 人，未通过 {c['not_passed']} 人"
+
+    if path is not None:
+        from hnce_cli.tabular import write_rows
+
+        write_rows(path, HEADER, (_cells(year, r) for r in counter))
+        if output == "json":
+            from hnce_cli.render import print_json
+
+            print_json({"year": year, "scope": header.scope, "file": str(path), "counts": counter.counts})
+        else:
+            note(f"{header.scope} · {year} 年度完成情况已写入 {path}；{summary()}")
+        return
+    if output == "json":
+        _stream_json(header, counter)
+        return
+    if output == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerows(_cells(year, r) for r in counter)
+        return
+    shown: list[CompletionRow] = []
+    for r in counter:
+        if not limit or len(shown) < limit:
+            shown.append(r)
+    total = sum(counter.counts.values())
+    footnotes = [rule_text, summary()]
+    if total > len(shown):
+        footnotes.append(f"仅显示 {len(shown)} / {total} 人；--limit 0 显示全部，或 -o 文件.csv / 文件.xlsx 导出")
+    print_table(TableView(
+        title=f"{header.scope} · {year} 年度完成情况", rows=shown, footnotes=footnotes,
+        columns=[Column(h, _cell_getter(year, i),
+                        justify="right" if h in ("公需科目", "专业科目", "总学分") else "left",
+                        no_wrap=h == "身份证号")
+                 for i, h in enumerate(HEADER) if h not in ("年度", "区域代码")]))
+
+
+def _cell_getter(year: int, index: int):  # noqa: ANN202
+    return lambda r: _cells(year, r)[index]
+
+
+def _stream_json(header: CompletionPage, counter: _Counter) -> None:
+    """One JSON document, written row by row (a province does not fit a list in memory twice)."""
+    import json
+
+    out = sys.stdout
+    head = header.model_dump(mode="json", exclude={"rows", "next_after"})
+    out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
+    fields = ("professional_id", "id_number", "name", "unit_id", "unit_name", "region_code", "public",
+              "professional", "total", "result")
+    first = True
+    for r in counter:
+        out.write(("\n" if first else ",\n") + json.dumps(dict(zip(fields, r, strict=True)), ensure_ascii=False))
+        first = False
+    out.write('\n], "counts": ' + json.dumps(counter.counts) + "}\n")

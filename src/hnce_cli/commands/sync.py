@@ -1,0 +1,170 @@
+"""`hnce sync`: reconcile credits with the national platform 全国平台 (import its
+export, export Henan's records in the same shape); also how online-learning and
+continuing-education-base credits arrive (`--source online|base`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hnce_cli.commands._common import JsonOpt, fmt, get_backend
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import SyncImportResult
+
+app = typer.Typer(help="National-platform reconciliation 学分同步: import its export, export ours.\n\n"
+                       "Example: hnce sync import 全国平台-2025.xlsx", no_args_is_help=True)
+
+BATCH = 50_000  # rows per request / transaction
+EXPORT_HEADER = ["身份证号", "姓名", "年度", "科目类型", "学时", "记录编号", "完成日期", "来源"]
+KINDS = {"bad": "数据有误", "unknown_id": "身份证号未注册", "duplicate_in_file": "文件内重复",
+         "already_imported": "已导入过"}
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 BOM or GBK) or XLSX; columns in docs/sync.md.")],
+    source: Annotated[str, typer.Option(
+        help="national 全国平台 | online 网络学习 (施教机构) | base 继续教育基地.")] = "national",
+    report: Annotated[Path | None, typer.Option(
+        help="Where to write the per-row report (default: FILE-report.csv beside it).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """System admin: add credits from an export, matched by ID number (身份证号).
+
+    Columns: 身份证号, 姓名, 年度, 科目类型 (专业科目/公需科目), 学时, 记录编号,
+    完成日期. Importing the same file again adds nothing. Good rows are added even
+    when others are bad; rows not added (unknown ID number, bad data, duplicates) are
+    listed and written to a CSV report. Exit 7 if any row was bad or unknown,
+    0 if everything was added or had been already.
+
+    \b
+    Examples:
+      hnce sync import 全国平台-2025.xlsx
+      hnce sync import 网络学习-2025.csv --source online --json > result.json
+    """
+    from hnce_cli.errors import ExitCode, ValidationFailed
+    from hnce_cli.render import print_json
+    from hnce_cli.tabular import read_rows
+
+    if source not in ("national", "online", "base"):
+        raise ValidationFailed.one("source", f"没有这种来源：{source}", "national | online | base")
+    rows = read_rows(file)
+    if not rows:
+        raise ValidationFailed.one("file", "文件中没有数据行", "the first row is the header, data below it")
+    backend = get_backend(ctx)
+    result = None
+    batches = range(0, len(rows), BATCH)
+    progress = len(batches) > 1 and sys.stderr.isatty()
+    bar = None
+    if progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from hnce_cli.render import stderr_console
+
+        bar = Progress(TextColumn("导入"), BarColumn(), MofNCompleteColumn(), console=stderr_console(),
+                       transient=True)
+        bar.start()
+        task = bar.add_task("rows", total=len(rows))
+    try:
+        for start in batches:
+            part = backend.import_credits(rows[start:start + BATCH], source, first_row=2 + start)
+            result = part if result is None else _merge(result, part)
+            if bar is not None:
+                bar.update(task, completed=min(start + BATCH, len(rows)))
+    finally:
+        if bar is not None:
+            bar.stop()
+    assert result is not None
+    target = None
+    if result.problems:
+        target = report or file.with_name(f"{file.stem}-report.csv")
+        from hnce_cli.tabular import write_rows
+
+        write_rows(target, ["行", "字段", "类别", "原因"],
+                   ([p.row, p.field, KINDS[p.kind], p.message] for p in result.problems))
+    failed = result.counts.get("bad", 0) + result.counts.get("unknown_id", 0)
+    if fmt(json_) == "json":
+        data = result.model_dump(mode="json")
+        data["report"] = str(target) if target else None
+        print_json(data)
+    else:
+        _print_summary(result, target)
+    if failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _merge(a: SyncImportResult, b: SyncImportResult) -> SyncImportResult:
+    counts = {k: a.counts.get(k, 0) + b.counts.get(k, 0) for k in {*a.counts, *b.counts}}
+    return a.model_copy(update={"rows": a.rows + b.rows, "added": a.added + b.added,
+                                "credits": round(a.credits + b.credits, 2), "counts": counts,
+                                "problems": a.problems + b.problems})
+
+
+def _print_summary(result: SyncImportResult, target: Path | None) -> None:
+    from hnce_cli.render import Column, TableView, note, print_table
+
+    c = result.counts
+    if result.problems:
+        shown = result.problems[:50]
+        print_table(TableView(
+            title="未计入的行", rows=shown,
+            columns=[Column("行", lambda p: p.row, justify="right"), Column("字段", lambda p: p.field),
+                     Column("类别", lambda p: KINDS[p.kind]), Column("原因", lambda p: p.message)],
+            footnotes=[f"另有 {len(result.problems) - len(shown)} 行未显示" if len(result.problems) > len(shown)
+                       else "", f"逐行报告已写入 {target}" if target else ""]))
+    note(f"共 {result.rows} 行：新增 {c.get('added', 0)} 条（{result.credits:g} 学分），"
+         f"已导入过 {c.get('already_imported', 0)}，文件内重复 {c.get('duplicate_in_file', 0)}，"
+         f"身份证号未注册 {c.get('unknown_id', 0)}，数据有误 {c.get('bad', 0)}")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    year: Annotated[int, typer.Option(help="The year to export.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="FILE.csv or FILE.xlsx (default: CSV on standard output).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """System admin: Henan's own credit records of a year, in the import's shape.
+
+    Online learning, approved declarations and base records (not those that came
+    from the national platform); 记录编号 is stable (HN:…), so the other side can
+    import the same export twice without counting twice.
+
+    Example: hnce sync export --year 2025 -o 河南平台-2025.csv
+    """
+    import csv
+
+    from hnce_cli.render import note, print_json
+    from hnce_cli.terms import CREDIT_SOURCES, SUBJECTS
+
+    backend = get_backend(ctx)
+
+    def rows():  # noqa: ANN202
+        after = None
+        while True:
+            page = backend.export_credits(year, after, 10_000)
+            for r in page.rows:
+                yield [r.id_number, r.name, r.year, SUBJECTS.get(r.subject, r.subject), f"{r.credits:g}",
+                       r.record, r.date.isoformat(), CREDIT_SOURCES.get(r.source, r.source)]
+            if page.next_after is None:
+                return
+            after = page.next_after
+
+    if output is None:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(EXPORT_HEADER)
+        writer.writerows(rows())
+        return
+    from hnce_cli.tabular import write_rows
+
+    count = write_rows(output, EXPORT_HEADER, rows())
+    if fmt(json_) == "json":
+        print_json({"year": year, "file": str(output), "rows": count})
+    else:
+        note(f"已导出 {year} 年度河南平台学时记录 {count} 条到 {output}")

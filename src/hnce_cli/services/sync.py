@@ -1,0 +1,224 @@
+"""Reconciliation with the national platform 全国会计人员统一服务管理平台 (and the
+other ways credits arrive from outside: online learning 网络学习, continuing-education
+bases 继续教育基地).
+
+Import: rows of an export file, matched to registered professionals by ID number.
+Each row becomes one credit record whose `source_ref` is "<ID number>:<record no.>",
+unique per source, so importing the same file twice adds nothing. Good rows are
+written even when other rows are bad (reconciliation is incremental: the rest can
+be fixed and the file imported again); every row not added is reported with why.
+
+Export: Henan's own records (online, declaration, base) of a year in the same
+shape, for the national platform.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from hnce_cli import clock
+from hnce_cli.errors import ValidationFailed
+from hnce_cli.models import CreditRecord, Professional
+from hnce_cli.schemas import CreditExportPage, CreditExportRow, SyncImportResult, SyncProblem
+from hnce_cli.services import audit
+from hnce_cli.services.context import Actor
+from hnce_cli.validation import mask_id_number
+
+SOURCES = ("national", "online", "base")
+CHUNK = 5000
+MAX_CREDITS = 200  # one record; the biggest standard item (an exam subject) is 90
+RECORD_MAX = 45  # "<18-char ID>:<record>" fits source_ref (64)
+PROBLEMS_LISTED = 10_000  # per kind; counts are always complete
+
+# Columns: the national platform's Chinese headers, and English names for scripts.
+COLUMNS = {
+    "身份证号": "id_number", "证件号码": "id_number", "id_number": "id_number",
+    "姓名": "name", "name": "name",
+    "年度": "year", "year": "year",
+    "科目类型": "subject", "科目": "subject", "subject": "subject",
+    "学时": "credits", "学分": "credits", "credits": "credits",
+    "记录编号": "record", "课程/记录编号": "record", "课程编号": "record", "record": "record",
+    "完成日期": "date", "date": "date",
+}
+REQUIRED = {"id_number": "身份证号", "year": "年度", "subject": "科目类型", "credits": "学时", "record": "记录编号"}
+SUBJECT_WORDS = {"专业科目": "professional", "专业": "professional", "professional": "professional",
+                 "公需科目": "public", "公需": "public", "public": "public"}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _year(value: str) -> int:
+    text = value[:-2] if value.endswith(".0") else value
+    return int(text)
+
+
+def _date(value: str) -> date:
+    text = value.strip().replace("/", "-").replace(".", "-")
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return date.fromisoformat(text[:10])
+
+
+def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]], source: str = "national",
+                first_row: int = 2) -> SyncImportResult:
+    """Add the good rows as credit records; report unknown ID numbers, bad rows and duplicates."""
+    actor.require("system_admin")
+    if source not in SOURCES:
+        raise ValidationFailed.one("source", f"没有这种来源：{source}", "national | online | base")
+    if not rows:
+        raise ValidationFailed.one("file", "文件中没有数据行", "the first row is the header, data below it")
+    headers = {COLUMNS.get(str(k).strip()) for r in rows[:1] for k in r}
+    missing = [label for key, label in REQUIRED.items() if key not in headers]
+    if missing:
+        raise ValidationFailed.one("file", "缺少列：" + "、".join(missing),
+                                   "columns: 身份证号, 姓名, 年度, 科目类型, 学时, 记录编号, 完成日期 "
+                                   "(see docs/sync.md)")
+    today = clock.today()
+    problems: list[SyncProblem] = []
+    counts = {"added": 0, "already_imported": 0, "duplicate_in_file": 0, "unknown_id": 0, "bad": 0}
+
+    def problem(row_no: int, field: str, kind: str, message: str) -> None:
+        counts[kind] += 1
+        if counts[kind] <= PROBLEMS_LISTED:
+            problems.append(SyncProblem(row=row_no, field=field, kind=kind, message=message))
+
+    checked: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(rows):
+        row_no = first_row + index
+        row = {COLUMNS[str(k).strip()]: _text(v) for k, v in raw.items() if str(k).strip() in COLUMNS}
+        bad: list[tuple[str, str]] = []
+        number = row.get("id_number", "").upper()
+        if not re.fullmatch(r"\d{17}[\dX]", number):
+            bad.append(("身份证号", f"身份证号格式不对：{number or '（空）'}"))
+        year = None
+        try:
+            year = _year(row.get("year", ""))
+            if not 2000 <= year <= today.year:
+                bad.append(("年度", f"年度 {year} 不在 2000–{today.year} 内"))
+                year = None
+        except ValueError:
+            bad.append(("年度", f"年度格式不对：{row.get('year') or '（空）'}"))
+        subject = SUBJECT_WORDS.get(row.get("subject", ""))
+        if subject is None:
+            bad.append(("科目类型", f"科目类型应为 专业科目 或 公需科目：{row.get('subject') or '（空）'}"))
+        credits = None
+        try:
+            credits = float(row.get("credits", ""))
+            if not 0 < credits <= MAX_CREDITS or round(credits, 2) != credits:
+                bad.append(("学时", f"学时 {row.get('credits')} 须大于 0、不超过 {MAX_CREDITS}，最多两位小数"))
+        except ValueError:
+            bad.append(("学时", f"学时格式不对：{row.get('credits') or '（空）'}"))
+        record = row.get("record", "")
+        if not record or len(record) > RECORD_MAX or any(ord(c) < 32 for c in record):
+            bad.append(("记录编号", f"记录编号须为 1–{RECORD_MAX} 个字符：{record or '（空）'}"))
+        if row.get("date"):
+            try:
+                done = _date(row["date"])
+                if year is not None and done.year != year:
+                    bad.append(("完成日期", f"完成日期 {done} 不在 {year} 年度内（学时仅当年有效）"))
+                elif done > today:
+                    bad.append(("完成日期", f"完成日期 {done} 晚于今天"))
+            except ValueError:
+                bad.append(("完成日期", f"完成日期格式不对：{row['date']}（应为 YYYY-MM-DD）"))
+        if bad:
+            for field, message in bad:
+                problem(row_no, field, "bad", message)
+            continue
+        key = f"{number}:{record}"
+        if key in seen:
+            problem(row_no, "记录编号", "duplicate_in_file", f"与第 {seen[key]} 行重复（同一身份证号和记录编号）")
+            continue
+        seen[key] = row_no
+        checked.append((row_no, {"id_number": number, "name": row.get("name", ""), "year": year,
+                                 "subject": subject, "credits": credits, "source_ref": key}))
+    people: dict[str, tuple[int, str]] = {}
+    numbers = sorted({item["id_number"] for _, item in checked})
+    for i in range(0, len(numbers), CHUNK):
+        people.update((n, (pid, name)) for pid, n, name in session.execute(
+            sa.select(Professional.id, Professional.id_number, Professional.name)
+            .where(Professional.id_number.in_(numbers[i:i + CHUNK]))))
+    refs = sorted(item["source_ref"] for _, item in checked)
+    existing: set[str] = set()
+    t = CreditRecord.__table__
+    for i in range(0, len(refs), CHUNK):
+        existing.update(session.connection().execute(
+            sa.select(t.c.source_ref).where(t.c.source == source, t.c.source_ref.in_(refs[i:i + CHUNK]))).scalars())
+    now = clock.now()
+    new: list[dict[str, Any]] = []
+    for row_no, item in checked:
+        person = people.get(item["id_number"])
+        if person is None:
+            problem(row_no, "身份证号", "unknown_id",
+                    f"{mask_id_number(item['id_number'])} 未在河南平台注册（请确认两个平台的身份证号一致）")
+            continue
+        if item["name"] and item["name"] != person[1]:
+            problem(row_no, "姓名", "bad", f"姓名 {item['name']} 与身份证号不符（河南平台登记为 {person[1]}）")
+            continue
+        if item["source_ref"] in existing:
+            problem(row_no, "记录编号", "already_imported", "此记录已导入，未重复计入")
+            continue
+        new.append({"professional_id": person[0], "id_number": item["id_number"], "year": item["year"],
+                    "subject": item["subject"], "credits": item["credits"], "source": source,
+                    "source_ref": item["source_ref"], "created_at": now})
+    if new:
+        _insert_ignoring_duplicates(session, new)
+    counts["added"] = len(new)
+    added = sum(item["credits"] for item in new)
+    audit.record(session, actor, "sync.import", "credit_record", f"{source}:{first_row}-{first_row + len(rows) - 1}",
+                 None, {"source": source, "rows": len(rows), **counts, "credits": added})
+    problems.sort(key=lambda p: p.row)
+    return SyncImportResult(source=source, rows=len(rows), added=len(new), credits=round(added, 2),
+                            counts=counts, problems=problems)
+
+
+def _insert_ignoring_duplicates(session: Session, values: list[dict[str, Any]]) -> None:
+    """Insert credit records; one that a concurrent import added meanwhile is skipped
+    (the unique (source, source_ref) keeps it counted once)."""
+    conn = session.connection()
+    t = CreditRecord.__table__
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(t).on_conflict_do_nothing(index_elements=["source", "source_ref"])
+    for i in range(0, len(values), CHUNK):
+        conn.execute(statement, values[i:i + CHUNK])
+
+
+def _local_date(at: datetime) -> date:
+    """A stored (naive UTC) time as its date in Beijing."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(clock.CHINA_TZ).date()
+
+
+def export_page(session: Session, actor: Actor, year: int, after: int | None, limit: int) -> CreditExportPage:
+    """Henan's own records of a year (online, declaration, base), by record id, one page."""
+    actor.require("system_admin")
+    limit = max(1, min(limit, 50_000))
+    t, p = CreditRecord.__table__, Professional.__table__
+    statement = (sa.select(t.c.id, t.c.id_number, p.c.name, t.c.year, t.c.subject, t.c.credits, t.c.source,
+                           t.c.source_ref, t.c.created_at)
+                 .join(p, p.c.id == t.c.professional_id)
+                 .where(t.c.year == year, t.c.source != "national").order_by(t.c.id).limit(limit))
+    if after is not None:
+        statement = statement.where(t.c.id > after)
+    rows = []
+    for rid, number, name, y, subject, credits, source, ref, created in session.connection().execute(statement):
+        rows.append(CreditExportRow.model_construct(
+            id=rid, id_number=number, name=name, year=y, subject=subject, credits=float(credits), source=source,
+            record=f"HN:{ref}" if source == "declaration" else f"HN:{source}:{ref.split(':', 1)[-1]}",
+            date=_local_date(created)))
+    return CreditExportPage(year=year, rows=rows, next_after=rows[-1].id if len(rows) == limit else None)
