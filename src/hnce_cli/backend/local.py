@@ -15,6 +15,11 @@ from hnce_cli.schemas import (
     AccountInput,
     AccountOut,
     AttachmentBundle,
+    CertificateBatchRequest,
+    CertificateOut,
+    CertificatePage,
+    CertificateRequest,
+    CertificateVerification,
     DbInfo,
     DecisionRequest,
     DecisionResult,
@@ -215,6 +220,32 @@ class LocalBackend:
     def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle:
         with self._as_actor(write=False) as (session, actor):
             return declarations.attachment_bundle(session, actor, query)
+
+    # --- certificates (docs/certificates.md) -----------------------------
+    def issue_certificate(self, request: CertificateRequest) -> CertificateOut:
+        from hnce_cli.services import certificates
+
+        with self._as_actor(write=True) as (session, actor):
+            return certificates.issue(session, actor, request)
+
+    def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage:
+        from hnce_cli.services import certificates
+
+        with self._as_actor(write=True) as (session, actor):
+            return certificates.batch(session, actor, request)
+
+    def verify_certificate(self, code: str) -> CertificateVerification:
+        """Public: anyone holding a certificate may check it, no login needed."""
+        from hnce_cli.services import certificates
+
+        with self._session(write=False) as session:
+            return certificates.verify(session, code)
+
+    def revoke_certificate(self, number: str, reason: str) -> CertificateOut:
+        from hnce_cli.services import certificates
+
+        with self._as_actor(write=True) as (session, actor):
+            return certificates.revoke(session, actor, number, reason)
 
     # --- year rules, annual completion, national-platform sync (issue 5) --
     def show_rules(self, year: int | None = None) -> RulesOut:
