@@ -26,7 +26,6 @@ from hnce_cli.models import (
     Account,
     Attachment,
     Blob,
-    CreditRecord,
     Declaration,
     DeclarationEvent,
     Professional,
@@ -45,11 +44,10 @@ from hnce_cli.schemas import (
     DeclarationOut,
     DeclarationQuery,
     LearningForm,
-    ReviewItem,
     ReviewRequest,
     ReviewResult,
 )
-from hnce_cli.services import attachments, audit
+from hnce_cli.services import attachments, audit, bulk
 from hnce_cli.services.context import Actor
 from hnce_cli.services.forms import check_answers, current_forms, find_form
 from hnce_cli.services.lookup import may_see_personal_data
@@ -464,17 +462,6 @@ def _review_clauses(session: Session, actor: Actor, level: str, request: ReviewR
     return clauses
 
 
-def _people(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
-    """professional id → (id_number, name), in chunks."""
-    out: dict[int, tuple[str, str]] = {}
-    ordered = sorted(ids)
-    for i in range(0, len(ordered), CHUNK):
-        out.update((pid, (number, name)) for pid, number, name in session.execute(
-            select(Professional.id, Professional.id_number, Professional.name)
-            .where(Professional.id.in_(ordered[i:i + CHUNK]))).all())
-    return out
-
-
 def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResult:
     """Approve or reject declarations awaiting the actor's level of review, atomically.
 
@@ -504,55 +491,64 @@ def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResu
         values["decided_at"] = now
     if target == "rejected":
         values.update(reject_reason=reason, rejected_level=level)
-    columns = (Declaration.id, Declaration.professional_id, Declaration.unit_id, Declaration.year,
-               Declaration.credits)
-    done: list[Any] = []
+    table = Declaration.__table__
+    conn = session.connection()
+    done: list[int] = []
     for chunk in chunks:
         where = [*clauses, Declaration.status == source]
         if chunk is not None:
             where.append(Declaration.id.in_(chunk))
         if request.dry_run:
-            done.extend(session.execute(select(*columns).where(*where)).all())
-        else:
-            done.extend(session.execute(
-                update(Declaration).where(*where).values(**values).returning(*columns),
-                execution_options={"synchronize_session": False}).all())
+            done.extend(conn.execute(select(table.c.id).where(*where)).scalars())
+        else:  # the one conditional change: only rows still at this level move
+            done.extend(conn.execute(update(table).where(*where).values(**values).returning(table.c.id))
+                        .scalars())
     action = f"{level}_{request.decision}"
-    people = _people(session, {row[1] for row in done}) if done else {}
     if not request.dry_run and done:
-        _events(session, actor, (row[0] for row in done), action, reason)
+        # Everything that follows from the change is derived, inside the database,
+        # from the ids just changed (services/bulk.py): one statement per table.
+        ids_json = bulk.json_ids(done)
+        rows = bulk.id_rows(conn)
+        bulk.execute(conn, "INSERT INTO declaration_event (declaration_id, at, actor_id, action, reason) "
+                     f"SELECT x.id, :at, :actor, :action, :reason FROM {rows} AS x",
+                     at=now, actor=actor.account_id, action=action, reason=reason, ids=ids_json)
         before = {"status": source}
         after = {"status": target, "reason": reason} if reason else {"status": target}
-        audit.record_many(session, actor, f"declaration.{action}", "declaration",
-                          ((row[0], before, after) for row in done))
-        if target == "approved":
-            session.connection().execute(insert(CreditRecord.__table__), [
-                {"professional_id": pid, "id_number": people[pid][0], "year": year, "subject": "public",
-                 "credits": credits, "source": "declaration", "source_ref": f"declaration:{did}",
-                 "created_at": now}
-                for did, pid, _, year, credits in done])
-    unit_names = dict(session.execute(select(Unit.id, Unit.name).where(
-        Unit.id.in_({row[2] for row in done}))).all()) if done else {}
+        bulk.audit_for_ids(conn, actor, f"declaration.{action}", "declaration", done, before, after, now)
+        if target == "approved":  # it counts: the credit record, unique per declaration
+            bulk.execute(conn, "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, "
+                         "source, source_ref, created_at) SELECT d.professional_id, p.id_number, d.year, "
+                         "d.subject, d.credits, 'declaration', 'declaration:' || CAST(d.id AS VARCHAR(20)), :at "
+                         f"FROM {rows} AS x JOIN declaration d ON d.id = x.id "
+                         "JOIN professional p ON p.id = d.professional_id",
+                         at=now, ids=ids_json)
     # The per-item outcome is the decision (审核通过 / 审核不通过); where the declaration
     # went (pending_hr after the unit, approved after HR) is its status.
     outcome = f"would_{request.decision}" if request.dry_run else DECIDED[request.decision]
     status_after = source if request.dry_run else target
-    items = [ReviewItem.model_construct(id=did, outcome=outcome, status=status_after, reason=None,
-                                        name=people.get(pid, ("", None))[1],
-                                        unit_name=unit_names.get(unit_id), credits=credits)
-             for did, pid, unit_id, _, credits in done]
-    changed = {row[0] for row in done}
+    items: list[Any] = []
+    if done:
+        items = [{"id": did, "outcome": outcome, "status": status_after, "reason": None, "name": name,
+                  "unit_name": unit_name, "credits": credits}
+                 for did, name, unit_name, credits in bulk.execute(
+                     conn, "SELECT d.id, p.name, u.name, d.credits "
+                     f"FROM {bulk.id_rows(conn)} AS x JOIN declaration d ON d.id = x.id "
+                     "JOIN professional p ON p.id = d.professional_id JOIN unit u ON u.id = d.unit_id "
+                     "ORDER BY d.id", ids=bulk.json_ids(done))]
+    changed = set(done)
     items.extend(_explain_leftovers(session, actor, level, clauses, request,
                                     [i for i in ids if i not in changed]))
     counts: dict[str, int] = {}
     for item in items:
-        counts[item.outcome] = counts.get(item.outcome, 0) + 1
-    return ReviewResult(decision=request.decision, level=level, dry_run=request.dry_run, counts=counts,
-                        items=items)
+        counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
+    # Plain dicts validated once by pydantic-core: several times cheaper than a
+    # model object per item for 100,000 items.
+    return ReviewResult.model_validate({"decision": request.decision, "level": level,
+                                        "dry_run": request.dry_run, "counts": counts, "items": items})
 
 
 def _explain_leftovers(session: Session, actor: Actor, level: str, clauses: list,
-                       request: ReviewRequest, ids: list[int]) -> list[ReviewItem]:
+                       request: ReviewRequest, ids: list[int]) -> list[dict[str, Any]]:
     """Why each requested declaration was not changed: gone, out of scope, or decided."""
     if not ids:
         return []
@@ -597,8 +593,7 @@ def _explain_leftovers(session: Session, actor: Actor, level: str, clauses: list
             outcome, why = "conflict", "尚未经用人单位审核（当前：待审核（单位））"
         else:
             outcome, why = "conflict", f"当前状态为{_label(status or '')}，不能审核"
-        items.append(ReviewItem.model_construct(id=did, outcome=outcome, status=status, reason=why,
-                                                name=None, unit_name=None, credits=None))
+        items.append({"id": did, "outcome": outcome, "status": status, "reason": why})
     return items
 
 
