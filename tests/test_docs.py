@@ -198,3 +198,52 @@ def test_parser_sees_pipes_prompts_and_root_options() -> None:
     assert _resolve(["--db", "sqlite:///x.db", "unit", "add", "--name", "x"]) == (
         ("unit", "add"), ["--name", "x"])
     assert _resolve(["--db=x", "approve", "--all"]) == (("approve",), ["--all"])
+
+
+ID_OR_USCC = re.compile(r"(?<![0-9A-Za-z])([0-9A-Z]{17}[0-9A-Z])(?![0-9A-Za-z])")
+
+
+def _check_char_problems(text: str) -> list[str]:
+    """Every 18-character ID number or unified social credit code in `text` whose check
+    character is wrong: examples get copied, and a copied wrong one is refused."""
+    from hnce_cli.validation import id_check_char, uscc_check_char
+
+    problems = []
+    for token in ID_OR_USCC.findall(text):
+        first17, check = token[:17], token[17]
+        if first17.isdigit() and first17[6:8] in ("19", "20"):  # area + birth date: an ID number
+            want = id_check_char(first17)
+            kind = "ID number"
+        elif token[:1].isdigit() and not token.isalpha():
+            try:
+                want = uscc_check_char(first17)
+            except ValueError:
+                problems.append(f"{token}: not a unified social credit code")
+                continue
+            kind = "USCC"
+        else:
+            continue
+        if check != want:
+            problems.append(f"{token}: {kind} check character should be {want}")
+    return problems
+
+
+def test_check_char_finder_catches_a_wrong_one() -> None:
+    assert _check_char_problems("hnce status 410105199001011233 --uscc 91410105MA44ABCD1P") == []
+    assert len(_check_char_problems("410105199001011234 91410105MA44ABCD1X")) == 2
+
+
+def test_example_id_numbers_and_codes_have_valid_check_characters() -> None:
+    """README.md, docs/*.md and every --help text."""
+    texts = {"README.md": (DOCS.parent / "README.md").read_text(encoding="utf-8"),
+             **{f"docs/{k}": v for k, v in _pages().items()}}
+    root = _root()
+    texts["hnce --help"] = root.get_help(root.context_class(root, info_name="hnce"))
+    for path in _commands():
+        command, ctx = root, root.context_class(root, info_name="hnce")
+        for name in path:
+            command = command.commands[name]
+            ctx = command.context_class(command, info_name=name, parent=ctx)
+        texts[f"hnce {' '.join(path)} --help"] = command.get_help(ctx)
+    problems = [f"{where}: {p}" for where, text in texts.items() for p in _check_char_problems(text)]
+    assert not problems, "\n".join(problems)

@@ -85,3 +85,18 @@ def test_stale_fast_help_falls_back(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(_root_help, "KEY", "stale")
     assert fasthelp.answer("--help") is False  # sources changed: typer answers
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("path, lines", [
+    (["approve"], ["    hnce approve --list", "    hnce approve --file ids.txt --yes",
+                   '    hnce approve 410105199001011233 --reject --reason "单位信息不符"']),
+    (["status"], ["    hnce status 13800138000"]),
+])
+def test_multi_line_examples_keep_their_lines(path: list[str], lines: list[str]) -> None:
+    """Examples are copied line by line: click must not re-flow them into one paragraph."""
+    proc = subprocess.run([*hnce_command(), *path, "--help"], capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    shown = proc.stdout.splitlines()
+    for line in lines:
+        assert line in shown, proc.stdout

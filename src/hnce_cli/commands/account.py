@@ -42,7 +42,7 @@ def login(
 ) -> None:
     """Log in; the session is kept in the current profile (file mode 600).
 
-    Example: echo "$PW" | hnce login 410105199001011234 --password-stdin
+    Example: echo "$PW" | hnce login 410105199001011233 --password-stdin
     """
     from hnce_cli.errors import ValidationFailed
 
@@ -99,7 +99,7 @@ def add(
 ) -> None:
     """Create an admin account with its scope (system admin only).
 
-    Example: hnce account add --role unit_admin --login zz-admin --name 李四 --unit 91410100MA44XXXX1A
+    Example: hnce account add --role unit_admin --login zz-admin --name 李四 --unit 91410100MA44XXXX1M
     """
     from hnce_cli.schemas import AccountInput
 

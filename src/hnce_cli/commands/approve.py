@@ -73,12 +73,13 @@ def approve(
     changed twice. Exit 0 when all went through, 5 if any was decided by someone
     else (conflict), 7 if any failed (not found, not your unit).
 
+    \b
     Examples:
       hnce approve --list
-      hnce approve 410105199001011234 410105199202021235
+      hnce approve 410105199001011233 410105199202021235
       hnce approve --file ids.txt --yes
       hnce approve --all --unit 郑州市某某会计师事务所 --since 2025-05-01 --dry-run
-      hnce approve 410105199001011234 --reject --reason "单位信息不符"
+      hnce approve 410105199001011233 --reject --reason "单位信息不符"
     """
     from hnce_cli.schemas import DecisionRequest
 

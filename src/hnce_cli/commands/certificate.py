@@ -32,7 +32,7 @@ app = typer.Typer(
     cls=_PrintByDefault,
     help="Certificates of a passed year (年度证书): print, verify, revoke, batch.\n\n"
          "`hnce certificate PERSON --year Y` is short for `hnce certificate print PERSON --year Y`.\n\n"
-         "Example: hnce certificate 410105199001011234 --year 2025",
+         "Example: hnce certificate 410105199001011233 --year 2025",
     no_args_is_help=True,
 )
 
@@ -63,7 +63,7 @@ def print_(
     \b
     Examples:
       hnce certificate --year 2025
-      hnce certificate 410105199001011234 --year 2025 -o 张三-2025.pdf
+      hnce certificate 410105199001011233 --year 2025 -o 张三-2025.pdf
     """
     from hnce_cli.schemas import CertificateRequest
 

@@ -53,7 +53,7 @@ def completion(
     \b
     Examples:
       hnce completion
-      hnce completion 410105199001011234 --year 2025 --details
+      hnce completion 410105199001011233 --year 2025 --details
       hnce completion --unit 河南测试甲会计师事务所有限公司 --year 2025
       hnce completion --region 410100 --year 2025 --result not_passed -o 未通过.xlsx
     """

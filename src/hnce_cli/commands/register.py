@@ -54,8 +54,10 @@ def register(
     On a terminal, missing fields are asked for (the unit is picked from search
     results); in scripts, missing fields are an error that names them.
 
-    Example: echo "$PW" | hnce register --id-number 410105199001011234 --mobile 13800138000
-    --email a@b.cn --name 王五 --unit 郑州市某某会计师事务所 --password-stdin
+    \b
+    Example:
+      echo "$PW" | hnce register --id-number 410105199001011233 --mobile 13800138000 \\
+        --email a@b.cn --name 王五 --unit 郑州市某某会计师事务所 --password-stdin
     """
     from hnce_cli.errors import ValidationFailed
     from hnce_cli.schemas import RegistrationInput

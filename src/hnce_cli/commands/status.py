@@ -28,8 +28,10 @@ def status(
     ID numbers and phones are masked (410105********1234) unless your role may
     see them. Several matches: a pick list on a terminal, a table otherwise.
 
-    Example: hnce status 13800138000
-    Example: hnce status 410105199001011234 --declarations --filter pending
+    \b
+    Examples:
+      hnce status 13800138000
+      hnce status 410105199001011233 --declarations --filter pending
     """
     from hnce_cli.render import TableView, emit
 

@@ -40,7 +40,9 @@ def add(
 ) -> None:
     """Register a unit (system admin).
 
-    Example: hnce unit add --name 河南某某会计师事务所 --uscc 91410105MA44ABCD1X --region 金水区
+    \b
+    Example:
+      hnce unit add --name 河南某某会计师事务所 --uscc 91410105MA44ABCD1P --region 金水区
     """
     from hnce_cli.render import emit
     from hnce_cli.schemas import UnitInput

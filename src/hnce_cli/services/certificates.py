@@ -258,7 +258,7 @@ def _person(session: Session, actor: Actor, person: str | None) -> Any:
     if person is None or not person.strip():
         if actor.role != "professional":
             raise ValidationFailed.one("person", "请指定人员的身份证号",
-                                       "e.g. hnce certificate 410105199001011234 --year 2025")
+                                       "e.g. hnce certificate 410105199001011233 --year 2025")
         row = session.connection().execute(statement.where(p.c.account_id == actor.account_id)).first()
     else:
         value = person.strip().upper()
