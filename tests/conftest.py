@@ -613,3 +613,9 @@ def world(setup: Setup, templates: Templates, request: pytest.FixtureRequest) ->
 def sqlite_world(sqlite_setup: Setup, templates: Templates, request: pytest.FixtureRequest) -> World:
     """The seeded world on SQLite only (for tests about rules, not storage)."""
     return seeded(sqlite_setup, templates, request)
+
+
+@pytest.fixture
+def remote_world(remote_setup: Setup, templates: Templates, request: pytest.FixtureRequest) -> World:
+    """The seeded world behind a real `hnce serve` only (for tests about remote mode)."""
+    return seeded(remote_setup, templates, request)

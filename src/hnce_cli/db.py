@@ -11,7 +11,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hnce_cli.errors import ExitCode, HnceError, Unavailable
+# SchemaOutdated lives with the other errors (the HTTP client maps its code back);
+# `from hnce_cli.db import SchemaOutdated` keeps working.
+from hnce_cli.errors import SchemaOutdated, Unavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -19,14 +21,6 @@ if TYPE_CHECKING:
 # The newest Alembic revision; a test checks it against the migrations folder.
 HEAD_REVISION = "0003"
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class SchemaOutdated(HnceError):
-    """The database is older than this hnce; an operator must migrate it."""
-
-    code = "schema_outdated"
-    exit_code = ExitCode.UNAVAILABLE
-    http_status = 503
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001

@@ -130,6 +130,15 @@ class Unavailable(HnceError):
     http_status: ClassVar[int] = 503
 
 
+class SchemaOutdated(HnceError):
+    """The database is older than this hnce; an operator must migrate it
+    (`hnce db upgrade`). Raised by `db.ensure_schema`, also behind the API."""
+
+    code: ClassVar[str] = "schema_outdated"
+    exit_code: ClassVar[ExitCode] = ExitCode.UNAVAILABLE
+    http_status: ClassVar[int] = 503
+
+
 ERRORS_BY_CODE: dict[str, type[HnceError]] = {
     cls.code: cls
     for cls in (
@@ -142,6 +151,7 @@ ERRORS_BY_CODE: dict[str, type[HnceError]] = {
         LoginFailed,
         Unsupported,
         Unavailable,
+        SchemaOutdated,
     )
 }
 

@@ -114,15 +114,19 @@ class Backend(Protocol):
 
 
 def open_backend(profile: Profile, db_url: str | None = None) -> Backend:
-    """The backend for a profile; --db and the HNCE_* variables take precedence."""
+    """The backend for a profile. The most explicit choice wins: --db, then
+    HNCE_API_URL, then HNCE_DATABASE_URL, then the profile's API or database (a
+    variable set for one script must beat whatever the current profile says)."""
     token = os.environ.get("HNCE_TOKEN") or profile.token
-    api = os.environ.get("HNCE_API_URL") or (None if db_url else profile.api)
-    if api and not db_url:
+    api = None if db_url else os.environ.get("HNCE_API_URL")
+    database = db_url or (None if api else os.environ.get("HNCE_DATABASE_URL"))
+    if not api and not database:
+        api, database = profile.api, profile.db
+    if api and not database:
         from hnce_cli.backend.remote import RemoteBackend
 
         return RemoteBackend(api, token)
     from hnce_cli.backend.local import LocalBackend
     from hnce_cli.settings import default_database_url
 
-    url = db_url or os.environ.get("HNCE_DATABASE_URL") or profile.db or default_database_url()
-    return LocalBackend(url, token)
+    return LocalBackend(database or default_database_url(), token)

@@ -65,14 +65,24 @@ def logout(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     Example: hnce logout
     """
+    from hnce_cli.errors import AuthRequired
     from hnce_cli.render import emit, note
 
     store, profile = load_profile(ctx)
+    expired = False
     if profile.token:
-        get_backend(ctx).logout()
+        try:
+            get_backend(ctx).logout()
+        except AuthRequired:
+            # Expired or already revoked: nothing left to revoke, but the stale token
+            # must still go, or every later command would keep failing with it.
+            expired = True
     profile.token, profile.login = None, None
     store.save()
-    emit({"logged_out": True}, fmt(json_), details=lambda: note("已退出登录 (logged out)"))
+    message = ("会话已过期或已失效，已清除本地保存的登录 (session had already expired; "
+               "the stored token was removed)" if expired else "已退出登录 (logged out)")
+    emit({"logged_out": True, "session_expired": expired}, fmt(json_),
+         details=lambda: note(message))
 
 
 def whoami(ctx: typer.Context, json_: JsonOpt = False) -> None:
