@@ -42,6 +42,7 @@ class ApiWorld:
     person_a: str  # an approved professional in unit A (logs in)
     draft: int = 0  # person_a's draft declaration
     pending: int = 0  # person_a's declaration awaiting unit A's review
+    certificate: str = ""  # the number of person_a's 2025 certificate (passed year)
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -76,9 +77,30 @@ def api(tmp_path, monkeypatch) -> ApiWorld:
     draft = b.create_declaration(DeclarationInput(form="conference", fields=conference_fields()))
     pending = b.create_declaration(DeclarationInput(form="conference", fields=conference_fields(),
                                                     submit=True))
+    certificate = passed_year_certificate(b, url, people[0], tokens["admin"])
     client = TestClient(create_app(), raise_server_exceptions=False)
     return ApiWorld(client, url, tokens, pending_a=people[1], person_a=people[0], draft=draft.id,
+                    certificate=certificate,
                     pending=pending.id)
+
+
+def passed_year_certificate(b: LocalBackend, url: str, id_number: str, admin_token: str) -> str:
+    """Credits that pass 2025 for `id_number`, and its certificate issued by the system admin."""
+    import sqlalchemy as sa
+
+    from hnce_cli.schemas import CertificateRequest
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        pid = conn.execute(sa.text("SELECT id FROM professional WHERE id_number = :i"), {"i": id_number}).scalar()
+        for subject, credits in (("public", 30), ("professional", 60)):
+            conn.execute(sa.text(
+                "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, source_ref, "
+                "created_at) VALUES (:p, :i, 2025, :s, :c, 'national', :r, CURRENT_TIMESTAMP)"),
+                {"p": pid, "i": id_number, "s": subject, "c": credits, "r": f"api-{subject}"})
+    engine.dispose()
+    b.token = admin_token
+    return b.issue_certificate(CertificateRequest(person=id_number, year=2025)).number
 
 
 def conference_fields() -> dict:
@@ -134,6 +156,10 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
             "path_params": {"declaration_id": world.draft}},
         ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): {
             "path_params": {"declaration_id": world.pending}},
+        ("POST", "/api/v1/certificates"): {"json": {"person": world.person_a, "year": 2025}},
+        ("POST", "/api/v1/certificates/batch"): {"json": {"year": 2025, "unit": "甲单位"}},
+        ("POST", "/api/v1/certificates/{number}/revoke"): {
+            "path_params": {"number": world.certificate}, "json": {"reason": "学分记录有误"}},
     }
     return samples[(method, path)]
 
@@ -158,6 +184,9 @@ FOREIGN = {
     ("DELETE", "/api/v1/declarations/{declaration_id}"): ("b-admin", 403),
     ("POST", "/api/v1/declarations/{declaration_id}/submit"): ("b-admin", 403),
     ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): ("b-admin", 403),
+    ("POST", "/api/v1/certificates"): ("b-admin", 404),
+    ("POST", "/api/v1/certificates/batch"): ("b-admin", 403),
+    ("POST", "/api/v1/certificates/{number}/revoke"): ("a-admin", 403),
 }
 # GET /forms: every logged-in user reads the same learning forms (no scope to cross).
 SELF_ONLY = {("GET", "/api/v1/auth/whoami"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/forms")}
@@ -182,6 +211,9 @@ OWNER = {
     ("DELETE", "/api/v1/declarations/{declaration_id}"): "person",
     ("POST", "/api/v1/declarations/{declaration_id}/submit"): "person",
     ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): "person",
+    ("POST", "/api/v1/certificates"): "person",
+    ("POST", "/api/v1/certificates/batch"): "a-admin",
+    ("POST", "/api/v1/certificates/{number}/revoke"): "admin",
 }
 
 
