@@ -296,3 +296,58 @@ def test_cli_register_without_terminal_names_every_missing_field(setup: Setup) -
     assert as_json.returncode == 2
     assert error_fields(as_json) == ["password", "region"]
     assert snapshot(setup) == before
+
+
+def test_cli_register_over_long_fields_are_named_with_their_limit(world: World) -> None:
+    """PostgreSQL refuses a value longer than its column; the form must say so first,
+    naming each field and its limit, and write nothing."""
+    setup = world.setup
+    before = snapshot(setup)
+    proc = cli_register(setup, "--id-number", new_id_number(), "--mobile", new_mobile(),
+                        "--email", "a@example.cn", "--name", "张" * 65, "--unit", world.unit_a.name,
+                        "--department", "部" * 101, "--school", "校" * 101, "--major", "专" * 101,
+                        "--title", "职" * 51, "--native-place", "籍" * 101,
+                        "--ethnicity", "族" * 21)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    problems = {p["field"]: p for p in json_out(proc)["error"]["problems"]}
+    limits = {"name": 64, "department": 100, "school": 100, "major": 100, "title": 50,
+              "native_place": 100, "ethnicity": 20}
+    assert set(problems) == set(limits)
+    for field, limit in limits.items():
+        assert str(limit) in problems[field]["message"], problems[field]
+    assert snapshot(setup) == before
+    # At the limit is fine.
+    ok = cli_register(setup, "--id-number", new_id_number(), "--mobile", new_mobile(),
+                      "--email", "a@example.cn", "--name", "张" * 64, "--unit", world.unit_a.name,
+                      "--department", "部" * 100, "--title", "职" * 50)
+    assert ok.returncode == 0, ok.stderr
+    plain = cli_register(setup, "--id-number", new_id_number(), "--mobile", new_mobile(),
+                         "--email", "a@example.cn", "--name", "王五", "--unit", world.unit_a.name,
+                         "--department", "部" * 101, json=False)
+    assert plain.returncode == 2
+    assert "department" in plain.stderr and "100" in plain.stderr
+    assert "Traceback" not in plain.stderr
+
+
+def test_missing_password_points_to_stdin_or_environment(setup: Setup) -> None:
+    """A password never goes on the command line, so the hint must not say --password."""
+    proc = setup.run("register", "--id-number", new_id_number(), "--mobile", new_mobile(),
+                     "--email", "a@b.cn", "--name", "张三", "--region", "金水区", "--no-employer",
+                     "--json")
+    assert proc.returncode == 2
+    [problem] = json_out(proc)["error"]["problems"]
+    assert problem["field"] == "password"
+    assert "--password-stdin" in problem["fix"] and "HNCE_PASSWORD" in problem["fix"]
+    assert "--password " not in problem["fix"] + " "
+
+
+def test_registration_is_audited_as_the_registrant(world: World) -> None:
+    setup = world.setup
+    number = new_id_number()
+    proc = cli_register(setup, "--id-number", number, "--mobile", new_mobile(), "--email",
+                        "a@example.cn", "--name", "审计丁", "--unit", world.unit_a.name)
+    assert proc.returncode == 0, proc.stderr
+    [row] = setup.rows("SELECT l.actor_id, a.login, a.role FROM audit_log l "
+                       "JOIN account a ON a.id = l.actor_id WHERE l.action = 'registration.submit' "
+                       "AND l.subject_id = :s", s=str(json_out(proc)["id"]))
+    assert (row.login, row.role) == (number, "professional")

@@ -54,14 +54,42 @@ def _collect(problems: list[FieldProblem], check, *args, **kwargs):  # noqa: ANN
         return None
 
 
+# Free-text fields of the form and their column lengths (models.Professional): checked
+# here, so an over-long value is a message naming the field, not a database error.
+TEXT_FIELDS = {"name": "姓名", "department": "工作部门", "ethnicity": "民族",
+               "native_place": "籍贯", "school": "毕业院校", "major": "所学专业",
+               "title": "专业技术职务"}
+
+
+def _how_to_give(field: str) -> str:
+    """The fix for a missing field; a password never goes on the command line."""
+    if field == "password":
+        return "pipe it with --password-stdin, or set HNCE_PASSWORD"
+    if field == "region":
+        return "give --region with --no-employer (the county-level area, e.g. 金水区)"
+    return f"give --{field.replace('_', '-')}"
+
+
+def _too_long(data: RegistrationInput, name: str) -> list[FieldProblem]:
+    columns = Professional.__table__.c
+    problems = []
+    for field, label in TEXT_FIELDS.items():
+        value = name if field == "name" else (getattr(data, field) or "").strip()
+        limit = columns[field].type.length
+        if limit and len(value) > limit:
+            problems.append(FieldProblem(
+                field, f"{label}最多 {limit} 个字符，实际 {len(value)} 个 (at most {limit} characters)",
+                f"shorten --{field.replace('_', '-')} to {limit} characters"))
+    return problems
+
+
 def register(session: Session, data: RegistrationInput) -> ProfessionalOut:
     """Validate the whole form, then create the account as 待审核 (pending)."""
     missing = data.missing()
     if missing:
         raise ValidationFailed(
             "缺少必填项 (missing required fields): " + ", ".join(missing),
-            problems=[FieldProblem(f, "必填项 (required)", f"give --{f.replace('_', '-')}")
-                      for f in missing],
+            problems=[FieldProblem(f, "必填项 (required)", _how_to_give(f)) for f in missing],
         )
     problems: list[FieldProblem] = []
     info = _collect(problems, parse_id_number, data.id_number, today=clock.today())
@@ -74,8 +102,9 @@ def register(session: Session, data: RegistrationInput) -> ProfessionalOut:
     _collect(problems, check_password_policy, data.password,
              id_number=info.number if info else None)
     name = data.name.strip()
-    if not name or len(name) > 64:
-        problems.append(FieldProblem("name", "姓名须为 1–64 个字符", "give the real name"))
+    if not name:
+        problems.append(FieldProblem("name", "姓名不能为空", "give the real name"))
+    problems.extend(_too_long(data, name))
     if data.has_employer:
         if data.region and not data.unit:
             problems.append(FieldProblem("unit", "有工作单位时须选择所在单位",
@@ -113,7 +142,9 @@ def register(session: Session, data: RegistrationInput) -> ProfessionalOut:
     )
     session.add(person)
     session.flush()
-    audit.record(session, None, "registration.submit", "professional", person.id, None,
+    # Self-service: the actor is the registrant's own new account.
+    registrant = Actor(account_id=account.id, login=account.login, name=name, role="professional")
+    audit.record(session, registrant, "registration.submit", "professional", person.id, None,
                  {"status": "pending", "unit_id": unit.id})
     return professional_views(session, view_statement().where(Professional.id == person.id),
                               viewer=None)[0]
