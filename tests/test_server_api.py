@@ -160,6 +160,14 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
         ("POST", "/api/v1/certificates/batch"): {"json": {"year": 2025, "unit": "甲单位"}},
         ("POST", "/api/v1/certificates/{number}/revoke"): {
             "path_params": {"number": world.certificate}, "json": {"reason": "学分记录有误"}},
+        ("GET", "/api/v1/rules"): {"params": {"year": 2025}},
+        ("PUT", "/api/v1/rules"): {"json": {"year": 2027, "min_total": 90, "min_professional": 60, "min_public": 30,
+                                            "deadline": "2027-12-31", "source": "测试通知"}},
+        ("GET", "/api/v1/completion/person"): {"params": {"person": world.person_a}},
+        ("GET", "/api/v1/completion"): {"params": {"year": 2025, "unit": "甲单位"}},
+        ("POST", "/api/v1/sync/import"): {"json": {"rows": [
+            {"身份证号": world.person_a, "年度": 2025, "科目类型": "专业科目", "学时": 10, "记录编号": "N-1"}]}},
+        ("GET", "/api/v1/sync/export"): {"params": {"year": 2025}},
     }
     return samples[(method, path)]
 
@@ -187,9 +195,16 @@ FOREIGN = {
     ("POST", "/api/v1/certificates"): ("b-admin", 404),
     ("POST", "/api/v1/certificates/batch"): ("b-admin", 403),
     ("POST", "/api/v1/certificates/{number}/revoke"): ("a-admin", 403),
+    ("PUT", "/api/v1/rules"): ("a-admin", 403),
+    ("GET", "/api/v1/completion/person"): ("b-admin", 404),
+    ("GET", "/api/v1/completion"): ("b-admin", 403),
+    ("POST", "/api/v1/sync/import"): ("kefu", 403),
+    ("GET", "/api/v1/sync/export"): ("a-admin", 403),
 }
 # GET /forms: every logged-in user reads the same learning forms (no scope to cross).
-SELF_ONLY = {("GET", "/api/v1/auth/whoami"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/forms")}
+# GET /rules: likewise every logged-in user reads the same year rules.
+SELF_ONLY = {("GET", "/api/v1/auth/whoami"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/forms"),
+             ("GET", "/api/v1/rules")}
 OWNER = {
     ("POST", "/api/v1/accounts"): "admin",
     ("POST", "/api/v1/units"): "admin",
@@ -214,6 +229,12 @@ OWNER = {
     ("POST", "/api/v1/certificates"): "person",
     ("POST", "/api/v1/certificates/batch"): "a-admin",
     ("POST", "/api/v1/certificates/{number}/revoke"): "admin",
+    ("GET", "/api/v1/rules"): "person",
+    ("PUT", "/api/v1/rules"): "admin",
+    ("GET", "/api/v1/completion/person"): "a-admin",
+    ("GET", "/api/v1/completion"): "a-admin",
+    ("POST", "/api/v1/sync/import"): "admin",
+    ("GET", "/api/v1/sync/export"): "admin",
 }
 
 
