@@ -1,9 +1,12 @@
 """Accounts, login and sessions.
 
 Login messages are the platform's own. A wrong account and a wrong password give
-the same text and take the same time (a dummy hash is verified), and an
-account's state (pending, rejected, cancelled, locked) is only revealed to
-someone who knows its password.
+the same text and take the same time (a dummy hash is verified). An account's
+registration state (pending, rejected, cancelled) and a disabled account are only
+revealed to someone who knows its password. A lock is different: while it lasts,
+every attempt on that account — right or wrong password — is told it is locked
+and for how many minutes (密码错误次数过多，账号已锁定，请 N 分钟后再试), without
+the password being checked, so the lock cannot be used to guess it.
 """
 
 from __future__ import annotations
