@@ -40,3 +40,60 @@ def test_a_broken_profiles_file_is_explained(sqlite_world: World) -> None:
     proc = sqlite_world.setup.run("whoami")
     assert proc.returncode == 2
     assert "profiles" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_one_field_message_is_printed_once_with_its_fix(sqlite_world: World) -> None:
+    proc = sqlite_world.setup.run("login", "kefu")  # no terminal, no --password-stdin
+    assert proc.returncode == 2
+    assert proc.stderr.count("需要密码") == 1, proc.stderr
+    assert "--password-stdin" in proc.stderr
+
+
+def run_on_a_terminal(argv: list[str], env: dict[str, str], answer: bytes,
+                      timeout: float = 60) -> tuple[int, str]:
+    """Run `argv` on a pseudo-terminal, type `answer` once it asks, return (code, output)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen(argv, env={**env, "TERM": "xterm", "COLUMNS": "100"}, stdin=child,
+                            stdout=child, stderr=child, close_fds=True)
+    os.close(child)
+    output, answered, deadline = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            if not answered and "确定吗".encode() in output:
+                os.write(main, answer)
+                answered = True
+            if proc.poll() is not None and not ready:
+                break
+        code = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main)
+    return code, output.decode(errors="replace")
+
+
+def test_declining_the_confirmation_exits_130_and_changes_nothing(sqlite_world: World) -> None:
+    from conftest import hnce_command
+
+    setup, number = sqlite_world.setup, sqlite_world.people_a[0].id_number
+    env = {**setup.as_user(sqlite_world.a_admin1.token)}
+    env.pop("HNCE_NO_PROMPT", None)
+    code, output = run_on_a_terminal([*hnce_command(), "approve", number], env, b"n\r")
+    assert code == 130, output
+    assert "已取消" in output
+    assert setup.scalar("SELECT status FROM professional WHERE id_number = :n", n=number) == "pending"

@@ -164,9 +164,13 @@ def render_error(exc: HnceError, as_json: bool) -> int:
     from rich.markup import escape
 
     console.print(f"[bold red]错误[/]：{escape(exc.message)}")
-    if isinstance(exc, ValidationFailed) and (len(exc.problems) > 1 or (
-            exc.problems and exc.problems[0].fix)):
-        for problem in exc.problems:
+    problems = exc.problems if isinstance(exc, ValidationFailed) else []
+    if len(problems) == 1 and exc.message == f"{problems[0].field}: {problems[0].message}":
+        # One field: the headline already says it; only its fix is left to add.
+        if problems[0].fix:
+            console.print(f"  → {escape(problems[0].fix)}")
+    else:
+        for problem in problems:
             fix = f"  → {escape(problem.fix)}" if problem.fix else ""
             console.print(f"  [bold]{escape(problem.field)}[/]: {escape(problem.message)}{fix}")
     return int(exc.exit_code)

@@ -87,8 +87,12 @@ def read_secret(field: str, *, from_stdin: bool, confirm: bool = False,
     return value
 
 
+CANCELLED = 130  # as for Ctrl-C: the user stopped it, nothing was changed (docs/exit-codes.md)
+
+
 def confirm(question: str, yes: bool) -> bool:
-    """Ask on a TTY; scripts must pass --yes."""
+    """Ask on a TTY; scripts must pass --yes. A "no" ends the command with exit 130
+    (cancelled, nothing changed) rather than the internal-error code 1."""
     if yes:
         return True
     if not interactive():
@@ -96,4 +100,7 @@ def confirm(question: str, yes: bool) -> bool:
                                    "add --yes, or --dry-run to preview")
     import questionary
 
-    return bool(questionary.confirm(question, default=False).unsafe_ask())
+    if not questionary.confirm(question, default=False).unsafe_ask():
+        sys.stderr.write("已取消，未做任何修改 (cancelled; nothing was changed)\n")
+        raise typer.Exit(CANCELLED)
+    return True
