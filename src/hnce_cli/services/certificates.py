@@ -71,6 +71,18 @@ def verify_url(code: str) -> str | None:
     return f"{base.rstrip('/')}/{code}" if base else None
 
 
+def _year_rows(session: Session, year: int, **filters: Any) -> list[CompletionRow]:
+    """completion.year_rows, consumed, with the connection's streaming options undone.
+
+    year_rows sets yield_per on the session's Connection, which SQLAlchemy 2 changes in
+    place: on PostgreSQL every later statement in the transaction (our INSERTs too)
+    would then run through a server-side cursor and fail.
+    """
+    rows = list(year_rows(session, year, **filters))
+    session.connection().execution_options(yield_per=None, stream_results=False)
+    return rows
+
+
 def _key() -> bytes:
     from hnce_cli.certificates.signing import load_key
 
@@ -295,7 +307,7 @@ def _in_region(region_code: str, scope: str | None) -> bool:
 def issue(session: Session, actor: Actor, request: CertificateRequest) -> CertificateOut:
     """The certificate of one person's passed year (recorded on first issue)."""
     person = _person(session, actor, request.person)
-    rows = list(year_rows(session, request.year, professional_ids=[person.id]))
+    rows = _year_rows(session, request.year, professional_ids=[person.id])
     row = rows[0]
     if row.result != PASSED:
         rules = all_rules().get(request.year)
@@ -357,8 +369,8 @@ def batch(session: Session, actor: Actor, request: CertificateBatchRequest) -> C
     if all_rules().get(request.year) is None:
         raise ValidationFailed.one("year", f"没有 {request.year} 年度的学时规则，不能出具证书",
                                    "choose a year with rules")
-    rows = list(year_rows(session, request.year, unit_ids=unit_ids, region_prefix=prefix,
-                          after_id=request.after, limit=request.limit))
+    rows = _year_rows(session, request.year, unit_ids=unit_ids, region_prefix=prefix,
+                      after_id=request.after, limit=request.limit)
     passed = [r for r in rows if r.result == PASSED]
     regions = _region_names(session, [r.region_code for r in passed])
     items, skipped = _issue(session, actor, request.year, passed, regions)
