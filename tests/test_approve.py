@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import World, json_out, new_id_number
+from conftest import World, error_fields, json_out, new_id_number
 
 from hnce_cli.errors import LoginFailed, PermissionDenied, ValidationFailed
 from hnce_cli.schemas import DecisionRequest
@@ -237,3 +237,78 @@ def test_list_pending_of_own_units(world: World) -> None:
     of_b = world.setup.backend(world.b_admin.token).list_pending(
         DecisionRequest(decision="approve", all_matching=True))
     assert {p.id_number for p in of_b.registrations} == {p.id_number for p in world.people_b}
+
+
+def test_all_together_with_id_numbers_is_refused(world: World, tmp_path: Path) -> None:
+    """--all with explicit numbers is ambiguous; it used to approve everything."""
+    setup, token = world.setup, world.a_admin1.token
+    audit_before = setup.count("audit_log")
+    first = ids_a(world)[0]
+    ids = tmp_path / "ids.txt"
+    ids.write_text(first + "\n", encoding="utf-8")
+    for args in ([first, "--all"], ["--file", str(ids), "--all"]):
+        proc = setup.run("approve", *args, "--yes", "--json", token=token)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "--all" in json_out(proc)["error"]["message"]
+    plain = setup.run("approve", first, "--all", "--yes", token=token)
+    assert plain.returncode == 2 and "--all" in plain.stderr and "Traceback" not in plain.stderr
+    assert set(statuses(world, ids_a(world)).values()) == {"pending"}
+    assert setup.count("audit_log") == audit_before
+
+
+def test_numbers_outside_the_filters_fail_as_not_matching(world: World) -> None:
+    """A pending registration of one's own unit outside --since is not a conflict:
+    nobody else decided it, it is simply not what the filters chose."""
+    setup = world.setup
+    old, recent, _ = ids_a(world)
+    setup.execute("UPDATE professional SET registered_at = :t WHERE id_number = :n",
+                  t="2020-01-01 00:00:00.000000", n=old)
+    proc = setup.run("approve", old, recent, "--since", "2021-01-01", "--unit", world.unit_a.name,
+                     "--yes", "--json", token=world.a_admin1.token)
+    assert proc.returncode == 7, proc.stderr
+    items = {i["id_number"]: i for i in json_out(proc)["items"]}
+    assert items[recent]["outcome"] == "approved"
+    assert items[old]["outcome"] == "failed"
+    assert "不符合筛选条件" in items[old]["reason"]
+    assert statuses(world, [old, recent]) == {old: "pending", recent: "approved"}
+
+
+def test_a_reason_longer_than_500_characters_is_refused(world: World) -> None:
+    number = ids_a(world)[0]
+    proc = world.setup.run("approve", number, "--reject", "--reason", "长" * 501, "--yes", "--json",
+                           token=world.a_admin1.token)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert error_fields(proc) == ["reason"]
+    assert "500" in json_out(proc)["error"]["problems"][0]["message"]
+    assert statuses(world, [number]) == {number: "pending"}
+    ok = world.setup.run("approve", number, "--reject", "--reason", "长" * 500, "--yes", "--json",
+                         token=world.a_admin1.token)
+    assert ok.returncode == 0, ok.stderr
+    assert statuses(world, [number]) == {number: "rejected"}
+
+
+def test_a_large_batch_decides_every_item_once(world: World, tmp_path: Path) -> None:
+    """The set-based path (one UPDATE over the bound list, one INSERT … SELECT of audit
+    rows) on every storage: each registration approved once with its own audit row,
+    and the items say so, with names and units."""
+    setup = world.setup
+    numbers = world.register_many(120)
+    foreign = world.people_b[0].id_number
+    file = tmp_path / "ids.txt"
+    file.write_text("\n".join([*numbers, foreign, numbers[0].lower()]) + "\n", encoding="utf-8")
+    proc = setup.run("approve", "--file", str(file), "--yes", "--json", token=world.a_admin1.token)
+    assert proc.returncode == 7, proc.stderr  # the foreign one failed
+    out = json_out(proc)
+    assert out["counts"] == {"approved": 120, "failed": 1}
+    approved = [i for i in out["items"] if i["outcome"] == "approved"]
+    assert sorted(i["id_number"] for i in approved) == sorted(numbers)
+    assert all(i["unit_name"] == world.unit_a.name and i["name"] for i in approved)
+    rows = setup.rows("SELECT p.id, p.id_number, p.decided_by FROM professional p "
+                      "WHERE p.status = 'approved'")
+    ids_of = {r.id_number: str(r.id) for r in rows if r.id_number in set(numbers)}
+    assert len(ids_of) == 120 and {r.decided_by for r in rows} == {world.a_admin1.account_id}
+    audits = decision_audits(world)
+    assert sorted(a.subject_id for a in audits) == sorted(ids_of.values())
+    assert {(a.actor_id, a.action, a.before, a.after) for a in audits} == {
+        (world.a_admin1.account_id, "registration.approve", '{"status": "pending"}',
+         '{"status": "approved"}')}
