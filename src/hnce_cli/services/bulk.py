@@ -32,6 +32,27 @@ def id_rows(conn: Connection, param: str = "ids") -> str:
     return f"(SELECT value AS id FROM json_each(:{param}))"
 
 
+def json_table(conn: Connection, columns: Sequence[tuple[str, str]], param: str = "rows") -> str:
+    """A FROM-clause item with the given (name, SQL type) columns, read from a JSON
+    array of arrays bound in `:param`: many rows inserted by one INSERT … SELECT.
+
+    Type "JSON" keeps a nested object as JSON text (for a column holding JSON), so
+    it is encoded once with the whole payload, not once per row."""
+    if conn.dialect.name == "postgresql":  # json, not jsonb: a nested object keeps its key order
+        picked = ", ".join(f"CAST(r->{i} AS TEXT) AS {name}" if kind == "JSON" else
+                           f"CAST(r->>{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
+        return f"(SELECT {picked} FROM json_array_elements(CAST(:{param} AS json)) AS r)"
+    picked = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns))
+    return f"(SELECT {picked} FROM json_each(:{param}))"
+
+
+def text_rows(conn: Connection, param: str) -> str:
+    """A FROM-clause item with one text column `value`: the strings bound as JSON in `:param`."""
+    if conn.dialect.name == "postgresql":
+        return f"(SELECT value FROM jsonb_array_elements_text(CAST(:{param} AS jsonb)))"
+    return f"(SELECT value FROM json_each(:{param}))"
+
+
 def json_ids(ids: Iterable[int]) -> str:
     return json.dumps(list(ids))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlmodel import Session
@@ -289,6 +289,14 @@ def _events(session: Session, actor: Actor | None, ids: Iterable[int], action: s
         session.connection().execute(insert(DeclarationEvent.__table__), rows)
 
 
+def _events_for_ids(conn: Any, actor: Actor, ids: list[int], action: str, reason: str | None, at: Any) -> None:
+    """One history event per id of a batch, as one INSERT … SELECT (services/bulk.py)."""
+    if ids:
+        bulk.execute(conn, "INSERT INTO declaration_event (declaration_id, at, actor_id, action, reason) "
+                     f"SELECT x.id, :at, :actor, :action, :reason FROM {bulk.id_rows(conn)} AS x",
+                     at=at, actor=actor.account_id, action=action, reason=reason, ids=bulk.json_ids(ids))
+
+
 def _own(session: Session, me: Any, declaration_id: int) -> Declaration:
     decl = session.execute(select(Declaration).where(
         Declaration.id == declaration_id, Declaration.professional_id == me.id)).scalar_one_or_none()
@@ -509,9 +517,7 @@ def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResu
         # from the ids just changed (services/bulk.py): one statement per table.
         ids_json = bulk.json_ids(done)
         rows = bulk.id_rows(conn)
-        bulk.execute(conn, "INSERT INTO declaration_event (declaration_id, at, actor_id, action, reason) "
-                     f"SELECT x.id, :at, :actor, :action, :reason FROM {rows} AS x",
-                     at=now, actor=actor.account_id, action=action, reason=reason, ids=ids_json)
+        _events_for_ids(conn, actor, done, action, reason, now)
         before = {"status": source}
         after = {"status": target, "reason": reason} if reason else {"status": target}
         bulk.audit_for_ids(conn, actor, f"declaration.{action}", "declaration", done, before, after, now)
@@ -599,6 +605,14 @@ def _explain_leftovers(session: Session, actor: Actor, level: str, clauses: list
 
 # --- unit bulk import -------------------------------------------------------------
 
+class _ImportPerson(NamedTuple):
+    id: int
+    id_number: str
+    name: str
+    unit_id: int
+    status: str
+
+
 IMPORT_ALIASES = {
     "身份证号": "id_number", "学习形式": "form", "计入年度": "year", "学分": "credits", "姓名": "name",
 }
@@ -622,17 +636,25 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
     def problem(row_no: int, field: str, message: str) -> None:
         problems.append({"row": row_no, "field": field, "message": message})
 
-    normalised = [{IMPORT_ALIASES.get(str(k).strip(), str(k).strip()): v for k, v in r.items()} for r in rows]
+    keys: dict[Any, str] = {}  # header → field name, worked out once per distinct header
+
+    def field_of(k: Any) -> str:
+        name = keys.get(k)
+        if name is None:
+            name = keys[k] = IMPORT_ALIASES.get(str(k).strip(), str(k).strip())
+        return name
+
+    normalised = [{field_of(k): v for k, v in r.items()} for r in rows]
     numbers = {str(r.get("id_number") or "").strip().upper() for r in normalised}
-    people: dict[str, Any] = {}
-    ordered = sorted(n for n in numbers if n)
-    for i in range(0, len(ordered), CHUNK):
-        people.update((p.id_number, p) for p in session.execute(
-            select(Professional.id, Professional.id_number, Professional.name, Professional.unit_id,
-                   Professional.status).where(Professional.id_number.in_(ordered[i:i + CHUNK]))).all())
+    conn = session.connection()
+    people = {p.id_number: p for p in map(_ImportPerson._make, bulk.execute(
+        conn, "SELECT p.id, p.id_number, p.name, p.unit_id, p.status FROM professional p "
+        f"WHERE p.id_number IN {bulk.text_rows(conn, 'numbers')}",
+        numbers=json.dumps(sorted(n for n in numbers if n))).fetchall())}
     form_cache: dict[str, LearningForm | str] = {}
     year_cache: dict[Any, int | str] = {}
-    prepared: list[dict[str, Any]] = []
+    prepared: list[tuple[int, int, str, int, float, dict[str, Any]]] = []
+    label_cache: dict[str, dict[str, str]] = {}
     for index, row in enumerate(normalised):
         row_no = index + 2  # the header is row 1, as a spreadsheet shows it
         ok = True
@@ -676,7 +698,9 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
         if isinstance(year, str):
             problem(row_no, "year", year)
             continue
-        labels = {f.label: f.name for f in form.fields}
+        labels = label_cache.get(form.code)
+        if labels is None:
+            labels = label_cache[form.code] = {f.label: f.name for f in form.fields}
         values = {}
         for key, value in row.items():
             if key in IMPORT_RESERVED:
@@ -698,9 +722,7 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
             problem(row_no, p.field, p.message)
         if more or not ok:
             continue
-        prepared.append({"professional_id": person.id, "unit_id": person.unit_id, "form_code": form.code,
-                         "year": year, "credits": computed,
-                         "fields": json.dumps(answers, ensure_ascii=False)})
+        prepared.append((person.id, person.unit_id, form.code, year, computed, answers))
     if problems:
         shown = problems[:20]
         raise ValidationFailed(
@@ -709,20 +731,19 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
             problems=[FieldProblem(f"第 {p['row']} 行 {p['field']}", p["message"]) for p in shown],
         )
     now = clock.now()
-    for item in prepared:
-        item.update(subject="public", status="pending_hr", created_at=now, updated_at=now, submitted_at=now)
-    new_ids: list[int] = []
-    for i in range(0, len(prepared), CHUNK):
-        table = Declaration.__table__
-        new_ids.extend(session.connection().execute(
-            insert(table).returning(table.c.id),  # order not needed: only the set of new ids
-            prepared[i:i + CHUNK]).scalars())
-    _events(session, actor, new_ids, "import")
-    after = {"status": "pending_hr", "via": "import"}
-    audit.record_many(session, actor, "declaration.import", "declaration",
-                      ((i, None, after) for i in new_ids))
+    source = bulk.json_table(conn, [("professional_id", "BIGINT"), ("unit_id", "BIGINT"), ("form_code", "TEXT"),
+                                    ("year", "INTEGER"), ("credits", "DOUBLE PRECISION"), ("fields", "JSON")])
+    # One INSERT … SELECT from the rows as one JSON array; RETURNING gives the new ids.
+    new_ids = [row[0] for row in bulk.execute(
+        conn, "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, "
+        "status, created_at, updated_at, submitted_at) SELECT r.professional_id, r.unit_id, r.form_code, "
+        f"'public', r.year, r.credits, r.fields, 'pending_hr', :now, :now, :now FROM {source} AS r RETURNING id",
+        now=now, rows=json.dumps(prepared, ensure_ascii=False)).fetchall()]
+    _events_for_ids(conn, actor, new_ids, "import", None, now)
+    bulk.audit_for_ids(conn, actor, "declaration.import", "declaration", new_ids, None,
+                       {"status": "pending_hr", "via": "import"}, now)
     by_form: dict[str, int] = {}
     for item in prepared:
-        by_form[item["form_code"]] = by_form.get(item["form_code"], 0) + 1
+        by_form[item[2]] = by_form.get(item[2], 0) + 1
     return DeclarationImportResult(created=len(new_ids), by_form=by_form,
-                                   credits=round(sum(p["credits"] for p in prepared), 1))
+                                   credits=round(sum(p[4] for p in prepared), 1))
