@@ -136,13 +136,19 @@ def run_demo(db_url: str | None, *, as_json: bool) -> None:
     admin_login = backend.login("zhongyuan-admin", DEMO_PASSWORD)
     store.profiles["demo"] = Profile("demo", db=db_url, token=admin_login.token,
                                      login="zhongyuan-admin")
+    # A second profile for the support role, so the lookup step can be re-run as shown.
+    kefu_login = backend.login("kefu01", DEMO_PASSWORD)
+    store.profiles["demo-kefu"] = Profile("demo-kefu", db=db_url, token=kefu_login.token,
+                                          login="kefu01")
     store.save()
     backend.token = admin_login.token
     if as_json:
         print_json({"database": backend.description, "profile": "demo",
                     "units": made["units"], "admin_accounts": made["admins"],
                     "professionals": made["professionals"], "password": DEMO_PASSWORD,
-                    "logged_in_as": "zhongyuan-admin"})
+                    "logged_in_as": "zhongyuan-admin",
+                    "profiles": {"demo": "zhongyuan-admin", "demo-kefu": "kefu01"},
+                    "sample_name": made["sample_name"]})
         return
     console = stdout_console()
 
@@ -170,12 +176,13 @@ def run_demo(db_url: str | None, *, as_json: bool) -> None:
     step("5. 其余全部：先预览", "hnce -p demo approve --all --dry-run")
     render_decision(backend.decide(DecisionRequest(decision="approve", all_matching=True,
                                                    dry_run=True)), "table")
-    backend.token = backend.login("kefu01", DEMO_PASSWORD).token
-    step("6. 客服按身份证号查人（个人信息脱敏）", f"hnce -p demo status {ids[0]}")
+    backend.token = kefu_login.token
+    step("6. 客服（demo-kefu 配置，客服小李）按身份证号查人（个人信息脱敏）",
+         f"hnce -p demo-kefu status {ids[0]}")
     show_person(backend.lookup(ids[0]).matches[0])
     console.rule("[bold]接下来")
-    console.print("自己试试（当前 demo 配置已以赵会计身份登录）：\n"
+    console.print("自己试试（demo 配置以赵会计身份登录，demo-kefu 配置以客服小李身份登录）：\n"
                   "  hnce -p demo approve --all --yes\n"
-                  "  hnce -p demo status 王伟\n"
-                  f"  hnce -p demo login kefu01   # 密码 {DEMO_PASSWORD}\n"
+                  f"  hnce -p demo-kefu status {made['sample_name']}\n"
+                  "  hnce -p demo whoami\n"
                   "  hnce --help")
