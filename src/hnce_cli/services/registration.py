@@ -8,7 +8,7 @@ nothing and gets a conflict; audit rows are written in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, select, update
@@ -188,14 +188,18 @@ def list_pending(session: Session, actor: Actor, request: DecisionRequest,
                        total=total)
 
 
-def _normalise_ids(values: Iterable[str]) -> tuple[list[str], list[DecisionItem]]:
-    """Upper-case, de-duplicate, and fail (not raise on) malformed numbers."""
+def _normalise_ids(values: Sequence[str]) -> tuple[list[str], list[DecisionItem]]:
+    """Upper-case, de-duplicate, and fail (not raise on) malformed numbers, which are
+    reported as given. Whole-list passes: a batch can hold 100,000."""
     given = dict.fromkeys([raw.strip().upper() for raw in values])
     given.pop("", None)
     ids = [v for v in given if len(v) == 18 and v[:17].isdigit()]
-    bad = [DecisionItem(v, "failed", "不是 18 位身份证号") for v in given
-           if not (len(v) == 18 and v[:17].isdigit())] if len(ids) < len(given) else []
-    return ids, bad
+    if len(ids) == len(given):
+        return ids, []
+    good = set(ids)
+    bad = dict.fromkeys(raw.strip() for raw in values
+                        if raw.strip() and raw.strip().upper() not in good)
+    return ids, [DecisionItem(v, "failed", "不是 18 位身份证号") for v in bad]
 
 
 def _ids_clause(dialect: str, column):  # noqa: ANN001, ANN202
