@@ -220,6 +220,7 @@ def main() -> None:
             profile(setup, work, env, cases["a"][1][1:])
             return
         results = {}
+        args.load_before = os.getloadavg()
         for key in args.cases.split(","):
             label, argv, floor_label, floor_argv = cases[key]
             rows: dict[str, list[tuple[float, float]]] = {"hnce": [], "floor": []}
@@ -232,6 +233,7 @@ def main() -> None:
                     check(setup, args.n)
                     rows[which].append((wall, cpu))
             results[key] = (label, floor_label, {k: v[1:] for k, v in rows.items()})
+        args.load_after = os.getloadavg()
         report(results, args)
     finally:
         if args.keep:
@@ -272,6 +274,8 @@ def profile(setup: dict, work: Path, env: dict[str, str], hnce_args: list[str]) 
 def report(results: dict, args: argparse.Namespace) -> None:
     print(f"\n{args.runs} runs each after one warm-up; seconds; whole process; "
           f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; SQLite {sqlite3.sqlite_version}")
+    print("load average (1/5/15 min): before " + "/".join(f"{x:.2f}" for x in args.load_before)
+          + ", after " + "/".join(f"{x:.2f}" for x in args.load_after))
     print(f"{'case':<58}{'wall min':>10}{'wall med':>10}{'cpu med':>10}")
     for key, (label, floor_label, rows) in results.items():
         for name, title in (("hnce", f"({key}) {label}"), ("floor", f"({key}0) {floor_label}")):

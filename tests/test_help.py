@@ -100,3 +100,27 @@ def test_multi_line_examples_keep_their_lines(path: list[str], lines: list[str])
     shown = proc.stdout.splitlines()
     for line in lines:
         assert line in shown, proc.stdout
+
+
+def test_typers_text_is_remembered_when_the_shipped_one_is_stale(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """After a command is added (the shipped text stale), only the first `hnce --help`
+    pays for typer; it saves typer's text, and the next one prints that."""
+    import types
+
+    from hnce_cli import _root_help, fasthelp
+
+    monkeypatch.setattr("sys.argv", ["/usr/bin/hnce", "--help"])
+    monkeypatch.setitem(__import__("sys").modules, "__main__", types.ModuleType("__main__"))
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("HNCE_NO_FAST_HELP", raising=False)
+    monkeypatch.setattr(_root_help, "KEY", "stale")
+    assert fasthelp.answer("--help") is False
+    with pytest.raises(SystemExit) as done:
+        fasthelp.answer_and_remember("--help")
+    assert done.value.code in (0, None)
+    printed = capsys.readouterr().out
+    assert printed == fasthelp.typer_help(120)
+    assert fasthelp.cache_file(fasthelp.sources_key(), 98).read_text(encoding="utf-8") == printed
+    assert fasthelp.answer("--help") is True
+    assert capsys.readouterr().out == printed

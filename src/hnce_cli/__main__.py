@@ -11,10 +11,13 @@ import sys
 
 def main() -> None:
     if len(sys.argv) == 2 and sys.argv[1] in ("--help", "-h", "--version"):
-        from hnce_cli.fasthelp import answer
+        from hnce_cli import fasthelp
 
-        if answer(sys.argv[1]):
+        if fasthelp.answer(sys.argv[1]):
             sys.stdout.flush()
+            return
+        if sys.argv[1] != "--version" and fasthelp.applies():
+            fasthelp.answer_and_remember(sys.argv[1])
             return
     from hnce_cli.cli import main as run
 

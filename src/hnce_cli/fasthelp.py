@@ -5,13 +5,15 @@ Importing typer (and building every command to list them) costs more than the
 150 ms `hnce --help` may take. The generated text carries a key: a checksum of
 cli.py and commands/*.py. When the sources change (a command added or its help
 edited), the key no longer matches and `hnce --help` falls back to typer, so the
-help is never stale, only slower until regenerated:
+help is never stale. That run also saves typer's text, under the new key and its
+width, in the user's cache folder, so only the first `hnce --help` after a change
+(or at a new terminal width) is slow. To ship the text with the package again:
 
     python -m hnce_cli.fasthelp          # rewrites src/hnce_cli/_root_help.py
 
-tests/test_help.py fails while the text is out of date, and compares it with
+tests/test_help.py fails while that text is out of date, and compares it with
 typer's own output. Only the console script `hnce` takes this path (`python -m
-hnce_cli --help` shows another program name) and only at the widths stored.
+hnce_cli --help` shows another program name).
 """
 
 from __future__ import annotations
@@ -52,27 +54,79 @@ def help_width() -> int:
     return max(min(columns, MAX_CONTENT_WIDTH) - 2, 50)
 
 
-def answer(arg: str) -> bool:
-    """Print the root help (or the version) if that can be done without typer."""
+def applies() -> bool:
+    """Only for the `hnce` console script, where typer names the program `hnce`."""
     if os.environ.get("HNCE_NO_FAST_HELP"):
         return False
-    if arg == "--version":
+    main = sys.modules.get("__main__")
+    return not getattr(main, "__package__", None) and os.path.basename(sys.argv[0]) == "hnce"
+
+
+def cache_file(key: str, width: int) -> Path:
+    """Where typer's text for these sources and this width is remembered."""
+    base = os.environ.get("HNCE_DATA_DIR")
+    if base:
+        folder = Path(base) / "cache"
+    else:
+        from platformdirs import user_cache_dir
+
+        folder = Path(user_cache_dir("hnce", appauthor=False))
+    return folder / f"root-help-{key}-{width}.txt"
+
+
+def answer(arg: str) -> bool:
+    """Print the root help (or the version) if that can be done without typer."""
+    if arg == "--version" and not os.environ.get("HNCE_NO_FAST_HELP"):
         from hnce_cli import __version__
 
         sys.stdout.write(f"hnce {__version__}\n")
         return True
-    main = sys.modules.get("__main__")
-    if getattr(main, "__package__", None) or os.path.basename(sys.argv[0]) != "hnce":
-        return False  # typer would name the program differently
+    if not applies():
+        return False
+    key, width = sources_key(), help_width()
+    text = None
     try:
         from hnce_cli import _root_help
+
+        if key == _root_help.KEY:
+            text = _root_help.TEXTS.get(width)
     except ImportError:
-        return False
-    text = _root_help.TEXTS.get(help_width())
-    if text is None or sources_key() != _root_help.KEY:
-        return False
+        pass
+    if text is None:
+        try:
+            text = cache_file(key, width).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
     sys.stdout.write(text)
     return True
+
+
+def answer_and_remember(arg: str) -> None:
+    """Run typer for `hnce --help`, print its text, and save it for the next time."""
+    import contextlib
+    import io
+
+    from hnce_cli.cli import app
+
+    buffer = io.StringIO()
+    code: int | str | None = 0
+    with contextlib.redirect_stdout(buffer):
+        try:
+            app(args=[arg], prog_name="hnce")
+        except SystemExit as exc:
+            code = exc.code
+    text = buffer.getvalue()
+    sys.stdout.write(text)
+    if not code and text.startswith("Usage: hnce "):
+        target = cache_file(sources_key(), help_width())
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(target)  # atomic: a concurrent run reads all or nothing
+        except OSError:
+            pass  # a read-only home: just slower next time
+    sys.exit(code)
 
 
 def typer_help(columns: int) -> str:
