@@ -81,7 +81,9 @@ def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]]) 
     count = 0
     try:
         if suffix == ".csv":
-            with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
+            # The BOM written once by hand: the utf-8-sig codec encodes in Python on every write.
+            with os.fdopen(handle, "w", encoding="utf-8", newline="", buffering=1 << 20) as out:
+                out.write("\ufeff")
                 writer = csv.writer(out)
                 writer.writerow(header)
                 for row in rows:

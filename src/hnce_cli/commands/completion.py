@@ -128,6 +128,18 @@ def _cells(year: int, r: CompletionRow) -> list:
             _n(r.total), COMPLETION_RESULTS.get(r.result, r.result)]
 
 
+def _file_rows(year: int, rows: Iterable[CompletionRow]) -> Iterator[tuple]:
+    """Rows for CSV/XLSX: credits as numbers (30, 29.5), the result in words. The hot loop of
+    a province's export (a million rows), so no per-cell function calls."""
+    from hnce_cli.terms import COMPLETION_RESULTS as labels
+
+    for _pid, number, name, _unit, unit_name, region, pub, pro, total, result in rows:
+        yield (year, number, name, unit_name, region,
+               int(pub) if pub.is_integer() else round(pub, 2),
+               int(pro) if pro.is_integer() else round(pro, 2),
+               int(total) if total.is_integer() else round(total, 2), labels[result])
+
+
 class _Counter:
     """Counts passed / not passed while the rows stream past (and shows progress)."""
 
@@ -177,7 +189,7 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
     if path is not None:
         from hnce_cli.tabular import write_rows
 
-        write_rows(path, HEADER, (_cells(year, r) for r in counter))
+        write_rows(path, HEADER, _file_rows(year, counter))
         if output == "json":
             from hnce_cli.render import print_json
 
@@ -193,7 +205,7 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
 
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(HEADER)
-        writer.writerows(_cells(year, r) for r in counter)
+        writer.writerows(_file_rows(year, counter))
         return
     shown: list[CompletionRow] = []
     for r in counter:

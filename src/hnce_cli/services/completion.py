@@ -77,44 +77,69 @@ def year_summary(session: Session, professional_id: int, year: int) -> YearSumma
 
 # --- many people at once (unit / region / province views, certificate batches) ------------
 
-def _year_statement(year: int, *, unit_ids: Iterable[int] | None, region_prefix: str | None,
-                    professional_ids: Iterable[int] | None, after_id: int | None,
-                    limit: int | None) -> sa.Select:
-    """One grouped aggregate over credit_record (the covering index (year, professional_id,
-    subject, credits) answers it without touching the table) left-joined to the people."""
-    c = CreditRecord.__table__
-    p = Professional.__table__
+def _units(session: Session) -> dict[int, tuple[str, str]]:
+    """Every unit's name and region (thousands, not millions): joined in Python, not per row in SQL."""
     u = Unit.__table__
-    sums = (
-        sa.select(
-            c.c.professional_id.label("pid"),
-            sa.func.sum(sa.case((c.c.subject == "public", c.c.credits), else_=0)).label("pub"),
-            sa.func.sum(sa.case((c.c.subject == "professional", c.c.credits), else_=0)).label("pro"),
-        )
-        .where(c.c.year == year)
-        .group_by(c.c.professional_id)
-    )
-    if professional_ids is not None:
-        sums = sums.where(c.c.professional_id.in_(sorted(set(professional_ids))))
-    agg = sums.subquery("agg")
-    statement = (
-        sa.select(p.c.id, p.c.id_number, p.c.name, p.c.unit_id, u.c.name, u.c.region_code,
-                  sa.func.coalesce(agg.c.pub, 0), sa.func.coalesce(agg.c.pro, 0))
-        .select_from(p.join(u, u.c.id == p.c.unit_id).outerjoin(agg, agg.c.pid == p.c.id))
-        .where(p.c.status == "approved")
-        .order_by(p.c.id)
-    )
+    return {uid: (name, region) for uid, name, region in
+            session.connection().execute(sa.select(u.c.id, u.c.name, u.c.region_code))}
+
+
+def _people_statement(*, unit_ids: Iterable[int] | None, region_prefix: str | None,
+                      professional_ids: Iterable[int] | None, after_id: int | None,
+                      limit: int | None) -> sa.Select:
+    p, u = Professional.__table__, Unit.__table__
+    statement = sa.select(p.c.id, p.c.id_number, p.c.name, p.c.unit_id).where(p.c.status == "approved")
     if unit_ids is not None:
         statement = statement.where(p.c.unit_id.in_(sorted(set(unit_ids))))
     if region_prefix:
-        statement = statement.where(u.c.region_code.startswith(region_prefix, autoescape=True))
+        statement = statement.where(p.c.unit_id.in_(
+            sa.select(u.c.id).where(u.c.region_code.startswith(region_prefix, autoescape=True))))
     if professional_ids is not None:
         statement = statement.where(p.c.id.in_(sorted(set(professional_ids))))
     if after_id is not None:
         statement = statement.where(p.c.id > after_id)
-    if limit is not None:
-        statement = statement.limit(limit)
+    statement = statement.order_by(p.c.id)
+    return statement.limit(limit) if limit is not None else statement
+
+
+def _sums_statement(year: int, people: sa.Select | None) -> sa.Select:
+    """One grouped aggregate over credit_record, in professional_id order; the covering index
+    (year, professional_id, subject, credits) answers it without touching the table. Narrowed
+    to `people` (index seeks) unless the list is everyone."""
+    c = CreditRecord.__table__
+    statement = (
+        sa.select(
+            c.c.professional_id,
+            sa.func.sum(sa.case((c.c.subject == "public", c.c.credits), else_=0)),
+            sa.func.sum(sa.case((c.c.subject == "professional", c.c.credits), else_=0)),
+        )
+        .where(c.c.year == year)
+        .group_by(c.c.professional_id)
+        .order_by(c.c.professional_id)
+    )
+    if people is not None:
+        statement = statement.where(c.c.professional_id.in_(people.with_only_columns(people.selected_columns[0])))
     return statement
+
+
+def _stream(session: Session, statement: sa.Select) -> Iterator[tuple]:
+    """Rows as plain tuples, streamed. SQLite: the driver's cursor directly (a province is a
+    million rows; SQLAlchemy's Row objects would cost more than the query); elsewhere a
+    server-side cursor through SQLAlchemy."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield from conn.execution_options(yield_per=10_000).execute(statement)
+        return
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        while batch := cursor.fetchmany(10_000):
+            yield from batch
+    finally:
+        cursor.close()
 
 
 def year_rows(session: Session, year: int, *, unit_ids: Iterable[int] | None = None,
@@ -126,18 +151,34 @@ def year_rows(session: Session, year: int, *, unit_ids: Iterable[int] | None = N
     People with no credits that year appear with zeros (未通过). Filters combine (AND);
     `result` is PASSED or NOT_PASSED; `after_id`/`limit` page by id (keyset), and `limit`
     counts rows before the result filter. No scope check here: callers scope.
+
+    Two streams in id order — the people, and the sums of their credits — merged here,
+    so the cost is one pass over each, however large the list.
     """
     rules = refresh(session).get(year)
-    statement = _year_statement(year, unit_ids=unit_ids, region_prefix=region_prefix,
-                                professional_ids=professional_ids, after_id=after_id, limit=limit)
-    rows = session.connection().execution_options(yield_per=10_000).execute(statement)
-    for pid, id_number, name, unit_id, unit_name, region_code, pub, pro in rows:
-        pub, pro = float(pub), float(pro)
+    units = _units(session)
+    if region_prefix and all(region.startswith(region_prefix) for _, region in units.values()):
+        region_prefix = None  # the whole province: no filter at all
+    people = _people_statement(unit_ids=unit_ids, region_prefix=region_prefix, professional_ids=professional_ids,
+                               after_id=after_id, limit=limit)
+    everyone = unit_ids is None and region_prefix is None and professional_ids is None and after_id is None \
+        and limit is None
+    sums = _stream(session, _sums_statement(year, None if everyone else people))
+    pending = next(sums, None)
+    new = tuple.__new__
+    for pid, id_number, name, unit_id in _stream(session, people):
+        while pending is not None and pending[0] < pid:
+            pending = next(sums, None)
+        if pending is not None and pending[0] == pid:
+            pub, pro = float(pending[1]), float(pending[2])
+        else:
+            pub = pro = 0.0
         outcome = result_of(pub, pro, rules)
         if result is not None and outcome != result:
             continue
-        yield CompletionRow(pid, id_number, name, unit_id, unit_name, region_code,
-                            pub, pro, pub + pro, outcome)
+        unit_name, region_code = units[unit_id]
+        yield new(CompletionRow, (pid, id_number, name, unit_id, unit_name, region_code, pub, pro,
+                                  pub + pro, outcome))
 
 
 # --- who may see whose completion -------------------------------------------------------
