@@ -362,3 +362,19 @@ def test_batch_merged_per_unit_and_failures_exit_7(certs: Certs, tmp_path: Path)
     bad = certs.run("batch", "--year", str(YEAR), "--unit", str(world.unit_a.id), "--out", str(out2),
                     "--name-template", "{nope}.pdf", "--json", token=world.admin.token)
     assert bad.returncode == 2 and error_fields(bad) == ["name_template"]
+
+
+def test_rotated_key_re_signs_on_the_next_print(certs: Certs, tmp_path: Path) -> None:
+    """A new key makes old codes fail; printing again signs the same facts anew (same number and date)."""
+    setup = certs.world.setup
+    if setup.remote:
+        pytest.skip("the key is the server's setting; rotating it means restarting hnce serve")
+    me = certs.person(public=30, professional=60)
+    old = print_cert(certs, me, tmp_path / "old.pdf")
+    new_key = {"HNCE_CERT_KEY": "a-new-key-after-rotation-0123456789"}
+    assert certs.run("verify", old["verification_code"], token=me.token, **new_key).returncode == 9
+    new = print_cert(certs, me, tmp_path / "new.pdf", **new_key)
+    assert (new["number"], new["issue_date"], new["outcome"]) == (old["number"], old["issue_date"], "reissued")
+    assert new["verification_code"] != old["verification_code"]
+    assert certs.run("verify", new["verification_code"], token=me.token, **new_key).returncode == 0
+    assert setup.count("certificate") == 1

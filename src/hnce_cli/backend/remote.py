@@ -274,7 +274,10 @@ class RemoteBackend:
     def verify_certificate(self, code: str) -> CertificateVerification:
         from urllib.parse import quote
 
-        return self._get(f"/verify/{quote(code.strip(), safe='')}", CertificateVerification)
+        code = code.strip()
+        if "/" in code:  # a scanned verify URL: the code is its last path segment
+            code = code.rstrip("/").rsplit("/", 1)[-1]
+        return self._get(f"/verify/{quote(code, safe='')}", CertificateVerification)
 
     def revoke_certificate(self, number: str, reason: str) -> CertificateOut:
         from urllib.parse import quote

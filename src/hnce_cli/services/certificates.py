@@ -199,9 +199,12 @@ def _issue(session: Session, actor: Actor, year: int, people: Sequence[Completio
                                  f"证书 {cert['number']} 已撤销：{cert['revoke_reason']}"))
             continue
         if _same_facts(stored, facts):
-            items.append(_out(cert, stored, person, region, "unchanged"))
-            continue
-        facts["issue_date"] = today
+            if hmac.compare_digest(cert["code"], _sign(stored, key)):
+                items.append(_out(cert, stored, person, region, "unchanged"))
+                continue
+            facts["issue_date"] = stored["issue_date"]  # the key was rotated: same facts, signed anew
+        else:
+            facts["issue_date"] = today
         code = _sign(facts, key)
         changed = session.connection().execute(
             sa.update(Certificate.__table__)
