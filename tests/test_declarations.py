@@ -538,6 +538,58 @@ def test_progress_view_for_self_and_for_support(world: World) -> None:
     assert setup.run("status", me.id_number, "--declarations", token=world.b_admin.token).returncode == 3
 
 
+def test_progress_view_prints_exactly_what_the_backend_returns(world: World, tmp_path: Path) -> None:
+    """`hnce declare list` and `hnce status ID --declarations` answer the plain case from
+    a local database without SQLAlchemy (services/progress_view.py): what they print
+    must be what the backend returns, field for field, masking included."""
+    from hnce_cli.schemas import DeclarationQuery
+
+    setup = world.setup
+    me = approved_person(world)
+    declare(world, me)
+    declare(world, me, "--submit")
+    approved, rejected = declare(world, me, "--submit"), declare(world, me, "--submit", days=3)
+    assert review(world, world.a_admin1.token, str(approved["id"])).returncode == 0
+    assert review(world, world.hr.token, str(approved["id"])).returncode == 0
+    assert review(world, world.a_admin1.token, str(rejected["id"]), "--reject", "--reason", "重复").returncode == 0
+    mobile = setup.scalar("SELECT mobile FROM professional WHERE id = :i", i=me.id)
+
+    def same(token: str, *args: str, query: DeclarationQuery, limit: int | None = 100) -> dict:
+        proc = setup.run(*args, "--json", token=token)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        expected = setup.backend(token).list_declarations(query, limit).model_dump(mode="json")
+        assert json_out(proc) == expected, args
+        return expected
+
+    for chosen in ("all", "draft", "pending", "approved", "rejected"):
+        same(me.token, "declare", "list", "--filter", chosen, query=DeclarationQuery(filter=chosen))
+    same(me.token, "declare", "list", "--limit", "2", query=DeclarationQuery(), limit=2)
+    seen = same(world.kefu.token, "status", me.id_number, "--declarations", query=DeclarationQuery(person=me.id_number))
+    assert seen["person"]["masked"] and seen["declarations"][0]["id_number"] != me.id_number
+    assert seen["counts"] == {"all": 4, "draft": 1, "pending": 1, "approved": 1, "rejected": 1}
+    same(world.kefu.token, "status", mobile, "--declarations", "--filter", "rejected",
+         query=DeclarationQuery(person=mobile, filter="rejected"))
+    full = same(world.admin.token, "status", me.id_number, "--declarations",
+                query=DeclarationQuery(person=me.id_number))
+    assert full["person"]["id_number"] == me.id_number and full["person"]["mobile"] == mobile
+    # Names and labels follow forms the admin loaded.
+    forms = json_out(setup.run("forms", "show", "--json", token=me.token))["forms"]
+    next(f for f in forms if f["code"] == "conference")["name"] = "学术会议（省内）"
+    (tmp_path / "forms.json").write_text(json.dumps(forms, ensure_ascii=False), encoding="utf-8")
+    assert setup.run("forms", "load", str(tmp_path / "forms.json"), token=world.admin.token).returncode == 0
+    renamed = same(me.token, "declare", "list", query=DeclarationQuery())
+    assert {d["form_name"] for d in renamed["declarations"]} == {"学术会议（省内）"}
+    if not setup.remote:  # the fast path answered, and only where it may
+        from hnce_cli.services import progress_view
+
+        def fast(token: str, person: str | None) -> dict | None:
+            return progress_view.progress(setup.db_url, token, person=person, filter_="all", limit=100)
+
+        assert fast(world.kefu.token, me.id_number) is not None and fast(me.token, None) is not None
+        assert fast(world.a_admin1.token, me.id_number) is None  # other roles: the full path
+        assert fast(world.kefu.token, "王测试") is None and fast("no-such-token", None) is None
+
+
 def test_forms_show_and_load(world: World, tmp_path: Path) -> None:
     setup = world.setup
     me = approved_person(world)

@@ -113,15 +113,22 @@ class Backend(Protocol):
                        limit: int = 10_000) -> CreditExportPage: ...
 
 
+def choose_target(profile: Profile, db_url: str | None = None) -> tuple[str | None, str | None]:
+    """(API URL, database URL) by the precedence open_backend documents; remote when
+    only the API is set. Also used by the fast progress view (services/progress_view.py)."""
+    api = None if db_url else os.environ.get("HNCE_API_URL")
+    database = db_url or (None if api else os.environ.get("HNCE_DATABASE_URL"))
+    if not api and not database:
+        api, database = profile.api, profile.db
+    return api, database
+
+
 def open_backend(profile: Profile, db_url: str | None = None) -> Backend:
     """The backend for a profile. The most explicit choice wins: --db, then
     HNCE_API_URL, then HNCE_DATABASE_URL, then the profile's API or database (a
     variable set for one script must beat whatever the current profile says)."""
     token = os.environ.get("HNCE_TOKEN") or profile.token
-    api = None if db_url else os.environ.get("HNCE_API_URL")
-    database = db_url or (None if api else os.environ.get("HNCE_DATABASE_URL"))
-    if not api and not database:
-        api, database = profile.api, profile.db
+    api, database = choose_target(profile, db_url)
     if api and not database:
         from hnce_cli.backend.remote import RemoteBackend
 

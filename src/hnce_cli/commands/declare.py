@@ -208,11 +208,42 @@ def list_(
 
     Example: hnce declare list --filter pending
     """
+    chosen = parse_filter(filter_)
+    if year is None and form is None and fast_progress(ctx, person=None, filter_=chosen, limit=limit or None,
+                                                       output=fmt(json_, csv_)):
+        return
     from hnce_cli.schemas import DeclarationQuery
 
     result = get_backend(ctx).list_declarations(
-        DeclarationQuery(filter=parse_filter(filter_), year=year, form=form), limit or None)
+        DeclarationQuery(filter=chosen, year=year, form=form), limit or None)
     render_list(result, fmt(json_, csv_))
+
+
+def fast_progress(ctx: typer.Context, *, person: str | None, filter_: str, limit: int | None,
+                  output: str) -> bool:
+    """The progress view straight from a local database, without loading SQLAlchemy or
+    pydantic (a second of start-up), when it is the plain case; False: take the full
+    path. See services/progress_view.py."""
+    import json
+    import os
+    import sys
+
+    from hnce_cli.commands._common import globals_of, load_profile
+    from hnce_cli.services import progress_view
+
+    _, profile = load_profile(ctx)
+    url = progress_view.database_url(profile, globals_of(ctx).db)
+    if url is None:
+        return False
+    data = progress_view.progress(url, os.environ.get("HNCE_TOKEN") or profile.token, person=person,
+                                  filter_=filter_, limit=limit)
+    if data is None:
+        return False
+    if output == "json":
+        sys.stdout.write(json.dumps(progress_view.jsonable(data), ensure_ascii=False, indent=2) + "\n")
+    else:
+        render_list(progress_view.Obj(data), output)  # type: ignore[arg-type]
+    return True
 
 
 @app.command("show")

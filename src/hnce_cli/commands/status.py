@@ -36,11 +36,15 @@ def status(
     from hnce_cli.render import TableView, emit
 
     if declarations:
-        from hnce_cli.commands.declare import parse_filter, render_list
+        from hnce_cli.commands.declare import fast_progress, parse_filter, render_list
+
+        chosen = parse_filter(filter_)
+        if fast_progress(ctx, person=query, filter_=chosen, limit=limit or None, output=fmt(json_, csv_)):
+            return
         from hnce_cli.schemas import DeclarationQuery
 
         found = get_backend(ctx).list_declarations(
-            DeclarationQuery(person=query, filter=parse_filter(filter_)), limit or None)
+            DeclarationQuery(person=query, filter=chosen), limit or None)
         render_list(found, fmt(json_, csv_))
         return
 
