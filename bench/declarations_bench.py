@@ -10,10 +10,12 @@ with raw SQL). Then, each case restoring a pristine copy first (outside the timi
 
   I   hnce declare import decl.csv --json        N declarations imported by one unit
   I0  floor: stdlib sqlite3 reads the CSV, resolves ID numbers, inserts the
-      declarations, their history events and audit rows in one transaction
+      declarations (one INSERT … SELECT from a JSON array, RETURNING id), their
+      history events and audit rows (INSERT … SELECT over the ids), one transaction
   A   hnce review --all --yes --json (HR)         N pending_hr declarations approved
-  A0  floor: one conditional UPDATE ... RETURNING, then events, audit rows and
-      credit records by executemany, one transaction
+  A0  floor: one conditional UPDATE ... RETURNING id, then events, audit rows and
+      credit records as INSERT … SELECT over the ids, the per-item rows printed as
+      JSON, one transaction (the set-based shape hnce uses, without hnce)
   V   hnce status ID --declarations --json (support) among --total declarations
   Vs  hnce declare list --json (the person themself)
   V0  floor: a python process running the same two queries with sqlite3
@@ -51,23 +53,25 @@ now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
 with open(path, encoding="utf-8-sig") as fh:
     rows = list(csv.DictReader(fh))
 people = dict((n, (i, u)) for i, n, u in conn.execute("SELECT id, id_number, unit_id FROM professional"))
-conn.execute("BEGIN IMMEDIATE")
-ids = []
-cur = conn.cursor()
+payload = []
 for r in rows:
     pid, unit = people[r["身份证号"]]
-    fields = json.dumps({"meeting_name": r["会议名称"], "organizer": r["主办单位"],
-                         "start_date": r["开始日期"], "days": int(r["会议天数"])}, ensure_ascii=False)
-    cur.execute("INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields,"
-                " status, created_at, updated_at, submitted_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (pid, unit, "conference", "public", int(r["计入年度"]), 10.0 * int(r["会议天数"]), fields,
-                 "pending_hr", now, now, now))
-    ids.append(cur.lastrowid)
-conn.executemany("INSERT INTO declaration_event (declaration_id, at, actor_id, action) VALUES (?,?,?,'import')",
-                 [(i, now, actor) for i in ids])
-after = json.dumps({"status": "pending_hr", "via": "import"})
-conn.executemany("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
-                 "VALUES (?,?,'declaration.import','declaration',?,NULL,?)", [(now, actor, str(i), after) for i in ids])
+    days = int(r["会议天数"])
+    payload.append((pid, unit, int(r["计入年度"]), 10.0 * days, {"meeting_name": r["会议名称"],
+                    "organizer": r["主办单位"], "start_date": r["开始日期"], "days": days}))
+conn.execute("BEGIN IMMEDIATE")
+ids = [i for (i,) in conn.execute(
+    "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, status, "
+    "created_at, updated_at, submitted_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "'conference', 'public', json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+    "json_extract(value, '$[4]'), 'pending_hr', ?1, ?1, ?1 FROM json_each(?2) RETURNING id",
+    (now, json.dumps(payload, ensure_ascii=False))).fetchall()]
+j = json.dumps(ids)
+conn.execute("INSERT INTO declaration_event (declaration_id, at, actor_id, action) "
+             "SELECT value, ?, ?, 'import' FROM json_each(?)", (now, actor, j))
+conn.execute("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
+             "SELECT ?, ?, 'declaration.import', 'declaration', CAST(value AS TEXT), NULL, ? FROM json_each(?)",
+             (now, actor, json.dumps({"status": "pending_hr", "via": "import"}), j))
 conn.execute("COMMIT")
 print(len(ids))
 """
@@ -81,21 +85,25 @@ for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
     conn.execute("PRAGMA " + p)
 now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
 conn.execute("BEGIN IMMEDIATE")
-done = conn.execute("UPDATE declaration SET status='approved', decided_at=?, updated_at=? WHERE status='pending_hr' "
-                    "AND unit_id IN (SELECT id FROM unit WHERE region_code LIKE '41%') "
-                    "RETURNING id, professional_id, year, credits", (now, now)).fetchall()
-numbers = dict(conn.execute("SELECT id, id_number FROM professional"))
-conn.executemany("INSERT INTO declaration_event (declaration_id, at, actor_id, action) VALUES (?,?,?,'hr_approve')",
-                 [(d[0], now, actor) for d in done])
-before, after = json.dumps({"status": "pending_hr"}), json.dumps({"status": "approved"})
-conn.executemany("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
-                 "VALUES (?,?,'declaration.hr_approve','declaration',?,?,?)",
-                 [(now, actor, str(d[0]), before, after) for d in done])
-conn.executemany("INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, "
-                 "source_ref, created_at) VALUES (?,?,?,'public',?,'declaration',?,?)",
-                 [(d[1], numbers[d[1]], d[2], d[3], f"declaration:{d[0]}", now) for d in done])
+ids = [i for (i,) in conn.execute(
+    "UPDATE declaration SET status='approved', decided_at=?, updated_at=? WHERE status='pending_hr' "
+    "AND unit_id IN (SELECT id FROM unit WHERE region_code LIKE '41%') RETURNING id", (now, now))]
+j = json.dumps(ids)
+conn.execute("INSERT INTO declaration_event (declaration_id, at, actor_id, action) "
+             "SELECT value, ?, ?, 'hr_approve' FROM json_each(?)", (now, actor, j))
+conn.execute("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
+             "SELECT ?, ?, 'declaration.hr_approve', 'declaration', CAST(value AS TEXT), ?, ? FROM json_each(?)",
+             (now, actor, json.dumps({"status": "pending_hr"}), json.dumps({"status": "approved"}), j))
+conn.execute("INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, source_ref, "
+             "created_at) SELECT d.professional_id, p.id_number, d.year, 'public', d.credits, 'declaration', "
+             "'declaration:' || d.id, ? FROM json_each(?) x JOIN declaration d ON d.id = x.value "
+             "JOIN professional p ON p.id = d.professional_id", (now, j))
+items = conn.execute("SELECT d.id, p.name, u.name, d.credits FROM json_each(?) x JOIN declaration d "
+                     "ON d.id = x.value JOIN professional p ON p.id = d.professional_id "
+                     "JOIN unit u ON u.id = d.unit_id ORDER BY d.id", (j,)).fetchall()
 conn.execute("COMMIT")
-print(len(done))
+print(json.dumps([{"id": i, "outcome": "approved", "status": "approved", "name": n, "unit_name": u, "credits": c}
+                  for i, n, u, c in items], ensure_ascii=False, indent=2))
 """
 
 VIEW_FLOOR = r"""
@@ -263,6 +271,7 @@ def main() -> None:
         env = {who: {**base, "HNCE_TOKEN": tok} for who, tok in setup["tokens"].items()}
         db, csv_path = str(setup["db"]), str(work / "decl.csv")
 
+        load_start = os.getloadavg()
         cases: dict[str, list[tuple[float, float]]] = {k: [] for k in ("I", "I0", "A", "A0", "V", "Vs", "V0", "S")}
         for _ in range(args.runs):
             restore(setup, work / "pristine.db")
@@ -295,7 +304,8 @@ def main() -> None:
             cases["V0"].append(timed([sys.executable, "-c", VIEW_FLOOR, db, person], base))
             cases["S"].append(timed([*hnce(), "--version"], base))
         results = {k: stats(v) for k, v in cases.items()}
-        results["_meta"] = {"n": args.n, "total": total, "runs": args.runs}
+        results["_meta"] = {"n": args.n, "total": total, "runs": args.runs, "load_start": load_start,
+                            "load_end": os.getloadavg()}
     finally:
         if args.keep:
             print(f"kept {work}")
@@ -318,6 +328,10 @@ LABELS = {
 TARGETS = {"I": 10.0, "A": 3.0, "V": 0.6, "Vs": 0.6}
 
 
+def fmt_load(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{x:.1f}" for x in load)
+
+
 def render(results: dict) -> str:
     meta = results["_meta"]
     import platform
@@ -327,7 +341,9 @@ def render(results: dict) -> str:
         "",
         f"`python bench/declarations_bench.py` — SQLite, {meta['n']:,} people and declarations imported / "
         f"approved, {meta['total']:,} declarations for the view; {meta['runs']} runs (view: {meta['runs'] + 2}); "
-        f"whole processes; {platform.python_version()}, {os.cpu_count()} CPUs. Wall seconds.",
+        f"whole processes; {platform.python_version()}, {os.cpu_count()} CPUs. Wall seconds; CPU = user + sys "
+        f"of the process. Load average (1/5/15 min) at the start {fmt_load(meta['load_start'])}, "
+        f"at the end {fmt_load(meta['load_end'])}.",
         "",
         "| case | min | median | CPU (median) | target | ratio to floor (median) |",
         "|---|---:|---:|---:|---:|---:|",
