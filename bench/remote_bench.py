@@ -1,22 +1,33 @@
 """Remote-mode benchmark (run on demand, not in CI).
 
-1. Status look-ups through `hnce serve` (2 workers, PostgreSQL behind it) from a
-   second process on loopback: wrk, 20 connections, random ID numbers among
-   1,000,000 professionals. Target: >= 500 look-ups/s with p99 <= 50 ms.
-2. Batch approval of 100,000 registrations of one unit through the API, against
-   the same approval in local mode on the same PostgreSQL database.
-   Target: API <= 2x local.
+1. Status look-ups through `hnce serve` (--workers 2, PostgreSQL behind it) from a
+   second process on loopback: wrk (or, without wrk, an asyncio httpx client in a
+   subprocess), 20 connections, random ID numbers among 1,000,000 professionals,
+   as support (masked results). Target: >= 500 look-ups/s with p99 <= 50 ms.
+2. Batch approval of 100,000 registrations of one unit, `hnce approve --file ids.txt
+   --yes --json`, through the API against the same command in local mode on the same
+   PostgreSQL database, runs interleaved. Target: API <= 2x local (median wall time).
 
-Usage: python bench/remote_bench.py [--admin-url postgresql://hnce:hnce@127.0.0.1/postgres]
-       [--people 1000000] [--batch 100000] [--seconds 20]
+For each measurement it prints wall time, CPU time (user+sys) of the processes that did
+the work (server workers, CLI, load generator, PostgreSQL backends) and the load average,
+because on a shared machine wall time alone misleads.
+
+Usage:
+  python bench/remote_bench.py                       # full run (seeding 1.1M rows: ~2 min)
+  python bench/remote_bench.py --reuse               # keep the seeded database from last time
+  python bench/remote_bench.py --people 100000 --batch 20000 --seconds 10 --runs 2   # quick
+  python bench/remote_bench.py --only lookups        # or: --only approve
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import random
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -34,7 +45,12 @@ from hnce_cli.services.security import hash_password
 from hnce_cli.validation import id_check_char, uscc_check_char
 
 PASSWORD = "Bench2025pw"
-HNCE = shutil.which("hnce") or sys.exit("install hnce first (pip install .)")
+DB_NAME = "hnce_bench_remote"
+HNCE = shutil.which("hnce") or sys.exit("install hnce first (pip install -e .)")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# --- measuring -------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -43,24 +59,101 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _proc_stat(pid: int) -> tuple[int, str, float] | None:
+    """(parent pid, command name, CPU seconds) of a process, from /proc."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1:raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2:].split()
+    return int(fields[1]), name, (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _all_procs() -> dict[int, tuple[int, str, float]]:
+    out = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := _proc_stat(int(entry))):
+            out[int(entry)] = stat
+    return out
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by a process and all its live descendants."""
+    procs = _all_procs()
+    family, total = {root}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for pid, (ppid, _, _) in procs.items():
+            if ppid in family and pid not in family:
+                family.add(pid)
+                changed = True
+    for pid in family:
+        if pid in procs:
+            total += procs[pid][2]
+    return total
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every live PostgreSQL process (includes other users' work)."""
+    return sum(cpu for _, name, cpu in _all_procs().values() if name.startswith("postgres"))
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# --- seeding ---------------------------------------------------------------------
+
+
 def id_number(seq: int) -> str:
     birth = f"{1960 + seq % 40}{1 + seq % 12:02d}{1 + seq % 28:02d}"
     first17 = f"4101{seq // 1000 % 100:02d}{birth}{seq % 1000:03d}"
     return first17 + id_check_char(first17)
 
 
-def fresh_database(admin_url: str, name: str) -> str:
-    engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+def uscc(seed_char: str) -> str:
+    first17 = f"91410105MA44BENC{seed_char}"
+    return first17 + uscc_check_char(first17)
 
 
-def seed(url: str, people: int, batch: int) -> tuple[list[str], list[str], int]:
+def database_url(admin_url: str) -> str:
+    return admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + DB_NAME
+
+
+def admin_engine(admin_url: str):  # noqa: ANN201
+    return create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
+                         isolation_level="AUTOCOMMIT")
+
+
+def seeded(url: str, people: int, batch: int) -> bool:
+    """Whether the database already holds this seed (for --reuse)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            counts = dict(conn.execute(text(
+                "SELECT u.name, count(*) FROM professional p JOIN unit u ON u.id = p.unit_id "
+                "GROUP BY u.name")).all())
+    except Exception:  # noqa: BLE001 - no database or no tables: not seeded
+        return False
+    finally:
+        engine.dispose()
+    return counts == {"基准测试单位甲": people, "基准测试单位乙": batch}
+
+
+def seed(admin_url: str, url: str, people: int, batch: int) -> None:
     """Accounts through the services; professionals by COPY (as an import would)."""
+    engine = admin_engine(admin_url)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+    engine.dispose()
     b = LocalBackend(url)
     b.db_upgrade()
     b.db_init("admin", "管理员", PASSWORD)
@@ -71,40 +164,82 @@ def seed(url: str, people: int, batch: int) -> tuple[list[str], list[str], int]:
     b.create_account(AccountInput(login="unit-admin", name="单位管理员", role="unit_admin",
                                   password=PASSWORD, units=[str(batch_unit.id)]))
     pw_hash = hash_password(PASSWORD)
-    total = people + batch
-    numbers = [id_number(i) for i in range(total)]
+    numbers = [id_number(i) for i in range(people + batch)]
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        start_account = conn.execute("select coalesce(max(id), 0) + 1 from account").fetchone()[0]
+        start = conn.execute("select coalesce(max(id), 0) + 1 from account").fetchone()[0]
         with conn.cursor() as cur:
             with cur.copy("COPY account (id, login, password_hash, role, name, active, "
                           "failed_logins, created_at) FROM STDIN") as copy:
                 for i, number in enumerate(numbers):
-                    copy.write_row((start_account + i, number, pw_hash, "professional", "测试",
+                    copy.write_row((start + i, number, pw_hash, "professional", "测试",
                                     True, 0, "2025-03-01 00:00:00+00"))
             with cur.copy("COPY professional (account_id, id_number, name, gender, birth_date, "
                           "mobile, email, unit_id, status, registered_at) FROM STDIN") as copy:
                 for i, number in enumerate(numbers):
                     pending = i >= people
                     copy.write_row((
-                        start_account + i, number, f"测试{i % 5000}", "男" if int(number[16]) % 2 else "女",
+                        start + i, number, f"测试{i % 5000}", "男" if int(number[16]) % 2 else "女",
                         f"{number[6:10]}-{number[10:12]}-{number[12:14]}", f"138{i:08d}",
                         "x@example.cn", batch_unit.id if pending else approved_unit.id,
                         "pending" if pending else "approved", "2025-03-01 00:00:00+00"))
             cur.execute("select setval('account_id_seq', (select max(id) from account))")
-        conn.execute("ANALYZE")
-    return numbers[:people], numbers[people:], batch_unit.id
+    vacuum(url)
 
 
-def uscc(seed_char: str) -> str:
-    first17 = f"91410105MA44BENC{seed_char}"
-    return first17 + uscc_check_char(first17)
+def vacuum(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
 
 
-def run_wrk(base: str, token: str, ids: list[str], seconds: int, workdir: Path) -> dict:
-    sample = ids[:: max(1, len(ids) // 20000)]
-    (workdir / "ids.txt").write_text("\n".join(sample))
+def batch_ids(url: str) -> tuple[list[str], list[str], int]:
+    """(approved ID numbers, pending ID numbers, the batch unit's id)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        unit_id = conn.execute(text("SELECT id FROM unit WHERE name = '基准测试单位乙'")).scalar()
+        rows = conn.execute(text("SELECT id_number, unit_id FROM professional")).all()
+    engine.dispose()
+    return ([n for n, u in rows if u != unit_id], [n for n, u in rows if u == unit_id], unit_id)
+
+
+# --- the server ------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([HNCE, "serve", "--port", str(self.port), "--workers",
+                                      str(workers)], env=env)
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/api/v1/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.stop()
+        sys.exit("hnce serve did not start")
+
+    def cpu(self) -> float:
+        return tree_cpu(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(15)
+
+
+# --- look-ups --------------------------------------------------------------------
+
+
+def run_wrk(base: str, token: str, ids: list[str], seconds: int, connections: int,
+            workdir: Path) -> dict:
+    (workdir / "ids.txt").write_text("\n".join(ids))
     script = workdir / "lookup.lua"
     script.write_text(f"""
 local ids = {{}}
@@ -114,100 +249,239 @@ request = function()
   return wrk.format("GET", "/api/v1/professionals/lookup?q=" .. ids[math.random(#ids)])
 end
 """)
-    out = subprocess.run(["wrk", "-t2", "-c20", f"-d{seconds}s", "--latency", "-s", str(script),
-                          base], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", str(script), base], capture_output=True, text=True,
+                         check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"requests_per_s": rps, "p50_ms": ms("50"), "p99_ms": ms("99"),
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0, "raw": out}
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"tool": "wrk", "requests": requests, "requests_per_s": rps, "p50_ms": ms("50"),
+            "p90_ms": ms("90"), "p99_ms": ms("99"),
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(1) if errors else None}
+
+
+async def _httpx_load(base: str, token: str, ids: list[str], seconds: float,
+                      connections: int) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        end = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal failures
+            while time.perf_counter() < end:
+                start = time.perf_counter()
+                response = await client.get("/api/v1/professionals/lookup",
+                                            params={"q": random.choice(ids)})
+                latencies.append(time.perf_counter() - start)
+                failures += response.status_code != 200
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+
+    return {"tool": "httpx", "requests": len(latencies), "requests_per_s": len(latencies) / elapsed,
+            "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99), "non_2xx": failures,
+            "socket_errors": None}
+
+
+def run_httpx(base: str, token: str, ids: list[str], seconds: int, connections: int,
+              workdir: Path) -> dict:
+    """The fallback load generator, in a process of its own (as wrk would be)."""
+    (workdir / "ids.txt").write_text("\n".join(ids))
+    out = subprocess.run([sys.executable, __file__, "--load-generator", base, token,
+                          str(workdir / "ids.txt"), str(seconds), str(connections)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def bench_lookups(server: Server, token: str, ids: list[str], args: argparse.Namespace,
+                  workdir: Path) -> dict:
+    import httpx
+
+    sample = random.Random(1).sample(ids, min(len(ids), 20000))
+    check = httpx.get(f"{server.base}/api/v1/professionals/lookup", params={"q": sample[0]},
+                      headers={"Authorization": f"Bearer {token}"})
+    match = check.json()["matches"][0]
+    assert check.status_code == 200 and match["masked"] and "*" in match["id_number"], check.text
+    generate = run_wrk if shutil.which("wrk") and not args.httpx else run_httpx
+    generate(server.base, token, sample, 3, args.connections, workdir)  # warm-up
+    load_before, cpu_server, cpu_pg, cpu_gen = load(), server.cpu(), postgres_cpu(), children_cpu()
+    result = generate(server.base, token, sample, args.seconds, args.connections, workdir)
+    result.update({
+        "connections": args.connections, "seconds": args.seconds, "workers": args.workers,
+        "server_cpu_s": server.cpu() - cpu_server, "postgres_cpu_s": postgres_cpu() - cpu_pg,
+        "generator_cpu_s": children_cpu() - cpu_gen, "load_before": load_before,
+        "load_after": load()})
+    result["server_cpu_ms_per_request"] = result["server_cpu_s"] * 1000 / max(1, result["requests"])
+    return result
+
+
+# --- approval --------------------------------------------------------------------
 
 
 def reset_batch(url: str, unit_id: int) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
         conn.execute(text("UPDATE professional SET status='pending', decided_at=NULL, "
                           "decided_by=NULL WHERE unit_id=:u"), {"u": unit_id})
         conn.execute(text("DELETE FROM audit_log WHERE action='registration.approve'"))
-        conn.execute(text("VACUUM ANALYZE professional") if False else text("SELECT 1"))
+        conn.execute(text("VACUUM ANALYZE professional"))
+        conn.execute(text("VACUUM ANALYZE audit_log"))
     engine.dispose()
 
 
-def time_approve(env: dict, ids_file: Path, url: str, unit_id: int, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        reset_batch(url, unit_id)
-        start = time.perf_counter()
-        done = subprocess.run([HNCE, "approve", "--file", str(ids_file), "--yes", "--json"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            sys.exit(f"approve failed: {done.stderr.decode()[:500]}")
-        counts = json.loads(done.stdout)["counts"]
-        assert counts.get("approved") == sum(1 for _ in ids_file.open()), counts
-    return times
+def approve_once(env: dict, ids_file: Path, expected: int, url: str, unit_id: int,
+                 server: Server | None) -> dict:
+    reset_batch(url, unit_id)
+    load_before, cpu_cli = load(), children_cpu()
+    cpu_server, cpu_pg = (server.cpu() if server else 0.0), postgres_cpu()
+    start = time.perf_counter()
+    done = subprocess.run([HNCE, "approve", "--file", str(ids_file), "--yes", "--json"],
+                          env=env, capture_output=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"approve failed ({done.returncode}): {done.stderr.decode()[:500]}")
+    counts = json.loads(done.stdout)["counts"]
+    assert counts.get("approved") == expected, counts
+    return {"wall_s": wall, "cli_cpu_s": children_cpu() - cpu_cli,
+            "server_cpu_s": (server.cpu() - cpu_server) if server else 0.0,
+            "postgres_cpu_s": postgres_cpu() - cpu_pg, "load_before": load_before}
+
+
+def bench_approve(server: Server, env: dict, token: str, ids: list[str], url: str, unit_id: int,
+                  runs: int, workdir: Path) -> dict:
+    ids_file = workdir / "batch.txt"
+    ids_file.write_text("\n".join(ids) + "\n")
+    local_env = {**env, "HNCE_TOKEN": token}
+    remote_env = {k: v for k, v in local_env.items() if k != "HNCE_DATABASE_URL"}
+    remote_env["HNCE_API_URL"] = server.base
+    local, remote = [], []
+    for run in range(runs):  # interleaved, so that a busy spell hits both alike
+        local.append(approve_once(local_env, ids_file, len(ids), url, unit_id, None))
+        remote.append(approve_once(remote_env, ids_file, len(ids), url, unit_id, server))
+        print(f"  approve run {run + 1}/{runs}: local {local[-1]['wall_s']:.2f} s, "
+              f"API {remote[-1]['wall_s']:.2f} s", file=sys.stderr)
+
+    def summary(rows: list[dict]) -> dict:
+        return {k: {"median": statistics.median(r[k] for r in rows), "min": min(r[k] for r in rows)}
+                for k in ("wall_s", "cli_cpu_s", "server_cpu_s", "postgres_cpu_s")} | {
+            "load_before": [r["load_before"] for r in rows]}
+
+    out = {"batch": len(ids), "runs": runs, "local": summary(local), "remote": summary(remote)}
+    out["ratio_wall"] = out["remote"]["wall_s"]["median"] / out["local"]["wall_s"]["median"]
+    ratios = [r["wall_s"] / lo["wall_s"] for lo, r in zip(local, remote, strict=True)]
+    out["ratio_wall_median_of_pairs"] = statistics.median(ratios)
+    cpu = [(r["cli_cpu_s"] + r["server_cpu_s"]) / lo["cli_cpu_s"] for lo, r in zip(local, remote,
+                                                                                   strict=True)]
+    out["ratio_cpu_median_of_pairs"] = statistics.median(cpu)
+    return out
+
+
+# --- main ------------------------------------------------------------------------
+
+
+def print_summary(result: dict) -> None:
+    lines = ["", "=== remote bench summary ===",
+             f"machine: {os.cpu_count()} CPUs; load average at end {load()}"]
+    if (lk := result.get("lookups")):
+        ok = lk["requests_per_s"] >= 500 and lk["p99_ms"] <= 50 and lk["non_2xx"] == 0
+        lines += [
+            f"look-ups ({lk['tool']}, {lk['connections']} connections, {lk['seconds']} s, "
+            f"{lk['workers']} workers, {result['people']:,} people):",
+            f"  {lk['requests_per_s']:.0f} req/s   p50 {lk['p50_ms']:.1f} ms   p90 "
+            f"{lk['p90_ms']:.1f} ms   p99 {lk['p99_ms']:.1f} ms   non-2xx {lk['non_2xx']}",
+            f"  CPU: server {lk['server_cpu_s']:.1f} s ({lk['server_cpu_ms_per_request']:.2f} ms/req), "
+            f"postgres {lk['postgres_cpu_s']:.1f} s, generator {lk['generator_cpu_s']:.1f} s; "
+            f"load {lk['load_before']} -> {lk['load_after']}",
+            f"  target >= 500 req/s with p99 <= 50 ms: {'MET' if ok else 'NOT MET'}"]
+    if (ap := result.get("approve")):
+        lo, re_ = ap["local"], ap["remote"]
+        lines += [
+            f"approve {ap['batch']:,} (median of {ap['runs']} interleaved runs; min in brackets):",
+            f"  local: {lo['wall_s']['median']:.2f} s ({lo['wall_s']['min']:.2f})  CPU cli "
+            f"{lo['cli_cpu_s']['median']:.2f} s, postgres {lo['postgres_cpu_s']['median']:.2f} s",
+            f"  API:   {re_['wall_s']['median']:.2f} s ({re_['wall_s']['min']:.2f})  CPU cli "
+            f"{re_['cli_cpu_s']['median']:.2f} s + server {re_['server_cpu_s']['median']:.2f} s, "
+            f"postgres {re_['postgres_cpu_s']['median']:.2f} s",
+            f"  ratio API/local: wall {ap['ratio_wall']:.2f}x (median of pairs "
+            f"{ap['ratio_wall_median_of_pairs']:.2f}x), CPU {ap['ratio_cpu_median_of_pairs']:.2f}x",
+            f"  load before runs: local {lo['load_before']}, API {re_['load_before']}",
+            f"  target API <= 2x local: {'MET' if ap['ratio_wall'] <= 2 else 'NOT MET'}"]
+    print("\n".join(lines), file=sys.stderr)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--admin-url", default=os.environ.get(
         "HNCE_TEST_PG_URL", "postgresql://hnce:hnce@127.0.0.1:5432/postgres"))
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["lookups", "approve"])
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument("--httpx", action="store_true", help="use the httpx load generator")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database at the end")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="hnce-bench-"))
-    url = fresh_database(args.admin_url, "hnce_bench_remote").replace(
-        "postgresql://", "postgresql+psycopg://")
-    t0 = time.perf_counter()
-    people, batch_ids, unit_id = seed(url, args.people, args.batch)
-    print(f"seeded {len(people):,} approved + {len(batch_ids):,} pending in "
-          f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    port = free_port()
-    env = {**os.environ, "HNCE_DATABASE_URL": url, "HNCE_CONFIG_DIR": str(work / "cfg"),
-           "HNCE_DATA_DIR": str(work / "data")}
-    server = subprocess.Popen([HNCE, "serve", "--port", str(port), "--workers", "2"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
 
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        local = LocalBackend(url)
-        support_token = local.login("kefu", PASSWORD).token
-        admin_token = local.login("unit-admin", PASSWORD).token
-        run_wrk(base, support_token, people, 3, work)  # warm-up
-        lookups = run_wrk(base, support_token, people, args.seconds, work)
-        ids_file = work / "batch.txt"
-        ids_file.write_text("\n".join(batch_ids) + "\n")
-        remote_env = {k: v for k, v in env.items() if k != "HNCE_DATABASE_URL"}
-        remote_env.update(HNCE_API_URL=base, HNCE_TOKEN=admin_token)
-        local_env = {**env, "HNCE_TOKEN": admin_token}
-        local_times = time_approve(local_env, ids_file, url, unit_id, args.runs)
-        remote_times = time_approve(remote_env, ids_file, url, unit_id, args.runs)
+    work = Path(tempfile.mkdtemp(prefix="hnce-bench-"))
+    url = database_url(args.admin_url)
+    t0 = time.perf_counter()
+    if args.reuse and seeded(url, args.people, args.batch):
+        print("reusing the seeded database", file=sys.stderr)
+    else:
+        seed(args.admin_url, url, args.people, args.batch)
+        print(f"seeded {args.people:,} approved + {args.batch:,} pending in "
+              f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    people, pending, unit_id = batch_ids(url)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HNCE_")},
+           "HNCE_DATABASE_URL": url, "HNCE_CONFIG_DIR": str(work / "cfg"),
+           "HNCE_DATA_DIR": str(work / "data")}
+    local = LocalBackend(url)
+    support_token = local.login("kefu", PASSWORD).token
+    admin_token = local.login("unit-admin", PASSWORD).token
+    server = Server(env, args.workers)
+    result: dict = {"people": len(people), "batch": len(pending), "load_start": load()}
+    try:
+        if args.only in (None, "lookups"):
+            result["lookups"] = bench_lookups(server, support_token, people, args, work)
+        if args.only in (None, "approve"):
+            result["approve"] = bench_approve(server, env, admin_token, pending, url, unit_id,
+                                              args.runs, work)
     finally:
-        server.terminate()
-        server.wait(10)
-    result = {
-        "people": args.people, "batch": args.batch,
-        "lookups": {k: v for k, v in lookups.items() if k != "raw"},
-        "approve_local_s": {"min": min(local_times), "median": statistics.median(local_times)},
-        "approve_remote_s": {"min": min(remote_times), "median": statistics.median(remote_times)},
-    }
-    result["approve_ratio_remote_vs_local"] = (result["approve_remote_s"]["median"]
-                                              / result["approve_local_s"]["median"])
-    print(lookups["raw"], file=sys.stderr)
+        server.stop()
+        if not args.keep_db and not args.reuse:
+            engine = admin_engine(args.admin_url)
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+            engine.dispose()
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=2))
+    print_summary(result)
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 7 and sys.argv[1] == "--load-generator":
+        _, _, base_url, bearer, ids_path, secs, conns = sys.argv
+        print(json.dumps(asyncio.run(_httpx_load(
+            base_url, bearer, Path(ids_path).read_text().split(), float(secs), int(conns)))))
+    else:
+        main()

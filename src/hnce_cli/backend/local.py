@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
@@ -59,8 +60,10 @@ if TYPE_CHECKING:  # issue 5
     )
 
 
+@cache
 def redact_url(url: str) -> str:
-    """A database URL without its password, safe to print."""
+    """A database URL without its password, safe to print (cached: the API builds a
+    backend per request)."""
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)

@@ -49,11 +49,16 @@ def view_statement() -> Select:
             .outerjoin(_decider, _decider.id == Professional.decided_by))
 
 
-def professional_views(session: Session, statement: Select,
-                       viewer: Actor | None) -> list[ProfessionalOut]:
-    """Run a view_statement() (filtered by the caller) and mask what the viewer may not see."""
+def professional_views(session: Session, statement: Select, viewer: Actor | None,
+                       params: dict[str, object] | None = None) -> list[ProfessionalOut]:
+    """Run a view_statement() (filtered by the caller) and mask what the viewer may not see.
+
+    `params` fill a cached statement's bind parameters: passing them here rather than
+    through `statement.params()` keeps the statement object the same, so SQLAlchemy
+    reuses its compiled form and result columns as they are (a third of a look-up's
+    CPU otherwise)."""
     views = []
-    for r in session.connection().execute(statement).mappings():
+    for r in session.connection().execute(statement, params).mappings():
         full = may_see_personal_data(viewer, r["account_id"], r["unit_id"])
         views.append(ProfessionalOut(
             id=r["id"],
@@ -124,7 +129,7 @@ def lookup(session: Session, actor: Actor, query: str) -> LookupResult:
     else:
         actor.require("support", "system_admin", "professional", "unit_admin", "hr")
         scope = "all"
-    people = professional_views(session, _lookup_statement(kind, scope).params(params), actor)
+    people = professional_views(session, _lookup_statement(kind, scope), actor, params)
     if not people:
         raise NotFound(f"未找到 {q}（在您可查看的范围内）", {"query": q, "matched_by": kind})
     return LookupResult(query=q, matched_by=kind, matches=people[:LOOKUP_LIMIT],
