@@ -126,8 +126,11 @@ async def token_of(
     return credentials.credentials if credentials else None
 
 
-async def backend(token: Annotated[str | None, Depends(token_of)]) -> LocalBackend:
-    return LocalBackend(database_url(), token)
+async def backend(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> LocalBackend:
+    """The caller's backend; the services check the token (one query) and the scope."""
+    return LocalBackend(database_url(), credentials.credentials if credentials else None)
 
 
 async def public_backend() -> LocalBackend:
