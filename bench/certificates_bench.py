@@ -106,24 +106,134 @@ def one_process(name: str, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=2000)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
-    parser.add_argument("--keep-cache", action="store_true", help="use the normal font cache instead of a fresh one")
-    parser.add_argument("--skip-base", action="store_true", help="do not build the GB 2312 base (takes ~15-30 s)")
-    args = parser.parse_args()
+# --- whole processes: `hnce certificate batch` and `hnce certificate ID` over a database ----------
 
-    work = Path(args.out or tempfile.mkdtemp(prefix="hnce-cert-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    if not args.keep_cache:
-        os.environ["HNCE_CERT_FONT_CACHE"] = str(work / "fontcache")
-    os.environ.setdefault("HNCE_CERT_KEY", "bench-key-not-secret-0123456789abcdef")
+PASSWORD = "Bench2025pass"
 
+
+def hnce() -> list[str]:
+    script = shutil.which("hnce", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "hnce_cli"]
+
+
+def valid_id(i: int, rng: random.Random) -> str:
+    from hnce_cli.validation import id_check_char
+
+    birth = f"19{rng.randint(60, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    first17 = f"4101{rng.randint(1, 8):02d}{birth}{i % 1000:03d}"
+    return first17 + id_check_char(first17)
+
+
+def build_db(work: Path, n: int, units: int = 40) -> dict:
+    """A SQLite database: `units` units in several regions, n approved people who passed 2025."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from hnce_cli import db
+    from hnce_cli.backend.local import LocalBackend
+    from hnce_cli.schemas import UnitInput
+    from hnce_cli.validation import uscc_check_char
+
+    path = work / "bench.db"
+    path.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    b = LocalBackend(url)
+    b.db_init("sysadmin", "系统管理员", PASSWORD)
+    b.token = b.login("sysadmin", PASSWORD).token
+    regions = ["410102", "410103", "410105", "410302", "410305", "410202", "410502", "410702"]
+    unit_ids = []
+    for u in range(units):
+        first17 = f"91{regions[u % len(regions)]}MA44{u:05d}"
+        unit = b.add_unit(UnitInput(name=f"{CITIES[u % len(CITIES)]}{UNITS[u % len(UNITS)]}{u}",
+                                    uscc=first17 + uscc_check_char(first17), region=regions[u % len(regions)]))
+        unit_ids.append(unit.id)
+    rng = random.Random(7)
+    stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    first = conn.execute("SELECT coalesce(max(id), 0) FROM account").fetchone()[0] + 1
+    rows = []
+    for i, (name, _id, _unit, public, professional) in enumerate(people(n)):
+        rows.append((first + i, valid_id(i, rng), name, unit_ids[i % len(unit_ids)], public, professional))
+    # people log in with a password: the first one does, in the on-demand case
+    from hnce_cli.services.security import hash_password
+
+    shared = hash_password(PASSWORD)
+    conn.executemany("INSERT INTO account (id, login, password_hash, role, name, active, failed_logins, created_at)"
+                     " VALUES (?, ?, ?, 'professional', ?, 1, 0, ?)",
+                     ((aid, num, shared, name, stamp) for aid, num, name, *_ in rows))
+    conn.executemany("INSERT INTO professional (account_id, id_number, name, gender, birth_date, mobile, email, "
+                     "unit_id, status, registered_at, decided_at) VALUES (?,?,?,?,?,?,?,?, 'approved', ?, ?)",
+                     ((aid, num, name, "男", f"{num[6:10]}-{num[10:12]}-{num[12:14]}", f"139{aid:08d}",
+                       f"u{aid}@example.cn", unit, stamp, stamp) for aid, num, name, unit, *_ in rows))
+    ids = dict(conn.execute("SELECT id_number, id FROM professional"))
+    conn.executemany("INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, "
+                     "source_ref, created_at) VALUES (?, ?, 2025, ?, ?, 'national', ?, ?)",
+                     [(ids[num], num, subject, credits, f"{num}-{subject}", stamp)
+                      for _aid, num, _name, _unit, public, professional in rows
+                      for subject, credits in (("public", public), ("professional", professional))])
+    conn.execute("COMMIT")
+    conn.close()
+    token = b.token
+    person_tokens = [LocalBackend(url).login(num, PASSWORD).token for _, num, *_ in rows[:6]]
+    db.get_engine(url).dispose()
+    return {"url": url, "path": path, "admin": token, "people": [r[1] for r in rows[:6]],
+            "person_tokens": person_tokens}
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, proc
+
+
+def cli_cases(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, str]]) -> None:
+    """The whole `hnce` process, as a script in January would run it."""
+    setup = build_db(work, args.people)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
+    env.update({"HNCE_DATABASE_URL": setup["url"], "HNCE_DATA_DIR": str(work / "data"),
+                "HNCE_CONFIG_DIR": str(work / "config"), "HNCE_TOKEN": setup["admin"],
+                "HNCE_CERT_FONT_CACHE": os.environ["HNCE_CERT_FONT_CACHE"],
+                "HNCE_CERT_VERIFY_URL": "https://hnce.example.cn/verify"})
+    n = args.people
+    out = work / "cli-single"
+    shutil.rmtree(out, ignore_errors=True)
+    batch = [*hnce(), "certificate", "batch", "--year", "2025", "--province", "--jobs", str(args.jobs), "--json"]
+    wall, cpu, _ = timed([*batch, "--out", str(out)], env)
+    rows.append((f"hnce certificate batch, {args.jobs} jobs, first issue", f"{n / wall:.1f} files/s",
+                 f"{n} people in {wall:.1f} s (issuing {n} certificates + audit rows, font subset, PDFs); "
+                 f"CPU {cpu:.1f} s = {cpu * 1000 / n:.0f} ms a file"))
+    wall, cpu, _ = timed([*batch, "--out", str(out), "--force"], env)
+    rows.append((f"hnce certificate batch, {args.jobs} jobs, re-issue (--force)", f"{n / wall:.1f} files/s",
+                 f"{n} files rewritten in {wall:.1f} s; CPU {cpu:.1f} s = {cpu * 1000 / n:.0f} ms a file"))
+    wall, cpu, _ = timed([*batch, "--out", str(out)], env)
+    rows.append(("hnce certificate batch, resume with every file present", f"{wall:.2f} s",
+                 f"nothing rewritten; CPU {cpu:.1f} s"))
+    merged = work / "cli-merged"
+    shutil.rmtree(merged, ignore_errors=True)
+    wall, cpu, _ = timed([*batch, "--merge-per-unit", "--out", str(merged)], env)
+    rows.append((f"hnce certificate batch --merge-per-unit, {args.jobs} jobs", f"{n / wall:.0f} pages/s",
+                 f"{n} pages in {len(list(merged.rglob('*.pdf')))} unit files, {wall:.1f} s; CPU {cpu:.1f} s"))
+    single = []
+    for num, token in zip(setup["people"], setup["person_tokens"], strict=True):
+        single.append(timed([*hnce(), "certificate", "--year", "2025", "-o", str(work / f"{num}.pdf")],
+                            {**env, "HNCE_TOKEN": token})[:2])
+    walls = [w for w, _ in single[1:]]
+    rows.append(("hnce certificate --year 2025 (the person, on demand)", f"{statistics.median(walls):.2f} s",
+                 f"median of {len(walls)} people after a first (min {min(walls):.2f} s; "
+                 f"CPU {statistics.median(c for _, c in single[1:]):.2f} s)"))
+
+
+def engine_cases(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, str]]) -> None:
+    """The engine alone, in this process and its workers (no database)."""
     from hnce_cli.certificates import load_key, load_template, prepare_batch_font, write_many
 
-    rows: list[tuple[str, str, str]] = []
     template = load_template()
     datas = make_datas(args.people, load_key())
 
@@ -178,6 +288,31 @@ def main() -> None:
         runs = [one_process(name, one) for name in names]
         rows.append(("one certificate, whole process, warm base, new name", f"{statistics.median(runs):.2f} s",
                      f"median of {len(runs)} people (min {min(runs):.2f} s; CPU {statistics.median(CPU_LOG):.2f} s)"))
+
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
+    parser.add_argument("--keep-cache", action="store_true", help="use the normal font cache instead of a fresh one")
+    parser.add_argument("--skip-base", action="store_true", help="do not build the GB 2312 base (takes ~15-30 s)")
+    parser.add_argument("--only-cli", action="store_true", help="only the whole-process `hnce certificate` cases")
+    parser.add_argument("--skip-cli", action="store_true", help="only the engine cases")
+    args = parser.parse_args()
+
+    work = Path(args.out or tempfile.mkdtemp(prefix="hnce-cert-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if not args.keep_cache:
+        os.environ["HNCE_CERT_FONT_CACHE"] = str(work / "fontcache")
+    os.environ.setdefault("HNCE_CERT_KEY", "bench-key-not-secret-0123456789abcdef")
+
+    rows: list[tuple[str, str, str]] = []
+    if not args.only_cli:
+        engine_cases(args, work, rows)
+    if not args.skip_cli:
+        cli_cases(args, work, rows)
 
     width = max(len(r[0]) for r in rows)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())

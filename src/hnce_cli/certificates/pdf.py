@@ -42,21 +42,63 @@ def _new_document(template: Template, font: PreparedFont, title: str, when: date
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
     pdf.c_margin = 0
-    pdf.add_font(REGULAR, "", str(font.regular))
+    _add_font(pdf, REGULAR, "", font.regular)
     if not font.synthetic_bold:
-        pdf.add_font(REGULAR, "B", str(font.bold))
+        _add_font(pdf, REGULAR, "B", font.bold)
     if font.fallback is not None:
-        pdf.add_font(FALLBACK, "", str(font.fallback))
+        _add_font(pdf, FALLBACK, "", font.fallback)
         pdf.set_fallback_fonts([FALLBACK], exact_match=False)
-    for added in pdf.fonts.values():
-        # Our subsets already carry exact bounding boxes. Without this, fontTools unpacks and
-        # re-encodes every glyph when fpdf2 saves its per-document subset (most of the time per file).
-        added.ttfont.recalcBBoxes = False
     pdf.set_title(title)
     pdf.set_author(template.authority_name)
     pdf.set_creator("hnce")
     pdf.set_creation_date(when)
     return pdf
+
+
+# Per process: an fpdf2 font parsed once (widths, cmap, descriptor) and the font file's bytes.
+_PROTOTYPES: dict[tuple[str, str, str], tuple[Any, bytes]] = {}
+
+
+def _fresh_ttfont(data: bytes):
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    ttfont = TTFont(BytesIO(data), recalcTimestamp=False, lazy=True)
+    # Our subsets already carry exact bounding boxes. Without this, fontTools unpacks and
+    # re-encodes every glyph when fpdf2 saves its per-document subset (most of the time per file).
+    ttfont.recalcBBoxes = False
+    return ttfont
+
+
+def _add_font(pdf, family: str, style: str, path: Path) -> None:
+    """pdf.add_font, without parsing the font again for every document of a batch.
+
+    fpdf2 parses the whole font file in add_font and, when the document is written,
+    subsets that parsed font in place. So the parsed font (widths, cmap, descriptor)
+    is kept once per process, and each document gets a copy of it with a fresh, lazily
+    read fontTools object of its own (cheap), which its output may then cut down.
+    """
+    from copy import deepcopy
+
+    from fpdf.fonts import SubsetMap
+
+    key = (str(path), family, style)
+    fontkey = f"{family.lower()}{style}"
+    if key not in _PROTOTYPES:
+        pdf.add_font(family, style, str(path))
+        data = Path(path).read_bytes()
+        proto = deepcopy(pdf.fonts[fontkey])  # shares the fontTools object: give it its own
+        proto.ttfont = _fresh_ttfont(data)
+        pdf.fonts[fontkey].ttfont.recalcBBoxes = False
+        _PROTOTYPES[key] = (proto, data)
+        return
+    proto, data = _PROTOTYPES[key]
+    font = deepcopy(proto)
+    font.ttfont = _fresh_ttfont(data)
+    font.i = len(pdf.fonts) + 1
+    font.subset = SubsetMap(font)
+    pdf.fonts[fontkey] = font
 
 
 def _color(obj: dict[str, Any], default: Sequence[int] = (0, 0, 0)) -> tuple[int, int, int]:
