@@ -269,3 +269,26 @@ def test_unit_list_as_table_csv_and_xlsx_read_back(world: World, tmp_path: Path)
     assert csv_file.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens the Chinese right
     stdout_csv = world.setup.run("completion", "--all", "--year", str(YEAR), "--csv", token=token)
     assert stdout_csv.stdout.splitlines()[0].split(",")[:3] == ["年度", "身份证号", "姓名"]
+
+
+def test_lists_page_by_id_with_the_same_rows_as_one_stream(world: World) -> None:
+    """Over HTTP a list travels in keyset pages; page by page equals the whole stream."""
+    from hnce_cli.schemas import CompletionQuery
+
+    people = [approved_person(world, name=f"分页{i}") for i in range(5)]
+    give(world, people[1], YEAR, "public", 30)
+    backend = world.setup.backend(world.a_admin1.token)
+    query = CompletionQuery(year=YEAR, unit=str(world.unit_a.id))
+    seen, after = [], None
+    while True:
+        page = backend.completion_page(query, after, 2)
+        assert len(page.rows) <= 2 and page.scope == world.unit_a.name and page.masked is False
+        seen.extend(r.professional_id for r in page.rows)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    header, rows = backend.completion_list(query)
+    streamed = [r.professional_id for r in rows]
+    assert seen == streamed == sorted(streamed)
+    assert {p.id for p in people} <= set(seen)
+    assert header.rules is not None and header.rules.min_total == 90

@@ -99,7 +99,7 @@ def _render_person(found: PersonCompletion, output: str, details: bool) -> None:
     years = TableView(
         title=f"{found.name}（{found.id_number}）· {found.unit_name} · 年度完成情况", rows=found.years,
         footnotes=["公需科目、专业科目和总学分均达到当年要求即为“通过”；学分仅当年有效，不结转",
-                   "" if details else "详细：加 --details 查看每条学时记录"],
+                   *([] if details else ["详细：加 --details 查看每条学时记录"])],
         columns=[Column("年度", lambda y: y.year),
                  Column("公需科目", lambda y: against(y.public, y.min_public), justify="right"),
                  Column("专业科目", lambda y: against(y.professional, y.min_professional), justify="right"),
