@@ -77,7 +77,8 @@ def test_system_admin_loads_a_year_everyone_sees_it_and_it_is_audited(world: Wor
 
 def test_a_bad_rules_file_changes_nothing(world: World, tmp_path) -> None:
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps([RULES_2027, {**RULES_2027, "year": 2028, "deadline": "2028-12-31", "min_total": 10}]), encoding="utf-8")
+    bad_2028 = {**RULES_2027, "year": 2028, "deadline": "2028-12-31", "min_total": 10}
+    path.write_text(json.dumps([RULES_2027, bad_2028]), encoding="utf-8")
     proc = world.setup.run("rules", "load", str(path), "--json", token=world.admin.token)
     assert proc.returncode == 2 and error_fields(proc) == ["years[1].min_total"]
     assert world.setup.count("setting", "key = 'year_rules'") == 0
