@@ -315,6 +315,7 @@ def test_batch_resumes_without_rewriting_and_writes_a_manifest(certs: Certs, tmp
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json_out(proc)["counts"] == {"written": 1, "existing": 2}
     assert lost.exists() and page_texts(lost.read_bytes())
+    assert not list(lost.parent.glob("*.part"))  # the killed run's temporary file is gone
     for path, mtime in before.items():
         assert path.stat().st_mtime_ns == mtime, f"{path} was rewritten"
     by_status = {r["file"]: r["status"] for r in manifest(out)}

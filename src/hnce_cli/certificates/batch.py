@@ -133,6 +133,16 @@ def plan(certs: Sequence[CertificateOut], out: Path, template: str, merged: bool
     return list(jobs.values())
 
 
+def remove_stale_parts(path: Path) -> None:
+    """Delete the temporary files a killed run left for `path` (write_atomic's .NAME.PID.part)."""
+    if not path.parent.is_dir():
+        return
+    prefix = f".{path.name}."
+    for entry in os.scandir(path.parent):  # not glob: names hold '*' (masked ID numbers)
+        if entry.name.startswith(prefix) and entry.name.endswith(".part"):
+            Path(entry.path).unlink(missing_ok=True)
+
+
 def prepare_font_excluding(jobs: list[Job], template: Template) -> tuple[PreparedFont | None, list[Job]]:
     """One font for every job; people with a character no font has fail alone, naming it."""
     from hnce_cli.certificates.fonts import MissingGlyph

@@ -222,6 +222,7 @@ def batch(
                 e.status = "existing"
         else:
             todo.append(job)
+            files.remove_stale_parts(job.path)
     entries = [e for job in jobs_all for e in job.entries] + [
         files.Entry(s.number, s.name, s.id_number_masked, s.unit_name, "", year, "", "", s.status, s.reason)
         for s in skipped]
