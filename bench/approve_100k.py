@@ -205,6 +205,9 @@ def main() -> None:
                "HNCE_NO_PROMPT": "1"}
         env.pop("HNCE_API_URL", None)
         env.pop("HNCE_PROFILE", None)
+        # An installed package has its bytecode (pip compiles it; the warm-up run writes
+        # it here): without it every run would compile hnce's sources again.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         hnce = hnce_command()
         floor = [sys.executable, "-c", FLOOR, str(setup["db"]), str(work / "ids.txt"),
                  str(setup["unit_id"]), str(setup["admin_id"])]
