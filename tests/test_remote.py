@@ -167,3 +167,16 @@ def test_an_unreachable_server_is_exit_8_with_the_address(tmp_path: Path) -> Non
     assert proc.returncode == 8, proc.stdout + proc.stderr
     error = json_out(proc)["error"]
     assert error["code"] == "unavailable" and url in error["message"]
+
+
+def test_a_database_from_a_newer_hnce_is_refused_not_upgraded(sqlite_setup: Setup) -> None:
+    """An older hnce (an old worker restarted during a roll-out, a desk not yet updated)
+    must neither touch a newer schema nor advise an upgrade that cannot help."""
+    setup = sqlite_setup
+    setup.execute("UPDATE alembic_version SET version_num = '9999'")
+    setup.close()
+    proc = setup.run("unit", "search", "财政", "--json")
+    assert proc.returncode == 8, proc.stdout + proc.stderr
+    error = json_out(proc)["error"]
+    assert error["code"] == "schema_outdated" and "newer than this hnce" in error["message"]
+    assert setup.scalar("SELECT version_num FROM alembic_version") == "9999"

@@ -115,6 +115,13 @@ def ensure_schema(url: str) -> Engine:
     if revision == HEAD_REVISION:
         _checked.add(url)
         return engine
+    if revision is not None and not any((MIGRATIONS / "versions").glob(f"{revision}_*.py")):
+        # Migrated by a newer hnce (e.g. an old worker restarted mid-rollout): never
+        # "upgrade" it, and do not tell the operator to run an upgrade that cannot help.
+        raise SchemaOutdated(
+            f"the database schema is at {revision}, newer than this hnce ({HEAD_REVISION}): "
+            "install the hnce version that migrated it (see docs/deploy.md)"
+        )
     if engine.dialect.name == "sqlite" or revision is None:
         upgrade(url)
         _checked.add(url)
