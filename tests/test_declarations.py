@@ -473,6 +473,12 @@ def test_import_with_one_bad_row_writes_nothing_and_names_row_and_field(world: W
     assert (out["created"], out["status"], out["credits"]) == (3, "pending_hr", 70)
     assert setup.count("declaration", "status = 'pending_hr'") == 3
     assert setup.count("audit_log", "action = 'declaration.import'") == 3
+    assert setup.count("declaration_event", "action = 'import'") == 3
+    listed = json_out(setup.run("declare", "list", "--json", token=world.a_admin1.token))["declarations"]
+    assert sorted(d["id_number"] for d in listed) == sorted(p.id_number for p in people)
+    assert {json.dumps(d["fields"], ensure_ascii=False) for d in listed} == {json.dumps(
+        {"meeting_name": "年会", "organizer": "学会", "start_date": day, "days": n}, ensure_ascii=False)
+        for n in (2, 3)}  # the answers as checked, in the form's order
     assert review(world, world.hr.token, "--all").returncode == 0
     assert setup.count("credit_record") == 3
 
