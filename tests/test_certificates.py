@@ -379,3 +379,34 @@ def test_rotated_key_re_signs_on_the_next_print(certs: Certs, tmp_path: Path) ->
     assert new["verification_code"] != old["verification_code"]
     assert certs.run("verify", new["verification_code"], token=me.token, **new_key).returncode == 0
     assert setup.count("certificate") == 1
+
+
+def test_batch_killed_mid_run_continues_where_it_stopped(certs: Certs, tmp_path: Path) -> None:
+    """SIGKILL during the PDFs, then rerun: files finished before the kill are left as they are."""
+    import signal
+    import time
+
+    world = certs.world
+    if world.setup.name != "sqlite":
+        pytest.skip("writing the files is the CLI's part; the storages are covered by the test above")
+    people = [certs.person(public=30, professional=60) for _ in range(24)]
+    out = tmp_path / "killed"
+    args = ["certificate", "batch", "--year", str(YEAR), "--unit", str(world.unit_a.id), "--out", str(out), "--json"]
+    env = {"HNCE_CERT_FONT_CACHE": str(certs.font_cache)}
+    proc = world.setup.popen(*args, token=world.a_admin1.token, env=env)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None and len(list(out.rglob("*.pdf"))) < 2:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.pdf")}
+    assert 0 < len(before) < len(people), "the kill should land while the PDFs are being written"
+    rerun = world.setup.run(*args, token=world.a_admin1.token, env=env, timeout=300)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    counts = json_out(rerun)["counts"]
+    assert counts.get("existing", 0) == len(before) and sum(counts.values()) == len(people)
+    for path, mtime in before.items():
+        assert path.stat().st_mtime_ns == mtime, f"{path} was rewritten"
+    assert len(list(out.rglob("*.pdf"))) == len(people)
+    assert all(page_texts(p.read_bytes()) for p in out.rglob("*.pdf"))  # every file is whole
+    assert world.setup.count("certificate") == len(people)
