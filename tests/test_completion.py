@@ -292,3 +292,104 @@ def test_lists_page_by_id_with_the_same_rows_as_one_stream(world: World) -> None
     assert seen == streamed == sorted(streamed)
     assert {p.id for p in people} <= set(seen)
     assert header.rules is not None and header.rules.min_total == 90
+
+
+# --- the summary: people / 通过 / 未通过 per city, county or unit ------------------------
+
+
+def _summary(world: World, token: str, *args: str) -> dict:
+    proc = world.setup.run("completion", "--year", str(YEAR), *args, "--json", token=token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json_out(proc)
+
+
+def _boundary_world(world: World) -> dict[str, Person]:
+    """People at the boundaries in two units in two cities (郑州 410105, 洛阳 410302)."""
+    grid = {"甲30+60": (world.unit_a, 30, 60), "甲29+60": (world.unit_a, 29, 60),
+            "甲30+59": (world.unit_a, 30, 59), "甲小数": (world.unit_a, 29.9, 60.1),
+            "甲无学时": (world.unit_a, 0, 0), "乙30+60": (world.unit_b, 30, 60),
+            "乙29.5+0.5": (world.unit_b, 30, 60), "乙30+59.5": (world.unit_b, 30, 59.5)}
+    people = {}
+    for name, (unit, pub, pro) in grid.items():
+        person = people[name] = approved_person(world, unit, name=name)
+        if name == "乙29.5+0.5":  # sums of decimals: 29.5 + 0.5 is 30 and passes
+            give(world, person, YEAR, "public", 29.5)
+            give(world, person, YEAR, "public", 0.5)
+            give(world, person, YEAR, "professional", pro)
+            continue
+        if pub:
+            give(world, person, YEAR, "public", pub)
+        if pro:
+            give(world, person, YEAR, "professional", pro)
+    return people
+
+
+def test_summary_counts_equal_the_per_person_list_at_the_boundaries(world: World, tmp_path: Path) -> None:
+    """The SQL decision of the summary is result_of's: per city, county and unit the counts
+    are what the per-person list says (29/30 public, 59/60 professional, decimals)."""
+    _boundary_world(world)
+    admin = world.admin.token
+    rows = _list(world, admin, "--all")["rows"]
+    by_unit: dict[int, list[int]] = {}
+    for r in rows:
+        acc = by_unit.setdefault(r["unit_id"], [0, 0])
+        acc[0] += 1
+        acc[1] += r["result"] == "passed"
+    assert by_unit[world.unit_a.id] == [5, 1] and by_unit[world.unit_b.id] == [3, 2]
+    units = _summary(world, admin, "--all", "--by", "unit")
+    assert {int(g["code"]): [g["people"], g["passed"]] for g in units["groups"]} == by_unit
+    assert all(g["not_passed"] == g["people"] - g["passed"] for g in units["groups"])
+    cities = _summary(world, admin, "--region", "410000", "--by", "city")
+    assert [(g["code"], g["name"], g["people"], g["passed"], g["pass_rate"]) for g in cities["groups"]] == [
+        ("410100", "郑州市", 5, 1, 0.2), ("410300", "洛阳市", 3, 2, 0.6667)]
+    assert (cities["total"]["people"], cities["total"]["passed"], cities["total"]["not_passed"]) == (8, 3, 5)
+    counties = _summary(world, admin, "--all", "--by", "county")
+    assert [(g["code"], g["name"]) for g in counties["groups"]] == [("410105", "金水区"), ("410302", "老城区")]
+    table = world.setup.run("completion", "--region", "410000", "--year", str(YEAR), "--by", "city", token=admin)
+    assert table.returncode == 0, table.stderr
+    assert "郑州市" in table.stdout and "合计" in table.stdout and "66.7%" in table.stdout
+    target = tmp_path / "全省.csv"
+    written = world.setup.run("completion", "--region", "410000", "--year", str(YEAR), "--by", "city",
+                              "-o", str(target), token=admin)
+    assert written.returncode == 0 and "已写入" in written.stderr, written.stderr
+    back = read_rows(target)
+    assert [(r["市"], r["人数"], r["通过"], r["未通过"], r["通过率"]) for r in back] == [
+        ("郑州市", "5", "1", "4", "20.0%"), ("洛阳市", "3", "2", "1", "66.7%"), ("合计", "8", "3", "5", "37.5%")]
+
+
+def test_summary_total_rule_boundary_89_90_matches_result_of(world: World) -> None:
+    """A year whose total (90) is above its two minimums (30 + 50): 89 fails, 90 passes, in SQL too."""
+    admin = world.admin.token
+    loaded = world.setup.run("rules", "load", "-", "--json", token=admin, input=json.dumps(
+        {"year": 2024, "min_total": 90, "min_professional": 50, "min_public": 30, "deadline": "2024-12-31",
+         "source": "测试通知"}))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    for name, pro in (("八十九", 59), ("九十", 60)):
+        person = approved_person(world, name=name)
+        give(world, person, 2024, "public", 30)
+        give(world, person, 2024, "professional", pro)
+    listed = json_out(world.setup.run("completion", "--year", "2024", "--all", "--json", token=admin))
+    assert {r["name"]: r["result"] for r in listed["rows"]} == {"八十九": "not_passed", "九十": "passed"}
+    summary = json_out(world.setup.run("completion", "--year", "2024", "--all", "--by", "unit", "--json",
+                                       token=admin))
+    assert [(g["people"], g["passed"]) for g in summary["groups"]] == [(2, 1)]
+
+
+def test_summary_is_scoped_like_the_list(world: World) -> None:
+    _boundary_world(world)
+    mine = _summary(world, world.a_admin1.token, "--all", "--by", "unit")
+    assert [int(g["code"]) for g in mine["groups"]] == [world.unit_a.id]
+    assert (mine["total"]["people"], mine["total"]["passed"]) == (5, 1)
+    cities = _summary(world, world.a_admin1.token, "--all", "--by", "city")  # their units, rolled up
+    assert [g["name"] for g in cities["groups"]] == ["郑州市"]
+    refused = world.setup.run("completion", "--year", str(YEAR), "--region", "410300", "--by", "city", "--json",
+                              token=world.hr.token)
+    assert refused.returncode == 4 and json_out(refused)["error"]["code"] == "permission_denied"
+    hr = _summary(world, world.hr.token, "--all", "--by", "county")
+    assert [g["code"] for g in hr["groups"]] == ["410105"] and hr["scope"] == "郑州市"
+    person = world.setup.run("completion", "--year", str(YEAR), "--all", "--by", "city", "--json",
+                             token=approved_person(world).token)
+    assert person.returncode == 4
+    bad = world.setup.run("completion", "--year", str(YEAR), "--all", "--by", "province", "--json",
+                          token=world.admin.token)
+    assert bad.returncode == 2 and error_fields(bad) == ["by"]

@@ -165,6 +165,7 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
                                             "deadline": "2027-12-31", "source": "测试通知"}},
         ("GET", "/api/v1/completion/person"): {"params": {"person": world.person_a}},
         ("GET", "/api/v1/completion"): {"params": {"year": 2025, "unit": "甲单位"}},
+        ("GET", "/api/v1/completion/summary"): {"params": {"year": 2025, "unit": "甲单位", "by": "unit"}},
         ("POST", "/api/v1/sync/import"): {"json": {"rows": [
             {"身份证号": world.person_a, "年度": 2025, "科目类型": "专业科目", "学时": 10, "记录编号": "N-1"}]}},
         ("GET", "/api/v1/sync/export"): {"params": {"year": 2025}},
@@ -198,6 +199,7 @@ FOREIGN = {
     ("PUT", "/api/v1/rules"): ("a-admin", 403),
     ("GET", "/api/v1/completion/person"): ("b-admin", 404),
     ("GET", "/api/v1/completion"): ("b-admin", 403),
+    ("GET", "/api/v1/completion/summary"): ("b-admin", 403),
     ("POST", "/api/v1/sync/import"): ("kefu", 403),
     ("GET", "/api/v1/sync/export"): ("a-admin", 403),
 }
@@ -233,6 +235,7 @@ OWNER = {
     ("PUT", "/api/v1/rules"): "admin",
     ("GET", "/api/v1/completion/person"): "a-admin",
     ("GET", "/api/v1/completion"): "a-admin",
+    ("GET", "/api/v1/completion/summary"): "a-admin",
     ("POST", "/api/v1/sync/import"): "admin",
     ("GET", "/api/v1/sync/export"): "admin",
 }

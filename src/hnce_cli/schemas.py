@@ -629,6 +629,30 @@ class CompletionPage(BaseModel):
     next_after: int | None = Field(description="pass as `after` for the next page; null on the last")
 
 
+class CompletionGroup(BaseModel):
+    """One city, county-level region or unit of a completion summary: people and results."""
+
+    code: str = Field(description="region code (city, county) or the unit's id (unit)")
+    name: str
+    region_code: str | None = Field(default=None, description="the unit's region (unit groups only)")
+    people: int = Field(description="approved professionals (no credits that year: 未通过)")
+    passed: int
+    not_passed: int
+    no_rules: int = Field(default=0, description="people of a year without rules (未到要求年度)")
+    pass_rate: float | None = Field(description="passed / people, 0–1; null with no people or no rules")
+
+
+class CompletionSummary(BaseModel):
+    """A region's completion of one year counted per city, county or unit, with the total."""
+
+    year: int
+    scope: str = Field(description="what the summary covers, in words")
+    by: Literal["city", "county", "unit"]
+    rules: YearRulesOut | None
+    groups: list[CompletionGroup]
+    total: CompletionGroup
+
+
 class SyncImportRequest(BaseModel):
     """Rows of a national-platform (or online / base) export, keyed by header (docs/sync.md)."""
 

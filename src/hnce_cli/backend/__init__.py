@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # issue 5: year rules, annual completion, national-platform s
         CompletionPage,
         CompletionQuery,
         CompletionRow,
+        CompletionSummary,
         CreditExportPage,
         PersonCompletion,
         RulesOut,
@@ -107,6 +108,7 @@ class Backend(Protocol):
     def completion_page(self, query: CompletionQuery, after: int | None = None,
                         limit: int = 1000) -> CompletionPage: ...
     def completion_list(self, query: CompletionQuery) -> tuple[CompletionPage, Iterator[CompletionRow]]: ...
+    def completion_summary(self, query: CompletionQuery, by: str = "city") -> CompletionSummary: ...
     def import_credits(self, rows: list[dict], source: str = "national",
                        first_row: int = 2) -> SyncImportResult: ...
     def export_credits(self, year: int, after: int | None = None,

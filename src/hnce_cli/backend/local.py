@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # issue 5
         CompletionPage,
         CompletionQuery,
         CompletionRow,
+        CompletionSummary,
         CreditExportPage,
         PersonCompletion,
         RulesOut,
@@ -289,6 +290,12 @@ class LocalBackend:
 
         rows = stream()
         return next(rows), rows
+
+    def completion_summary(self, query: CompletionQuery, by: str = "city") -> CompletionSummary:
+        from hnce_cli.services import completion
+
+        with self._as_actor(write=False) as (session, actor):
+            return completion.summary(session, actor, query, by)
 
     def import_credits(self, rows: list[dict], source: str = "national",
                        first_row: int = 2) -> SyncImportResult:

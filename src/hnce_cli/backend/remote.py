@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # issue 5
         CompletionPage,
         CompletionQuery,
         CompletionRow,
+        CompletionSummary,
         CreditExportPage,
         PersonCompletion,
         RulesOut,
@@ -327,6 +328,12 @@ class RemoteBackend:
                 page = self.completion_page(query, page.next_after, COMPLETION_PAGE)
 
         return first.model_copy(update={"rows": []}), rows()
+
+    def completion_summary(self, query: CompletionQuery, by: str = "city") -> CompletionSummary:
+        from hnce_cli.schemas import CompletionSummary
+
+        return self._get("/completion/summary", CompletionSummary, by=by,
+                         **query.model_dump(exclude_none=True, exclude={"result"}))
 
     def import_credits(self, rows: list[dict], source: str = "national",
                        first_row: int = 2) -> SyncImportResult:

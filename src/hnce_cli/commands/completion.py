@@ -14,8 +14,10 @@ from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt, get_backend
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from hnce_cli.schemas import CompletionPage, CompletionRow, PersonCompletion
+    from hnce_cli.schemas import CompletionPage, CompletionRow, CompletionSummary, PersonCompletion
 
+BY_WORDS = {"city": "city", "市": "city", "county": "county", "县": "county", "区县": "county",
+            "unit": "unit", "单位": "unit"}
 RESULT_WORDS = {"passed": "passed", "通过": "passed", "not_passed": "not_passed", "未通过": "not_passed"}
 HEADER = ["年度", "身份证号", "姓名", "单位", "区域代码", "公需科目", "专业科目", "总学分", "认定结果"]
 
@@ -36,6 +38,9 @@ def completion(
         help="Admins: a region's list (code or name; 410000 = the province).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Admins: everyone in your scope.")] = False,
     result: Annotated[str | None, typer.Option(help="Lists: only passed 通过 | not_passed 未通过.")] = None,
+    by: Annotated[str | None, typer.Option(
+        help="Summary instead of the per-person list: people / 通过 / 未通过 / pass rate per "
+             "city | county | unit, with the total.")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Lists: write the whole list to FILE.csv or FILE.xlsx.")] = None,
     limit: Annotated[int, typer.Option(help="Lists: rows to show on screen (0: all).")] = 100,
@@ -56,10 +61,12 @@ def completion(
       hnce completion 410105199001011233 --year 2025 --details
       hnce completion --unit 河南测试甲会计师事务所有限公司 --year 2025
       hnce completion --region 410100 --year 2025 --result not_passed -o 未通过.xlsx
+      hnce completion --region 410000 --year 2025 --by city
+      hnce completion --all --year 2025 --by unit -o 各单位.xlsx
     """
     from hnce_cli.errors import ValidationFailed
 
-    as_list = bool(unit or region or all_ or output or result)
+    as_list = bool(unit or region or all_ or output or result or by)
     if not as_list:
         found = get_backend(ctx).person_completion(person, year, details)
         _render_person(found, fmt(json_, csv_), details)
@@ -78,6 +85,15 @@ def completion(
         raise ValidationFailed.one("output", f"不支持的文件类型：{output.name}", "name the file .csv or .xlsx")
     from hnce_cli.schemas import CompletionQuery
 
+    if by is not None:
+        level = BY_WORDS.get(by.strip())
+        if level is None:
+            raise ValidationFailed.one("by", f"不支持的汇总方式：{by}", "use city 市 | county 区县 | unit 单位")
+        if chosen is not None:
+            raise ValidationFailed.one("result", "汇总已分别统计通过与未通过", "drop --result with --by")
+        found = get_backend(ctx).completion_summary(CompletionQuery(year=year, unit=unit, region=region), level)
+        _render_summary(found, fmt(json_, csv_), output)
+        return
     header, rows = get_backend(ctx).completion_list(
         CompletionQuery(year=year, unit=unit, region=region, result=chosen))
     _render_list(header, rows, fmt(json_, csv_), output, limit)
@@ -241,3 +257,73 @@ def _stream_json(header: CompletionPage, counter: _Counter) -> None:
         out.write(("\n" if first else ",\n") + json.dumps(dict(zip(fields, r, strict=True)), ensure_ascii=False))
         first = False
     out.write('\n], "counts": ' + json.dumps(counter.counts) + "}\n")
+
+
+# --- the summary (per city / county / unit) ------------------------------------------
+
+BY_LABEL = {"city": "市", "county": "区县", "unit": "单位"}
+
+
+def _rate(passed: int, people: int, rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.1f}%"
+
+
+def summary_header(by: str) -> list[str]:
+    """CSV / XLSX columns of a summary (the total is the last row, 合计)."""
+    if by == "unit":
+        return ["年度", "单位编号", "单位", "区域代码", "人数", "通过", "未通过", "通过率"]
+    return ["年度", "区域代码", BY_LABEL[by], "人数", "通过", "未通过", "通过率"]
+
+
+def summary_cells(found: CompletionSummary) -> list[list]:
+    """Rows for CSV / XLSX: counts as numbers, the rate as a percentage text; 合计 last."""
+    out = []
+    for g in [*found.groups, found.total]:
+        rate = _rate(g.passed, g.people, g.pass_rate)
+        if found.by == "unit":
+            out.append([found.year, g.code, g.name, g.region_code or "", g.people, g.passed, g.not_passed, rate])
+        else:
+            out.append([found.year, g.code, g.name, g.people, g.passed, g.not_passed, rate])
+    return out
+
+
+def _render_summary(found: CompletionSummary, output: str, path: Path | None) -> None:
+    from hnce_cli.render import Column, TableView, note, print_json, print_table
+
+    header = summary_header(found.by)
+    if path is not None:
+        from hnce_cli.tabular import write_rows
+
+        write_rows(path, header, summary_cells(found))
+        t = found.total
+        if output == "json":
+            print_json({"year": found.year, "scope": found.scope, "by": found.by, "file": str(path),
+                        "total": t.model_dump()})
+        else:
+            note(f"{found.scope} · {found.year} 年度完成情况汇总（按{BY_LABEL[found.by]}）已写入 {path}；"
+                 f"共 {t.people} 人：通过 {t.passed} 人，未通过 {t.not_passed} 人")
+        return
+    if output == "json":
+        print_json(found)
+        return
+    if output == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(summary_cells(found))
+        return
+    rules = found.rules
+    rule_text = (f"{found.year} 年度要求：总学分 ≥ {_n(rules.min_total)}，专业科目 ≥ {_n(rules.min_professional)}，"
+                 f"公需科目 ≥ {_n(rules.min_public)}；没有学时记录的人计为未通过"
+                 if rules else f"{found.year} 年度没有学时要求（未到要求年度）")
+    rows = [*found.groups, found.total]
+    columns = [Column("区域代码", lambda g: g.code if found.by != "unit" else g.region_code, no_wrap=True),
+               Column(BY_LABEL[found.by], lambda g: g.name),
+               Column("人数", lambda g: f"{g.people:,}", justify="right"),
+               Column("通过", lambda g: f"{g.passed:,}", justify="right"),
+               Column("未通过", lambda g: f"{g.not_passed:,}", justify="right"),
+               Column("通过率", lambda g: _rate(g.passed, g.people, g.pass_rate), justify="right")]
+    print_table(TableView(title=f"{found.scope} · {found.year} 年度完成情况汇总（按{BY_LABEL[found.by]}）",
+                          rows=rows, columns=columns,
+                          footnotes=[rule_text, "每人名单：去掉 --by；导出：-o 文件.csv / 文件.xlsx"]))

@@ -34,6 +34,7 @@ from hnce_cli.schemas import (
     CertificateVerification,
     CompletionPage,
     CompletionQuery,
+    CompletionSummary,
     CreditExportPage,
     DbInt,
     DecisionRequest,
@@ -365,6 +366,16 @@ def create_app() -> FastAPI:
         page = b.completion_page(CompletionQuery(year=year, unit=unit, region=region, result=result),
                                  after, limit)
         return Response(page.model_dump_json(), media_type="application/json")
+
+    @app.get(f"{API}/completion/summary")
+    def completion_summary(
+        b: Backend,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        unit: str | None = None,
+        region: str | None = None,
+        by: Literal["city", "county", "unit"] = "city",
+    ) -> CompletionSummary:
+        return b.completion_summary(CompletionQuery(year=year, unit=unit, region=region), by)
 
     @app.post(f"{API}/sync/import")
     def import_credits(body: SyncImportRequest, b: Backend) -> SyncImportResult:
