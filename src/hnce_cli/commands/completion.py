@@ -231,6 +231,7 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
     footnotes = [rule_text, summary()]
     if total > len(shown):
         footnotes.append(f"仅显示 {len(shown)} / {total} 人；--limit 0 显示全部，或 -o 文件.csv / 文件.xlsx 导出")
+        footnotes.append("按市、区县或单位汇总（人数、通过、未通过、通过率）：加 --by city | county | unit")
     print_table(TableView(
         title=f"{header.scope} · {year} 年度完成情况", rows=shown, footnotes=footnotes,
         columns=[Column(h, _cell_getter(year, i),
