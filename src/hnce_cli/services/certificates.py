@@ -72,15 +72,8 @@ def verify_url(code: str) -> str | None:
 
 
 def _year_rows(session: Session, year: int, **filters: Any) -> list[CompletionRow]:
-    """completion.year_rows, consumed, with the connection's streaming options undone.
-
-    year_rows sets yield_per on the session's Connection, which SQLAlchemy 2 changes in
-    place: on PostgreSQL every later statement in the transaction (our INSERTs too)
-    would then run through a server-side cursor and fail.
-    """
-    rows = list(year_rows(session, year, **filters))
-    session.connection().execution_options(yield_per=None, stream_results=False)
-    return rows
+    """completion.year_rows of one page, consumed before the certificates are written."""
+    return list(year_rows(session, year, **filters))
 
 
 def _key() -> bytes:

@@ -128,7 +128,10 @@ def _stream(session: Session, statement: sa.Select) -> Iterator[tuple]:
     server-side cursor through SQLAlchemy."""
     conn = session.connection()
     if conn.dialect.name != "sqlite":
-        yield from conn.execution_options(yield_per=10_000).execute(statement)
+        # Options on the statement, not the connection: Connection.execution_options
+        # changes the connection in place, and later writes in the same transaction
+        # would run through a server-side cursor too.
+        yield from conn.execute(statement.execution_options(yield_per=10_000))
         return
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
