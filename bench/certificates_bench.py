@@ -199,8 +199,9 @@ def cli_cases(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, s
     env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
     env.update({"HNCE_DATABASE_URL": setup["url"], "HNCE_DATA_DIR": str(work / "data"),
                 "HNCE_CONFIG_DIR": str(work / "config"), "HNCE_TOKEN": setup["admin"],
-                "HNCE_CERT_FONT_CACHE": os.environ["HNCE_CERT_FONT_CACHE"],
                 "HNCE_CERT_VERIFY_URL": "https://hnce.example.cn/verify"})
+    if "HNCE_CERT_FONT_CACHE" in os.environ:  # a fresh cache; --keep-cache: the user's own
+        env["HNCE_CERT_FONT_CACHE"] = os.environ["HNCE_CERT_FONT_CACHE"]
     n = args.people
     out = work / "cli-single"
     shutil.rmtree(out, ignore_errors=True)
