@@ -101,10 +101,6 @@ class LocalBackend:
     def _as_actor(self, write: bool) -> Iterator[tuple[Session, Actor]]:
         with self._session(write) as session:
             actor = accounts.actor_for_token(session, self.token)
-            if write:  # changes check the year's rules: the system admin may have loaded new ones
-                from hnce_cli.services.rules import refresh
-
-                refresh(session)
             yield session, actor
 
     # --- database -------------------------------------------------------

@@ -42,7 +42,7 @@ from hnce_cli.schemas import (
 from hnce_cli.services import audit
 from hnce_cli.services.completion import NO_RULES, PASSED, CompletionRow, year_rows
 from hnce_cli.services.context import Actor
-from hnce_cli.services.rules import all_rules
+from hnce_cli.services.rules import refresh
 from hnce_cli.validation import mask_id_number
 
 VERIFY_URL_ENV = "HNCE_CERT_VERIFY_URL"
@@ -306,7 +306,7 @@ def issue(session: Session, actor: Actor, request: CertificateRequest) -> Certif
     rows = _year_rows(session, request.year, professional_ids=[person.id])
     row = rows[0]
     if row.result != PASSED:
-        rules = all_rules().get(request.year)
+        rules = refresh(session).get(request.year)
         if row.result == NO_RULES or rules is None:
             raise ValidationFailed.one("year", f"没有 {request.year} 年度的学时规则，不能出具证书",
                                        "choose a year with rules (hnce rules show)")
@@ -362,7 +362,7 @@ def batch(session: Session, actor: Actor, request: CertificateBatchRequest) -> C
         prefix, scope = region_prefix(actor.region_code or ""), "本区域"
     else:
         raise ValidationFailed.one("scope", "请选择范围", "give --unit, --region or --province")
-    if all_rules().get(request.year) is None:
+    if refresh(session).get(request.year) is None:
         raise ValidationFailed.one("year", f"没有 {request.year} 年度的学时规则，不能出具证书",
                                    "choose a year with rules")
     rows = _year_rows(session, request.year, unit_ids=unit_ids, region_prefix=prefix,

@@ -51,7 +51,7 @@ from hnce_cli.services import attachments, audit, bulk
 from hnce_cli.services.context import Actor
 from hnce_cli.services.forms import check_answers, current_forms, find_form
 from hnce_cli.services.lookup import may_see_personal_data
-from hnce_cli.services.rules import check_open_year
+from hnce_cli.services.rules import check_open_year, refresh
 from hnce_cli.terms import DECLARATION_ACTIONS, DECLARATION_STATUS
 from hnce_cli.validation import mask_id_number
 
@@ -325,6 +325,7 @@ def _guarded_update(session: Session, decl: Declaration, me: Any, values: dict[s
 
 def create(session: Session, actor: Actor, data: DeclarationInput) -> DeclarationOut:
     """Declare credits: a draft (保存暂不提交) or submitted at once."""
+    refresh(session)  # the year's rules, as the system admin may have loaded them
     me = _me(session, actor)
     problems: list[FieldProblem] = []
     today = clock.today()
@@ -357,6 +358,7 @@ def create(session: Session, actor: Actor, data: DeclarationInput) -> Declaratio
 
 def edit(session: Session, actor: Actor, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
     """Change a draft: its year, fields, credits (entered forms) and attachments."""
+    refresh(session)  # the year's rules, as the system admin may have loaded them
     me = _me(session, actor)
     decl = _own(session, me, declaration_id)
     if decl.status != "draft":
@@ -423,6 +425,7 @@ def delete_draft(session: Session, actor: Actor, declaration_id: int) -> Declara
 
 
 def _submit(session: Session, actor: Actor, me: Any, decl: Declaration) -> None:
+    refresh(session)  # the year's rules, as the system admin may have loaded them
     check_open_year(decl.year, clock.today())
     now = clock.now()
     _guarded_update(session, decl, me, {"status": "pending_unit", "submitted_at": now,
@@ -626,6 +629,7 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
     error lists every (row, field, why). The unit is the one importing, so its own
     review is done: the declarations land as pending_hr, awaiting HR.
     """
+    refresh(session)  # the year's rules, as the system admin may have loaded them
     actor.require("unit_admin")
     if not rows:
         raise ValidationFailed.one("file", "文件中没有数据行", "the first row is the header, data below it")

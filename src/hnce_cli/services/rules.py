@@ -8,7 +8,7 @@ not passed and they have begun (normally only the current year).
 
 The functions without a session (`all_rules`, `rules_for`, `open_years`,
 `check_open_year`) read the package files merged with the database's years as
-last seen by `refresh(session)`, which the local backend calls once per request.
+last seen by `refresh(session)`, which the services that check a year call first.
 """
 
 from __future__ import annotations
