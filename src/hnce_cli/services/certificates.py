@@ -349,7 +349,7 @@ def batch(session: Session, actor: Actor, request: CertificateBatchRequest) -> C
         region = resolve_region(session, request.region)
         if actor.role == "unit_admin":
             raise PermissionDenied("用人单位管理员只能打印本单位的证书", {"region": region.code})
-        if actor.role == "hr" and not region.code.startswith(region_prefix(actor.region_code or "")):
+        if actor.role == "hr" and not _in_region(region.code, actor.region_code):
             raise PermissionDenied(f"{region.name} 不在您的审核区域内", {"region": region.code})
         prefix, scope = region_prefix(region.code), f"区域 {region.name}"
     elif request.province:
