@@ -265,7 +265,7 @@ def _stream_json(header: CompletionPage, counter: _Counter) -> None:
 BY_LABEL = {"city": "市", "county": "区县", "unit": "单位"}
 
 
-def _rate(passed: int, people: int, rate: float | None) -> str:
+def _rate(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.1f}%"
 
 
@@ -280,7 +280,7 @@ def summary_cells(found: CompletionSummary) -> list[list]:
     """Rows for CSV / XLSX: counts as numbers, the rate as a percentage text; 合计 last."""
     out = []
     for g in [*found.groups, found.total]:
-        rate = _rate(g.passed, g.people, g.pass_rate)
+        rate = _rate(g.pass_rate)
         if found.by == "unit":
             out.append([found.year, g.code, g.name, g.region_code or "", g.people, g.passed, g.not_passed, rate])
         else:
@@ -324,7 +324,7 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None) ->
                Column("人数", lambda g: f"{g.people:,}", justify="right"),
                Column("通过", lambda g: f"{g.passed:,}", justify="right"),
                Column("未通过", lambda g: f"{g.not_passed:,}", justify="right"),
-               Column("通过率", lambda g: _rate(g.passed, g.people, g.pass_rate), justify="right")]
+               Column("通过率", lambda g: _rate(g.pass_rate), justify="right")]
     print_table(TableView(title=f"{found.scope} · {found.year} 年度完成情况汇总（按{BY_LABEL[found.by]}）",
                           rows=rows, columns=columns,
                           footnotes=[rule_text, "每人名单：去掉 --by；导出：-o 文件.csv / 文件.xlsx"]))

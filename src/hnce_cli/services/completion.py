@@ -481,7 +481,7 @@ def summary(session: Session, actor: Actor, query: Any, by: str) -> Any:
     if by not in BY_LEVELS:
         raise ValidationFailed.one("by", f"不支持的汇总方式：{by}", "use city | county | unit")
     header, scope = _header(session, actor, query)
-    rules = refresh(session).get(query.year)
+    rules = all_rules().get(query.year)  # refreshed by _header
     counts = unit_counts(session, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix)
     units = {uid: (name, region) for uid, (name, region) in _units(session).items() if uid in counts}
     r = Region.__table__
