@@ -27,7 +27,7 @@ from hnce_cli.schemas import (
     ProfessionalOut,
     RegistrationInput,
 )
-from hnce_cli.services import audit
+from hnce_cli.services import audit, bulk
 from hnce_cli.services.context import Actor
 from hnce_cli.services.lookup import professional_views, view_statement
 from hnce_cli.services.security import hash_password
@@ -220,32 +220,6 @@ def _bind_ids(dialect: str, ids: list[str]) -> object:
     return json.dumps(ids) if dialect == "sqlite" else ids
 
 
-def _record_decisions(session: Session, dialect: str, actor: Actor, action: str,
-                      pids: list[int], after: dict, now: datetime) -> None:
-    """One audit row per decided registration, written by ONE set-based INSERT … SELECT
-    over the decided ids (same rows as audit.record_many would write, without building
-    100,000 parameter rows in Python)."""
-    from sqlalchemy import bindparam, text
-
-    from hnce_cli.models import AuditLog
-
-    if dialect == "sqlite":
-        source, ids = "SELECT CAST(value AS TEXT) AS subject FROM json_each(:pids)", json.dumps(pids)
-    elif dialect == "postgresql":
-        source, ids = "SELECT unnest(CAST(:pids AS TEXT[])) AS subject", [str(p) for p in pids]
-    else:
-        audit.record_many(session, actor, action, "professional",
-                          ((pid, {"status": "pending"}, after) for pid in pids))
-        return
-    statement = text(
-        "INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
-        f"SELECT :at, :actor, :action, 'professional', subject, :before, :after FROM ({source}) AS d"
-    ).bindparams(bindparam("at", type_=AuditLog.__table__.c.at.type))
-    session.connection().execute(statement, {
-        "at": now, "actor": actor.account_id, "action": action, "pids": ids,
-        "before": audit._dump({"status": "pending"}), "after": audit._dump(after)})
-
-
 def decide(session: Session, actor: Actor, request: DecisionRequest) -> DecisionResult:
     """Approve or reject registrations by ID numbers or by filters, atomically.
 
@@ -293,8 +267,8 @@ def decide(session: Session, actor: Actor, request: DecisionRequest) -> Decision
         rows.extend(conn.execute(statement, params).all())
     if not request.dry_run and rows:
         after = {"status": target, "reason": reason} if reason else {"status": target}
-        _record_decisions(session, dialect, actor, f"registration.{request.decision}",
-                          [row[0] for row in rows], after, now)
+        bulk.audit_for_ids(conn, actor, f"registration.{request.decision}", "professional",
+                           [row[0] for row in rows], {"status": "pending"}, after, now)
     unit_names = dict(conn.execute(
         select(Unit.__table__.c.id, Unit.__table__.c.name)
         .where(Unit.__table__.c.id.in_({row[2] for row in rows}))
