@@ -14,7 +14,9 @@ from hnce_cli.models import AuditLog
 from hnce_cli.services.context import Actor
 
 
-def _dump(value: dict[str, Any] | None) -> str | None:
+def dump(value: dict[str, Any] | None) -> str | None:
+    """Audit before/after as the trail stores them (sorted keys, Chinese kept); the one
+    encoding for row-by-row and set-based (services/bulk.py) audit writes alike."""
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
@@ -48,7 +50,7 @@ def record_many(
         # Batch changes share before/after dicts; serialise each distinct one once.
         key = id(value)
         if key not in cache:
-            cache[key] = _dump(value)
+            cache[key] = dump(value)
         return cache[key]
 
     rows = [

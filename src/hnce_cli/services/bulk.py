@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Connection
 
+from hnce_cli.services.audit import dump
 from hnce_cli.services.context import Actor
 
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -55,13 +56,6 @@ def text_rows(conn: Connection, param: str) -> str:
 
 def json_ids(ids: Iterable[int]) -> str:
     return json.dumps(list(ids))
-
-
-def dump(value: dict[str, Any] | None) -> str | None:
-    """Audit before/after as the audit trail writes them (sorted keys, Chinese kept)."""
-    if value is None:
-        return None
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def execute(conn: Connection, sql: str, **params: Any) -> Any:
