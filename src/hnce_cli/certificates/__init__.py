@@ -13,7 +13,7 @@ _EXPORTS = {
     "CertificateData": "model",
     "CertificateContent": "model",
     "format_credits": "model",
-    "mask_id_number": "model",
+    "mask_id_number": "hnce_cli.validation",  # the one masking rule of the platform
     "Template": "template",
     "load_template": "template",
     "default_template_path": "template",
@@ -49,7 +49,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
+    value = getattr(import_module(module if "." in module else f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
 

@@ -17,15 +17,16 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hnce_cli.certificates.model import CertificateData
 from hnce_cli.errors import ValidationFailed
 
 if TYPE_CHECKING:
+    from hnce_cli.backend import Backend
     from hnce_cli.certificates.fonts import PreparedFont
     from hnce_cli.certificates.template import Template
-    from hnce_cli.schemas import CertificateOut
+    from hnce_cli.schemas import CertificateBatchRequest, CertificateOut
 
 PERSON_FIELDS = frozenset({"region", "region_code", "unit_name", "unit_id", "year", "id_number_masked", "name",
                            "number"})
@@ -239,3 +240,96 @@ def write_manifest(out: Path, entries: list[Entry], summary: dict[str, Any]) -> 
     body = {**summary, "entries": [asdict(e) for e in entries]}
     json_path = write_atomic(out / MANIFEST_JSON, json.dumps(body, ensure_ascii=False, indent=1).encode())
     return csv_path, json_path
+
+
+# --- the whole batch: what `hnce certificate batch` runs ------------------------------------
+
+
+class Reporter(Protocol):
+    """Where progress goes (the command's progress bar, or nowhere)."""
+
+    def add(self, description: str, total: int | None) -> int: ...
+
+    def advance(self, task: int, n: int) -> None: ...
+
+
+class _Silent:
+    def add(self, description: str, total: int | None) -> int:
+        return 0
+
+    def advance(self, task: int, n: int) -> None:
+        return None
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: the summary `--json` prints (and the manifest holds), and its file count."""
+
+    summary: dict[str, Any]
+    files: int
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.summary["failed"])
+
+
+def run(backend: Backend, request: CertificateBatchRequest, out: Path, *, merged: bool = False,
+        name_template: str | None = None, jobs: int = 1, force: bool = False,
+        progress: Reporter | None = None) -> BatchResult:
+    """Issue a scope's certificates page by page, then write the files that are missing.
+
+    The name template is checked before anything is issued. Files that exist are kept
+    (`existing`) unless `force`; the manifest is written at the end, also when the run
+    is interrupted (entries not reached stay `pending`).
+    """
+    progress = progress or _Silent()
+    template_text = check_name_template(name_template or (DEFAULT_MERGED if merged else DEFAULT_SINGLE), merged)
+    year = request.year
+    certs: list[CertificateOut] = []
+    skipped = []
+    scope, not_passed = "", 0
+    task = progress.add("签发 issuing", None)
+    while True:
+        page = backend.issue_certificates(request)
+        certs.extend(page.items)
+        skipped.extend(page.skipped)
+        scope, not_passed = page.scope, not_passed + page.not_passed
+        progress.advance(task, page.scanned)
+        if page.next_after is None:
+            break
+        request = request.model_copy(update={"after": page.next_after})
+    out.mkdir(parents=True, exist_ok=True)
+    jobs_all = plan(certs, out, template_text, merged)
+    todo = []
+    for job in jobs_all:
+        if job.path.exists() and not force:
+            for e in job.entries:
+                e.status = "existing"
+        else:
+            todo.append(job)
+            remove_stale_parts(job.path)
+    entries = [e for job in jobs_all for e in job.entries] + [
+        Entry(s.number, s.name, s.id_number_masked, s.unit_name, "", year, "", "", s.status, s.reason)
+        for s in skipped]
+    summary: dict[str, Any] = {"year": year, "scope": scope, "out": str(out), "not_passed": not_passed}
+    try:
+        if todo:
+            from hnce_cli.certificates.template import load_template
+
+            template = load_template()
+            font, failed = prepare_font_excluding(todo, template)
+            todo = [j for j in todo if j not in failed]
+            if todo and font is not None:
+                task = progress.add("生成 PDF", sum(len(j.entries) for j in todo))
+                write_files(todo, template, font, workers=jobs, merged=merged,
+                            advance=lambda n: progress.advance(task, n))
+    finally:
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.status] = counts.get(e.status, 0) + 1
+        summary["counts"] = counts
+        csv_path, json_path = write_manifest(out, entries, summary)
+    summary["manifest"] = {"csv": str(csv_path), "json": str(json_path)}
+    summary["failed"] = [{"number": e.number, "name": e.name, "file": e.file, "error": e.error}
+                         for e in entries if e.status in ("failed", "conflict")]
+    return BatchResult(summary, len({j.rel for j in jobs_all}))

@@ -107,10 +107,3 @@ class CertificateData:
         values.update(self.extra)
         return values
 
-
-def mask_id_number(id_number: str) -> str:
-    """The usual display mask of an 18-character ID number: first 6 and last 4 kept."""
-    s = id_number.strip().upper()
-    if len(s) <= 10:
-        return "*" * len(s)
-    return s[:6] + "*" * (len(s) - 10) + s[-4:]

@@ -192,64 +192,16 @@ def batch(
       hnce certificate batch --year 2025 --province --jobs 2 --out /srv/证书/2025
       hnce certificate batch --year 2025 --region 410100 --merge-per-unit --out ./按单位
     """
-    from hnce_cli.certificates import batch as files
+    from hnce_cli.certificates.batch import run
     from hnce_cli.errors import ExitCode
     from hnce_cli.schemas import CertificateBatchRequest
 
-    template_text = files.check_name_template(
-        name_template or (files.DEFAULT_MERGED if merge_per_unit else files.DEFAULT_SINGLE), merge_per_unit)
-    backend = get_backend(ctx)
     request = CertificateBatchRequest(year=year, unit=unit, region=region, province=province)
-    progress = _Progress()
-    certs, skipped, scope, not_passed = [], [], "", 0
-    with progress:
-        task = progress.add("签发 issuing", None)
-        while True:
-            page = backend.issue_certificates(request)
-            certs.extend(page.items)
-            skipped.extend(page.skipped)
-            scope, not_passed = page.scope, not_passed + page.not_passed
-            progress.advance(task, page.scanned)
-            if page.next_after is None:
-                break
-            request = request.model_copy(update={"after": page.next_after})
-    out.mkdir(parents=True, exist_ok=True)
-    jobs_all = files.plan(certs, out, template_text, merge_per_unit)
-    todo = []
-    for job in jobs_all:
-        if job.path.exists() and not force:
-            for e in job.entries:
-                e.status = "existing"
-        else:
-            todo.append(job)
-            files.remove_stale_parts(job.path)
-    entries = [e for job in jobs_all for e in job.entries] + [
-        files.Entry(s.number, s.name, s.id_number_masked, s.unit_name, "", year, "", "", s.status, s.reason)
-        for s in skipped]
-    summary: dict[str, Any] = {"year": year, "scope": scope, "out": str(out), "not_passed": not_passed}
-    try:
-        if todo:
-            from hnce_cli.certificates.template import load_template
-
-            template = load_template()
-            font, failed = files.prepare_font_excluding(todo, template)
-            todo = [j for j in todo if j not in failed]
-            if todo and font is not None:
-                with progress:
-                    task = progress.add("生成 PDF", sum(len(j.entries) for j in todo))
-                    files.write_files(todo, template, font, workers=jobs, merged=merge_per_unit,
-                                      advance=lambda n: progress.advance(task, n))
-    finally:
-        counts: dict[str, int] = {}
-        for e in entries:
-            counts[e.status] = counts.get(e.status, 0) + 1
-        summary["counts"] = counts
-        csv_path, json_path = files.write_manifest(out, entries, summary)
-    summary["manifest"] = {"csv": str(csv_path), "json": str(json_path)}
-    failures = [e for e in entries if e.status in ("failed", "conflict")]
-    summary["failed"] = [{"number": e.number, "name": e.name, "file": e.file, "error": e.error} for e in failures]
-    _show_batch(summary, fmt(json_), len({j.rel for j in jobs_all}))
-    raise typer.Exit(int(ExitCode.PARTIAL if failures else ExitCode.OK))
+    with _Progress() as progress:
+        result = run(get_backend(ctx), request, out, merged=merge_per_unit, name_template=name_template,
+                     jobs=jobs, force=force, progress=progress)
+    _show_batch(result.summary, fmt(json_), result.files)
+    raise typer.Exit(int(ExitCode.PARTIAL if result.failed else ExitCode.OK))
 
 
 def _show_batch(summary: dict[str, Any], output: str, n_files: int) -> None:
