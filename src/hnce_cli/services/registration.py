@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, literal_column, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -41,8 +43,6 @@ from hnce_cli.validation import (
     validate_email,
     validate_mobile,
 )
-
-CHUNK = 5000  # ID numbers per statement: well under SQLite's and PostgreSQL's bind limits
 
 
 def _collect(problems: list[FieldProblem], check, *args, **kwargs):  # noqa: ANN001, ANN202
@@ -202,22 +202,11 @@ def _normalise_ids(values: Sequence[str]) -> tuple[list[str], list[DecisionItem]
     return ids, [DecisionItem(v, "failed", "不是 18 位身份证号") for v in bad]
 
 
-def _ids_clause(dialect: str, column):  # noqa: ANN001, ANN202
-    """`column IN (the bound list)` as ONE parameter: SQLite's json_each over a JSON
-    array, PostgreSQL's `= ANY(array)`; binding 100,000 separate parameters costs
-    more than the UPDATE itself. None: the dialect gets chunked IN lists instead."""
-    from sqlalchemy import ARRAY, String, any_, bindparam
-    from sqlalchemy import column as col
-
-    if dialect == "sqlite":
-        return column.in_(select(col("value")).select_from(func.json_each(bindparam("ids"))))
-    if dialect == "postgresql":
-        return column == any_(bindparam("ids", type_=ARRAY(String)))
-    return None
-
-
-def _bind_ids(dialect: str, ids: list[str]) -> object:
-    return json.dumps(ids) if dialect == "sqlite" else ids
+def _in_ids(conn: Connection, column: Any) -> Any:
+    """`column IN (the ID numbers bound as ONE JSON array :ids)`, read back as rows by
+    bulk.text_rows: binding 100,000 separate parameters costs more than the UPDATE itself."""
+    rows = text(f"{bulk.text_rows(conn, 'ids')} AS ids")
+    return column.in_(select(literal_column("ids.value")).select_from(rows))
 
 
 def decide(session: Session, actor: Actor, request: DecisionRequest) -> DecisionResult:
@@ -239,18 +228,12 @@ def decide(session: Session, actor: Actor, request: DecisionRequest) -> Decision
     target = "approved" if request.decision == "approve" else "rejected"
     reason = request.reason.strip() if request.reason and target == "rejected" else None
     conn = session.connection()
-    dialect = conn.dialect.name
     table = Professional.__table__
     items: list[DecisionItem] = []
     where = [*clauses, table.c.status == "pending"]
     if request.id_numbers is not None:
         ids, items = _normalise_ids(request.id_numbers)
-        by_list = _ids_clause(dialect, table.c.id_number)
-        if by_list is not None:
-            batches = [({"ids": _bind_ids(dialect, ids)}, [*where, by_list])] if ids else []
-        else:
-            batches = [({}, [*where, table.c.id_number.in_(ids[i:i + CHUNK])])
-                       for i in range(0, len(ids), CHUNK)]
+        batches = [({"ids": json.dumps(ids)}, [*where, _in_ids(conn, table.c.id_number)])] if ids else []
     else:
         ids, batches = [], [({}, where)]
     returned = (table.c.id, table.c.id_number, table.c.unit_id, table.c.name)
@@ -292,16 +275,14 @@ def _explain_leftovers(session: Session, actor: Actor, ids: list[str], target: s
                        clauses: list) -> list[DecisionItem]:
     """Why each requested registration was not changed: gone, out of scope, outside
     the filters, or already decided."""
-    found: dict[str, tuple] = {}
     matches = and_(*clauses).label("matches")
-    for i in range(0, len(ids), CHUNK):
-        rows = session.execute(
-            select(Professional.id_number, Professional.unit_id, Professional.status,
-                   Professional.decided_by, Professional.decided_at, Account.name, matches)
-            .outerjoin(Account, and_(Account.id == Professional.decided_by))
-            .where(Professional.id_number.in_(ids[i:i + CHUNK]))
-        ).all()
-        found.update((row[0], row) for row in rows)
+    rows = session.execute(
+        select(Professional.id_number, Professional.unit_id, Professional.status,
+               Professional.decided_by, Professional.decided_at, Account.name, matches)
+        .outerjoin(Account, and_(Account.id == Professional.decided_by))
+        .where(_in_ids(session.connection(), Professional.id_number)),
+        {"ids": json.dumps(ids)}).all()
+    found: dict[str, tuple] = {row[0]: row for row in rows}
     items = []
     for number in ids:
         row = found.get(number)
