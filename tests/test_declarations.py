@@ -241,6 +241,28 @@ def test_batch_review_all_matching_with_dry_run(world: World) -> None:
     assert setup.count("audit_log", "action = 'declaration.hr_approve'") == 3
 
 
+def test_batch_items_carry_every_field_in_json(world: World) -> None:
+    """Each item of a batch prints all its fields (null included), whatever the storage
+    or the outcome: scripts read them by name, and the remote path must say the same."""
+    setup = world.setup
+    me = approved_person(world)
+    first, second = declare(world, me, "--submit"), declare(world, me, "--submit")
+    assert review(world, world.a_admin1.token, str(first["id"])).returncode == 0
+    proc = review(world, world.a_admin1.token, str(second["id"]), str(first["id"]), "99999")
+    assert proc.returncode == 7, proc.stdout + proc.stderr
+    out = json_out(proc)
+    name = setup.scalar("SELECT name FROM professional WHERE id = :i", i=me.id)
+    assert out["counts"] == {"approved": 1, "skipped": 1, "failed": 1}
+    assert out["items"] == [
+        {"id": second["id"], "outcome": "approved", "status": "pending_hr", "reason": None, "name": name,
+         "unit_name": world.unit_a.name, "credits": 20.0},
+        {"id": first["id"], "outcome": "skipped", "status": "pending_hr",
+         "reason": "您已用人单位审核通过（重复操作，未改变）", "name": None, "unit_name": None, "credits": None},
+        {"id": 99999, "outcome": "failed", "status": None, "reason": "未找到该申报", "name": None,
+         "unit_name": None, "credits": None},
+    ]
+
+
 def test_two_reviewers_approve_the_same_declaration_at_once(world: World) -> None:
     setup = world.setup
     me = approved_person(world)

@@ -377,7 +377,11 @@ class ReviewRequest(BaseModel):
     dry_run: bool = False
 
 
-class ReviewItem(BaseModel):
+@dataclass(slots=True)
+class ReviewItem:
+    """One declaration's outcome. A plain dataclass, not a model (like DecisionItem):
+    an HR batch builds 100,000 of them, and validating each cost more than the review."""
+
     id: int
     outcome: Literal["approved", "rejected", "skipped", "conflict", "failed", "would_approve",
                      "would_reject"]
@@ -578,12 +582,15 @@ class PersonCompletion(BaseModel):
 
 
 class CompletionQuery(BaseModel):
-    """A unit's, a region's or the province's completion of one year."""
+    """A unit's, a region's or the province's completion of one year, as asked: the
+    service checks it (services.completion.check_query), so the CLI and the API refuse
+    the same requests with the same error."""
 
-    year: Year
+    year: Year | None = Field(default=None, description="required: a list is of one year")
     unit: str | None = Field(default=None, description="unit id, USCC or name")
     region: str | None = Field(default=None, description="region code or name; 410000 is the province")
-    result: Literal["passed", "not_passed"] | None = None
+    result: str | None = Field(default=None, description="passed 通过 | not_passed 未通过; not with a summary")
+    person: str | None = Field(default=None, description="refused: a list is not one person's view")
 
 
 class CompletionRow(NamedTuple):
