@@ -352,6 +352,7 @@ class _Desk(asyncio.Protocol):
             self.backlog.append(scheduled)
         else:
             self._send(scheduled)
+            self.out["lag"].append(self.sent - scheduled)  # the generator's own lateness
 
     def _send(self, scheduled: float) -> None:
         self.busy, self.scheduled, self.sent = True, scheduled, time.perf_counter()
@@ -390,7 +391,7 @@ async def _paced_load(port: int, token: str, ids: list[str], seconds: float, con
     the server (a Python client on streams cost ~0.4 ms and fell behind its schedule
     on a loaded machine)."""
     loop = asyncio.get_running_loop()
-    out: dict = {"latency": [], "service": [], "failures": 0, "pending": 0, "desks": [],
+    out: dict = {"latency": [], "service": [], "lag": [], "failures": 0, "pending": 0, "desks": [],
                  "finished": loop.create_future()}
     rng = random.Random(7)
     for _ in range(connections):
@@ -409,11 +410,12 @@ async def _paced_load(port: int, token: str, ids: list[str], seconds: float, con
             loop.call_at(start_loop + offset, fire, desk, offset)
             out["pending"] += 1
             n += 1
+    cpu = time.process_time()
     await out["finished"]
-    elapsed = time.perf_counter() - start_perf
+    elapsed, cpu = time.perf_counter() - start_perf, time.process_time() - cpu
     for desk in out["desks"]:
         desk.transport.close()
-    latencies, service = sorted(out["latency"]), sorted(out["service"])
+    latencies, service, lag = sorted(out["latency"]), sorted(out["service"]), sorted(out["lag"])
 
     def pct(values: list[float], p: float) -> float:
         return values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000
@@ -422,6 +424,7 @@ async def _paced_load(port: int, token: str, ids: list[str], seconds: float, con
             "requests_per_s": len(latencies) / elapsed, "p50_ms": pct(latencies, 50),
             "p90_ms": pct(latencies, 90), "p99_ms": pct(latencies, 99), "max_ms": latencies[-1] * 1000,
             "service_p50_ms": pct(service, 50), "service_p99_ms": pct(service, 99),
+            "generator_lag_p99_ms": pct(lag, 99), "generator_cpu_ms_per_request": cpu * 1000 / len(latencies),
             "non_2xx": out["failures"], "socket_errors": None}
 
 
