@@ -14,7 +14,8 @@ from conftest import World, error_fields, json_out
 from sqlmodel import Session
 
 from hnce_cli import clock, db
-from hnce_cli.schemas import DecisionRequest
+from hnce_cli.errors import ValidationFailed
+from hnce_cli.schemas import CompletionQuery, DecisionRequest
 from hnce_cli.services import completion
 from hnce_cli.tabular import read_rows
 
@@ -246,6 +247,36 @@ def test_list_needs_a_year_and_a_sane_file_name(world: World) -> None:
     assert bad_file.returncode == 2 and error_fields(bad_file) == ["output"]
 
 
+@pytest.mark.parametrize(("call", "field"), [
+    (lambda b: b.completion_summary(CompletionQuery(year=YEAR, result="通过"), "city"), "result"),
+    (lambda b: b.completion_summary(CompletionQuery(year=YEAR), "province"), "by"),
+    (lambda b: b.completion_page(CompletionQuery(year=YEAR, result="合格")), "result"),
+    (lambda b: b.completion_page(CompletionQuery(region="410000")), "year"),
+    (lambda b: b.completion_list(CompletionQuery(year=YEAR, person="王测试")), "person"),
+])
+def test_the_service_refuses_a_bad_list_request_the_same_way_on_every_setup(world: World, call, field: str
+                                                                             ) -> None:  # noqa: ANN001
+    """Remote: the server gets the request as asked and refuses it itself, with the CLI's error."""
+    with pytest.raises(ValidationFailed) as refused:
+        call(world.setup.backend(world.admin.token))
+    assert [p.field for p in refused.value.problems] == [field]
+    assert (refused.value.code, int(refused.value.exit_code)) == ("validation", 2)
+
+
+def test_list_words_are_read_by_the_service_and_bad_combinations_refused_by_the_cli(world: World) -> None:
+    passed, failed = approved_person(world, name="张通过"), approved_person(world, name="李未过")
+    give(world, passed, YEAR, "public", 30)
+    give(world, passed, YEAR, "professional", 60)
+    page = world.setup.backend(world.admin.token).completion_page(CompletionQuery(year=YEAR, result="未通过"))
+    assert [(r.name, r.result) for r in page.rows] == [(failed.name, "not_passed")]
+    both = world.setup.run("completion", "--all", "--year", str(YEAR), "--result", "通过", "--by", "city", "--json",
+                           token=world.admin.token)
+    assert both.returncode == 2 and error_fields(both) == ["result"]
+    person_and_list = world.setup.run("completion", passed.id_number, "--all", "--year", str(YEAR), "--json",
+                                      token=world.admin.token)
+    assert person_and_list.returncode == 2 and error_fields(person_and_list) == ["person"]
+
+
 def test_unit_list_as_table_csv_and_xlsx_read_back(world: World, tmp_path: Path) -> None:
     passed = approved_person(world, name="张通过")
     give(world, passed, YEAR, "public", 30)
@@ -273,8 +304,6 @@ def test_unit_list_as_table_csv_and_xlsx_read_back(world: World, tmp_path: Path)
 
 def test_lists_page_by_id_with_the_same_rows_as_one_stream(world: World) -> None:
     """Over HTTP a list travels in keyset pages; page by page equals the whole stream."""
-    from hnce_cli.schemas import CompletionQuery
-
     people = [approved_person(world, name=f"分页{i}") for i in range(5)]
     give(world, people[1], YEAR, "public", 30)
     backend = world.setup.backend(world.a_admin1.token)

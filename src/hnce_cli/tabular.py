@@ -61,6 +61,15 @@ def _read_xlsx(path: Path, field: str) -> list[dict[str, str]]:
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
 
 
+def check_output(path: Path) -> str:
+    """The suffix of a file write_rows can write (.csv, .xlsx); checked by a command before
+    a long query too, so a wrong name fails first, not after the work."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValidationFailed.one("output", f"不支持的文件类型：{path.name}", "name the file .csv or .xlsx")
+    return suffix
+
+
 def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]]) -> int:
     """Write a table as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX, by the
     file's suffix, streaming: rows may be a generator of a million. Returns the row count.
@@ -71,9 +80,7 @@ def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]]) 
     import os
     import tempfile
 
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ValidationFailed.one("output", f"不支持的文件类型：{path.name}", "name the file .csv or .xlsx")
+    suffix = check_output(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ValidationFailed.one("output", f"目录不存在：{folder}", "create the folder first")

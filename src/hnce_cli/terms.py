@@ -72,3 +72,17 @@ COMPLETION_RESULTS = {
     "not_passed": "未通过",
     "no_rules": "未到要求年度",
 }
+
+# What a completion summary counts per (hnce completion --by).
+COMPLETION_GROUPS = {"city": "市", "county": "区县", "unit": "单位"}
+
+# Where a year's rules 学时要求 come from (hnce rules show).
+RULES_ORIGINS = {"package": "软件内置", "database": "数据库（已载入）"}
+
+# Why a row of a national-platform import was not added (hnce sync import).
+SYNC_PROBLEMS = {
+    "bad": "数据有误",
+    "unknown_id": "身份证号未注册",
+    "duplicate_in_file": "文件内重复",
+    "already_imported": "已导入过",
+}

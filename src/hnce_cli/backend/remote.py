@@ -332,8 +332,8 @@ class RemoteBackend:
     def completion_summary(self, query: CompletionQuery, by: str = "city") -> CompletionSummary:
         from hnce_cli.schemas import CompletionSummary
 
-        return self._get("/completion/summary", CompletionSummary, by=by,
-                         **query.model_dump(exclude_none=True, exclude={"result"}))
+        # The whole query, --result too: the server's service refuses what the local one would.
+        return self._get("/completion/summary", CompletionSummary, by=by, **query.model_dump(exclude_none=True))
 
     def import_credits(self, rows: list[dict], source: str = "national",
                        first_row: int = 2) -> SyncImportResult:

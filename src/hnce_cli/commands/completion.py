@@ -10,16 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt, get_backend
+from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, SUBJECTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from hnce_cli.schemas import CompletionPage, CompletionRow, CompletionSummary, PersonCompletion
 
-BY_WORDS = {"city": "city", "市": "city", "county": "county", "县": "county", "区县": "county",
-            "unit": "unit", "单位": "unit"}
-RESULT_WORDS = {"passed": "passed", "通过": "passed", "not_passed": "not_passed", "未通过": "not_passed"}
-HEADER = ["年度", "身份证号", "姓名", "单位", "区域代码", "公需科目", "专业科目", "总学分", "认定结果"]
+HEADER = ["年度", "身份证号", "姓名", "单位", "区域代码", SUBJECTS["public"], SUBJECTS["professional"], "总学分",
+          "认定结果"]
 
 
 def _n(value: float | None) -> str:
@@ -64,38 +63,24 @@ def completion(
       hnce completion --region 410000 --year 2025 --by city
       hnce completion --all --year 2025 --by unit -o 各单位.xlsx
     """
-    from hnce_cli.errors import ValidationFailed
-
     as_list = bool(unit or region or all_ or output or result or by)
     if not as_list:
         found = get_backend(ctx).person_completion(person, year, details)
         _render_person(found, fmt(json_, csv_), details)
         return
-    if person:
-        raise ValidationFailed.one("person", "列表与个人查询不能同时使用",
-                                   "drop PERSON for a list, or drop --unit/--region/--all/-o/--result")
-    if year is None:
-        raise ValidationFailed.one("year", "列表须指定年度", "add --year, e.g. --year 2025")
-    chosen = None
-    if result is not None:
-        chosen = RESULT_WORDS.get(result.strip())
-        if chosen is None:
-            raise ValidationFailed.one("result", f"没有这种结果：{result}", "use passed 通过 | not_passed 未通过")
-    if output is not None and output.suffix.lower() not in (".csv", ".xlsx"):
-        raise ValidationFailed.one("output", f"不支持的文件类型：{output.name}", "name the file .csv or .xlsx")
+    if output is not None:
+        from hnce_cli.tabular import check_output
+
+        check_output(output)  # before a province's query, not after it
     from hnce_cli.schemas import CompletionQuery
 
+    # The service checks the combination (a person with a list, no year, --result with --by, …).
+    query = CompletionQuery(year=year, unit=unit, region=region, result=result, person=person)
     if by is not None:
-        level = BY_WORDS.get(by.strip())
-        if level is None:
-            raise ValidationFailed.one("by", f"不支持的汇总方式：{by}", "use city 市 | county 区县 | unit 单位")
-        if chosen is not None:
-            raise ValidationFailed.one("result", "汇总已分别统计通过与未通过", "drop --result with --by")
-        found = get_backend(ctx).completion_summary(CompletionQuery(year=year, unit=unit, region=region), level)
+        found = get_backend(ctx).completion_summary(query, by)
         _render_summary(found, fmt(json_, csv_), output)
         return
-    header, rows = get_backend(ctx).completion_list(
-        CompletionQuery(year=year, unit=unit, region=region, result=chosen))
+    header, rows = get_backend(ctx).completion_list(query)
     _render_list(header, rows, fmt(json_, csv_), output, limit)
 
 
@@ -117,8 +102,9 @@ def _render_person(found: PersonCompletion, output: str, details: bool) -> None:
         footnotes=["公需科目、专业科目和总学分均达到当年要求即为“通过”；学分仅当年有效，不结转",
                    *([] if details else ["详细：加 --details 查看每条学时记录"])],
         columns=[Column("年度", lambda y: y.year),
-                 Column("公需科目", lambda y: against(y.public, y.min_public), justify="right"),
-                 Column("专业科目", lambda y: against(y.professional, y.min_professional), justify="right"),
+                 Column(SUBJECTS["public"], lambda y: against(y.public, y.min_public), justify="right"),
+                 Column(SUBJECTS["professional"], lambda y: against(y.professional, y.min_professional),
+                        justify="right"),
                  Column("总学分", lambda y: against(y.total, y.min_total), justify="right"),
                  Column("认定结果", result_label)])
     if output != "table" or not details:
@@ -138,8 +124,6 @@ def _render_person(found: PersonCompletion, output: str, details: bool) -> None:
 # --- lists ---------------------------------------------------------------------------
 
 def _cells(year: int, r: CompletionRow) -> list:
-    from hnce_cli.terms import COMPLETION_RESULTS
-
     return [year, r.id_number, r.name, r.unit_name, r.region_code, _n(r.public), _n(r.professional),
             _n(r.total), COMPLETION_RESULTS.get(r.result, r.result)]
 
@@ -147,8 +131,7 @@ def _cells(year: int, r: CompletionRow) -> list:
 def _file_rows(year: int, rows: Iterable[CompletionRow]) -> Iterator[tuple]:
     """Rows for CSV/XLSX: credits as numbers (30, 29.5), the result in words. The hot loop of
     a province's export (a million rows), so no per-cell function calls."""
-    from hnce_cli.terms import COMPLETION_RESULTS as labels
-
+    labels = COMPLETION_RESULTS
     for _pid, number, name, _unit, unit_name, region, pub, pro, total, result in rows:
         yield (year, number, name, unit_name, region,
                int(pub) if pub.is_integer() else round(pub, 2),
@@ -235,7 +218,7 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
     print_table(TableView(
         title=f"{header.scope} · {year} 年度完成情况", rows=shown, footnotes=footnotes,
         columns=[Column(h, _cell_getter(year, i),
-                        justify="right" if h in ("公需科目", "专业科目", "总学分") else "left",
+                        justify="right" if h in (*SUBJECTS.values(), "总学分") else "left",
                         no_wrap=h == "身份证号")
                  for i, h in enumerate(HEADER) if h not in ("年度", "区域代码")]))
 
@@ -262,18 +245,18 @@ def _stream_json(header: CompletionPage, counter: _Counter) -> None:
 
 # --- the summary (per city / county / unit) ------------------------------------------
 
-BY_LABEL = {"city": "市", "county": "区县", "unit": "单位"}
-
-
 def _rate(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.1f}%"
+
+
+_RESULT_HEADERS = [COMPLETION_RESULTS["passed"], COMPLETION_RESULTS["not_passed"]]
 
 
 def summary_header(by: str) -> list[str]:
     """CSV / XLSX columns of a summary (the total is the last row, 合计)."""
     if by == "unit":
-        return ["年度", "单位编号", "单位", "区域代码", "人数", "通过", "未通过", "通过率"]
-    return ["年度", "区域代码", BY_LABEL[by], "人数", "通过", "未通过", "通过率"]
+        return ["年度", "单位编号", COMPLETION_GROUPS["unit"], "区域代码", "人数", *_RESULT_HEADERS, "通过率"]
+    return ["年度", "区域代码", COMPLETION_GROUPS[by], "人数", *_RESULT_HEADERS, "通过率"]
 
 
 def summary_cells(found: CompletionSummary) -> list[list]:
@@ -301,7 +284,7 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None) ->
             print_json({"year": found.year, "scope": found.scope, "by": found.by, "file": str(path),
                         "total": t.model_dump()})
         else:
-            note(f"{found.scope} · {found.year} 年度完成情况汇总（按{BY_LABEL[found.by]}）已写入 {path}；"
+            note(f"{found.scope} · {found.year} 年度完成情况汇总（按{COMPLETION_GROUPS[found.by]}）已写入 {path}；"
                  f"共 {t.people} 人：通过 {t.passed} 人，未通过 {t.not_passed} 人")
         return
     if output == "json":
@@ -320,11 +303,11 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None) ->
                  if rules else f"{found.year} 年度没有学时要求（未到要求年度）")
     rows = [*found.groups, found.total]
     columns = [Column("区域代码", lambda g: g.code if found.by != "unit" else g.region_code, no_wrap=True),
-               Column(BY_LABEL[found.by], lambda g: g.name),
+               Column(COMPLETION_GROUPS[found.by], lambda g: g.name),
                Column("人数", lambda g: f"{g.people:,}", justify="right"),
-               Column("通过", lambda g: f"{g.passed:,}", justify="right"),
-               Column("未通过", lambda g: f"{g.not_passed:,}", justify="right"),
+               Column(_RESULT_HEADERS[0], lambda g: f"{g.passed:,}", justify="right"),
+               Column(_RESULT_HEADERS[1], lambda g: f"{g.not_passed:,}", justify="right"),
                Column("通过率", lambda g: _rate(g.pass_rate), justify="right")]
-    print_table(TableView(title=f"{found.scope} · {found.year} 年度完成情况汇总（按{BY_LABEL[found.by]}）",
+    print_table(TableView(title=f"{found.scope} · {found.year} 年度完成情况汇总（按{COMPLETION_GROUPS[found.by]}）",
                           rows=rows, columns=columns,
                           footnotes=[rule_text, "每人名单：去掉 --by；导出：-o 文件.csv / 文件.xlsx"]))

@@ -140,6 +140,9 @@ Public = Annotated[LocalBackend, Depends(public_backend)]
 DeclarationId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 VerificationCode = Annotated[str, Path(min_length=1, max_length=200)]
 CertificateNumber = Annotated[str, Path(min_length=1, max_length=32)]
+# Completion lists: words checked by the service (the same refusal as the CLI's), not here.
+ResultWord = Annotated[str | None, Query(max_length=20, description="passed 通过 | not_passed 未通过")]
+PersonWord = Annotated[str | None, Query(max_length=64, description="refused: a list is not a person's view")]
 
 
 def create_app() -> FastAPI:
@@ -358,27 +361,32 @@ def create_app() -> FastAPI:
     @app.get(f"{API}/completion", response_model=CompletionPage)
     def completion_page(
         b: Backend,
-        year: Annotated[int, Query(ge=2000, le=2100)],
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
         unit: str | None = None,
         region: str | None = None,
-        result: Literal["passed", "not_passed"] | None = None,
+        result: ResultWord = None,
+        person: PersonWord = None,
         after: Annotated[int | None, Query(ge=0, le=2_147_483_647)] = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     ) -> Response:
+        # The service checks the query (services.completion.check_query), as for the CLI.
         # Pages of 5,000 rows: serialise once, skip re-validation.
-        page = b.completion_page(CompletionQuery(year=year, unit=unit, region=region, result=result),
-                                 after, limit)
+        page = b.completion_page(CompletionQuery(year=year, unit=unit, region=region, result=result,
+                                                 person=person), after, limit)
         return Response(page.model_dump_json(), media_type="application/json")
 
     @app.get(f"{API}/completion/summary")
     def completion_summary(
         b: Backend,
-        year: Annotated[int, Query(ge=2000, le=2100)],
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
         unit: str | None = None,
         region: str | None = None,
-        by: Literal["city", "county", "unit"] = "city",
+        result: ResultWord = None,
+        person: PersonWord = None,
+        by: Annotated[str, Query(max_length=20, description="city 市 | county 区县 | unit 单位")] = "city",
     ) -> CompletionSummary:
-        return b.completion_summary(CompletionQuery(year=year, unit=unit, region=region), by)
+        return b.completion_summary(CompletionQuery(year=year, unit=unit, region=region, result=result,
+                                                    person=person), by)
 
     @app.post(f"{API}/sync/import")
     def import_credits(body: SyncImportRequest, b: Backend) -> SyncImportResult:

@@ -16,9 +16,11 @@ from sqlmodel import Session
 from hnce_cli import clock
 from hnce_cli.errors import NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.models import CreditRecord, Professional, Unit
-from hnce_cli.schemas import CompletionRow
+from hnce_cli.schemas import CompletionQuery, CompletionRow
 from hnce_cli.services.context import Actor
 from hnce_cli.services.rules import YearRules, all_rules, refresh
+from hnce_cli.services.sync import SOURCES as SYNC_SOURCES
+from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES
 from hnce_cli.validation import mask_id_number
 
 # Results, as codes; their Chinese labels live in hnce_cli.terms / the renderer.
@@ -250,13 +252,46 @@ def resolve_scope(session: Session, actor: Actor, unit: str | None, region: str 
     return Scope(label=" · ".join(parts), unit_ids=unit_ids, region_prefix=prefix, masked=masked)
 
 
+# The words a request may use for a result or a summary level: the codes, and the
+# platform's own words from hnce_cli.terms (县 too, as people say it).
+RESULT_WORDS = {**{code: code for code in (PASSED, NOT_PASSED)},
+                **{COMPLETION_RESULTS[code]: code for code in (PASSED, NOT_PASSED)}}
+BY_WORDS = {**{code: code for code in COMPLETION_GROUPS},
+            **{label: code for code, label in COMPLETION_GROUPS.items()}, "县": "county"}
+
+
+def check_query(query: CompletionQuery, by: str | None = None) -> tuple[CompletionQuery, str | None]:
+    """A list's (or, with `by`, a summary's) request checked and in codes: the one check
+    that `hnce completion` and the HTTP API share, so both refuse the same combinations
+    with the same error. Returns the query with its result as a code, and the level."""
+    if query.person:
+        raise ValidationFailed.one("person", "列表与个人查询不能同时使用",
+                                   "drop PERSON for a list, or drop --unit/--region/--all/-o/--result/--by")
+    if query.year is None:
+        raise ValidationFailed.one("year", "列表须指定年度", "add --year, e.g. --year 2025")
+    result = None
+    if query.result is not None:
+        result = RESULT_WORDS.get(query.result.strip())
+        if result is None:
+            raise ValidationFailed.one("result", f"没有这种结果：{query.result}",
+                                       "use passed 通过 | not_passed 未通过")
+    level = None
+    if by is not None:
+        level = BY_WORDS.get(by.strip())
+        if level is None:
+            raise ValidationFailed.one("by", f"不支持的汇总方式：{by}", "use city 市 | county 区县 | unit 单位")
+        if result is not None:
+            raise ValidationFailed.one("result", "汇总已分别统计通过与未通过", "drop --result with --by")
+    return query.model_copy(update={"result": result}), level
+
+
 def _rules_out(rules: YearRules | None) -> Any:
     from hnce_cli.schemas import YearRulesOut
 
     return None if rules is None else YearRulesOut(**rules.as_data(), origin=rules.origin)
 
 
-def _header(session: Session, actor: Actor, query: Any) -> tuple[Any, Scope]:
+def _header(session: Session, actor: Actor, query: CompletionQuery) -> tuple[Any, Scope]:
     from hnce_cli.schemas import CompletionPage
 
     refresh(session)
@@ -265,11 +300,12 @@ def _header(session: Session, actor: Actor, query: Any) -> tuple[Any, Scope]:
                           masked=scope.masked, rows=[], next_after=None), scope
 
 
-def list_rows(session: Session, actor: Actor, query: Any) -> tuple[Any, Iterator[CompletionRow]]:
+def list_rows(session: Session, actor: Actor, query: CompletionQuery) -> tuple[Any, Iterator[CompletionRow]]:
     """A whole list as (header page without rows, rows as a stream), masked for the viewer.
 
     The stream reads the session: consume it before the session closes.
     """
+    query, _ = check_query(query)
     header, scope = _header(session, actor, query)
     rows = year_rows(session, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix,
                      result=query.result)
@@ -281,12 +317,13 @@ def list_rows(session: Session, actor: Actor, query: Any) -> tuple[Any, Iterator
 PAGE_MAX = 5000
 
 
-def page(session: Session, actor: Actor, query: Any, after: int | None, limit: int) -> Any:
+def page(session: Session, actor: Actor, query: CompletionQuery, after: int | None, limit: int) -> Any:
     """One page (keyset by professional id) of a list, for the HTTP API: the page's people
     first (an indexed range), then the aggregate of only their credits, so every page
     costs the same however deep it is."""
     from hnce_cli.schemas import CompletionRowOut
 
+    query, _ = check_query(query)
     header, scope = _header(session, actor, query)
     limit = max(1, min(limit, PAGE_MAX))
     p, u = Professional.__table__, Unit.__table__
@@ -341,11 +378,11 @@ def _origins(session: Session, records: list[Any]) -> dict[int, str]:
         for did, form_code in session.execute(
                 sa.select(Declaration.id, Declaration.form_code).where(Declaration.id.in_(sorted(ids)))):
             described[ids[did]] = f"学时申报 #{did}（{forms.get(form_code, form_code)}）"
-    labels = {"national": "全国平台记录", "online": "网络学习记录", "base": "继续教育基地记录"}
     for r in records:
         if r.id not in described:
-            ref = r.source_ref.split(":", 1)[-1] if r.source in labels else r.source_ref
-            described[r.id] = f"{labels.get(r.source, r.source)} {ref}"
+            # "<ID number>:<record no.>" from an import: the record number says it
+            ref = r.source_ref.split(":", 1)[-1] if r.source in SYNC_SOURCES else r.source_ref
+            described[r.id] = f"{CREDIT_SOURCES.get(r.source, r.source)}记录 {ref}"
     return described
 
 
@@ -457,9 +494,6 @@ def unit_counts(session: Session, year: int, *, unit_ids: Iterable[int] | None =
     return {int(uid): (int(n), int(ok)) for uid, n, ok in session.connection().execute(statement)}
 
 
-BY_LEVELS = ("city", "county", "unit")
-
-
 def _group(code: str, name: str, people: int, passed: int, has_rules: bool,
            region_code: str | None = None) -> Any:
     from hnce_cli.schemas import CompletionGroup
@@ -471,15 +505,15 @@ def _group(code: str, name: str, people: int, passed: int, has_rules: bool,
                            not_passed=people - passed, pass_rate=round(passed / people, 4) if people else None)
 
 
-def summary(session: Session, actor: Actor, query: Any, by: str) -> Any:
+def summary(session: Session, actor: Actor, query: CompletionQuery, by: str = "city") -> Any:
     """A scope's completion of a year counted per city, county-level region or unit, with the
     total: counted per unit in SQL (unit_counts), rolled up over the region tree in Python
     (thousands of units, not millions of people)."""
     from hnce_cli.models import Region
     from hnce_cli.schemas import CompletionSummary
 
-    if by not in BY_LEVELS:
-        raise ValidationFailed.one("by", f"不支持的汇总方式：{by}", "use city | county | unit")
+    query, level = check_query(query, by)
+    by = level or "city"
     header, scope = _header(session, actor, query)
     rules = all_rules().get(query.year)  # refreshed by _header
     counts = unit_counts(session, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix)

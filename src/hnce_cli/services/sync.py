@@ -27,6 +27,7 @@ from hnce_cli.models import CreditRecord, Professional
 from hnce_cli.schemas import CreditExportPage, CreditExportRow, SyncImportResult, SyncProblem
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
+from hnce_cli.terms import SUBJECTS
 from hnce_cli.validation import mask_id_number
 
 SOURCES = ("national", "online", "base")
@@ -46,8 +47,9 @@ COLUMNS = {
     "完成日期": "date", "date": "date",
 }
 REQUIRED = {"id_number": "身份证号", "year": "年度", "subject": "科目类型", "credits": "学时", "record": "记录编号"}
-SUBJECT_WORDS = {"专业科目": "professional", "专业": "professional", "professional": "professional",
-                 "公需科目": "public", "公需": "public", "public": "public"}
+# 科目类型 as exports write it: the code, the platform's word (terms.SUBJECTS) or its short form.
+SUBJECT_WORDS = {**{code: code for code in SUBJECTS}, **{label: code for code, label in SUBJECTS.items()},
+                 **{label.removesuffix("科目"): code for code, label in SUBJECTS.items()}}
 
 
 def _text(value: Any) -> str:
