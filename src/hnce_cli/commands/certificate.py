@@ -65,12 +65,30 @@ def print_(
       hnce certificate --year 2025
       hnce certificate 410105199001011233 --year 2025 -o 张三-2025.pdf
     """
-    from hnce_cli.schemas import CertificateRequest
+    cert = _fast_issue(ctx, person, year)
+    if cert is None:
+        from hnce_cli.schemas import CertificateRequest
 
-    cert = get_backend(ctx).issue_certificate(CertificateRequest(person=person, year=year))
+        cert = get_backend(ctx).issue_certificate(CertificateRequest(person=person, year=year))
     target = output or Path(f"{cert.number}-{_file_safe(cert.name)}.pdf")
     _write_pdf(cert, target)
     _show_issued(cert, target, fmt(json_))
+
+
+def _fast_issue(ctx: typer.Context, person: str | None, year: int) -> Any:
+    """The plain case (a professional's own certificate from a local database) without
+    loading SQLAlchemy or pydantic; None: take the backend. See services/certificate_fast.py."""
+    import os
+
+    from hnce_cli.commands._common import globals_of, load_profile
+    from hnce_cli.services import certificate_fast, progress_view
+
+    _, profile = load_profile(ctx)
+    url = progress_view.database_url(profile, globals_of(ctx).db)
+    if url is None:
+        return None
+    data = certificate_fast.issue(url, os.environ.get("HNCE_TOKEN") or profile.token, person=person, year=year)
+    return None if data is None else progress_view.Obj(data)
 
 
 def _file_safe(text: str) -> str:
@@ -89,7 +107,10 @@ def _show_issued(cert: CertificateOut, target: Path, output: str) -> None:
     from hnce_cli.render import emit, note, print_details
 
     if output == "json":
-        emit({"file": str(target), "certificate": cert.model_dump(mode="json")}, "json")
+        from hnce_cli.services.progress_view import Obj, jsonable
+
+        data = jsonable(dict(cert)) if isinstance(cert, Obj) else cert.model_dump(mode="json")
+        emit({"file": str(target), "certificate": data}, "json")
         return
     said = {"issued": "已签发", "unchanged": "已签发（与记录一致）",
             "reissued": "已重新签发（内容有变化，验证码已更新）"}

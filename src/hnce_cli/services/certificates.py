@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -28,7 +27,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from hnce_cli import clock
-from hnce_cli.certificates.model import CertificateContent, format_credits
+from hnce_cli.certificates.facts import audited as _audited
+from hnce_cli.certificates.facts import content as _content
+from hnce_cli.certificates.facts import dump as _dump
+from hnce_cli.certificates.facts import facts as _facts
+from hnce_cli.certificates.facts import same_facts as _same_facts
+from hnce_cli.certificates.facts import sign as _sign
+from hnce_cli.certificates.facts import verify_url
 from hnce_cli.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.models import Account, Certificate, Professional, Region, Unit
 from hnce_cli.schemas import (
@@ -45,9 +50,6 @@ from hnce_cli.services.context import Actor
 from hnce_cli.services.rules import refresh
 from hnce_cli.validation import mask_id_number
 
-VERIFY_URL_ENV = "HNCE_CERT_VERIFY_URL"
-NUMBER_PREFIX = "HN"
-CONTENT_VERSION = 1
 ISSUERS = ("professional", "unit_admin", "hr", "system_admin")
 REVOKERS = ("system_admin", "hr")
 CODE_FIX = "copy the code printed under the QR code, e.g. HN2025-00000123-XXXX-XXXX-XXXX-XXXX"
@@ -58,17 +60,6 @@ VERIFY_LABELS = {
     "revoked": "已撤销",
     "unknown": "无此证书",
 }
-
-
-def certificate_number(year: int, professional_id: int) -> str:
-    """The stable number of a person's certificate of a year."""
-    return f"{NUMBER_PREFIX}{int(year)}-{int(professional_id):08d}"
-
-
-def verify_url(code: str) -> str | None:
-    """The URL the QR code carries when HNCE_CERT_VERIFY_URL is set (else the code alone)."""
-    base = os.environ.get(VERIFY_URL_ENV, "").strip()
-    return f"{base.rstrip('/')}/{code}" if base else None
 
 
 def _year_rows(session: Session, year: int, **filters: Any) -> list[CompletionRow]:
@@ -83,41 +74,6 @@ def _key() -> bytes:
         return load_key()
     except ValueError as exc:  # a configured key that is too short: the operator's fix
         raise ValidationFailed.one("HNCE_CERT_KEY", str(exc), "see docs/certificates.md, 'Settings'") from exc
-
-
-# --- the facts of a certificate -------------------------------------------------------
-
-def _facts(year: int, row: CompletionRow) -> dict[str, Any]:
-    """What a certificate records (signed fields plus the unit it names), as stored JSON."""
-    return {
-        "v": CONTENT_VERSION, "number": certificate_number(year, row.professional_id),
-        "id_number": row.id_number, "name": row.name, "year": int(year),
-        "public": format_credits(row.public), "professional": format_credits(row.professional),
-        "unit_name": row.unit_name,
-    }
-
-
-def _same_facts(stored: dict[str, Any], fresh: dict[str, Any]) -> bool:
-    keys = ("number", "id_number", "name", "year", "public", "professional", "unit_name")
-    return all(stored.get(k) == fresh.get(k) for k in keys)
-
-
-def _content(facts: dict[str, Any]) -> CertificateContent:
-    return CertificateContent(
-        certificate_number=facts["number"], id_number=facts["id_number"], name=facts["name"],
-        year=int(facts["year"]), public_credits=facts["public"], professional_credits=facts["professional"],
-        issue_date=date.fromisoformat(facts["issue_date"]),
-    )
-
-
-def _sign(facts: dict[str, Any], key: bytes) -> str:
-    from hnce_cli.certificates.signing import sign
-
-    return sign(_content(facts), key)
-
-
-def _dump(facts: dict[str, Any]) -> str:
-    return json.dumps(facts, ensure_ascii=False, sort_keys=True)
 
 
 def _out(cert: dict[str, Any], facts: dict[str, Any], person: CompletionRow, region_name: str,
@@ -231,13 +187,6 @@ def _issue(session: Session, actor: Actor, year: int, people: Sequence[Completio
     order = {p.professional_id: i for i, p in enumerate(people)}
     items.sort(key=lambda c: order[c.professional_id])
     return items, skipped
-
-
-def _audited(facts: dict[str, Any]) -> dict[str, Any]:
-    """The audit row's view of a certificate: no full ID number in the log."""
-    return {"year": facts["year"], "name": facts["name"], "public": facts["public"],
-            "professional": facts["professional"], "unit_name": facts["unit_name"],
-            "issue_date": facts["issue_date"], "id_number": mask_id_number(facts["id_number"])}
 
 
 def _skip(person: CompletionRow, number: str, status: str, reason: str) -> CertificateSkip:

@@ -1,0 +1,70 @@
+"""The facts a certificate records and signs, as stored JSON: shared by the issuing
+service (services/certificates.py) and its SQL-free fast path (services/certificate_fast.py),
+so both record and sign exactly the same thing. Standard library only: cheap to import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from typing import Any
+
+from hnce_cli.certificates.model import CertificateContent, format_credits
+from hnce_cli.validation import mask_id_number
+
+VERIFY_URL_ENV = "HNCE_CERT_VERIFY_URL"
+NUMBER_PREFIX = "HN"
+CONTENT_VERSION = 1
+FACT_KEYS = ("number", "id_number", "name", "year", "public", "professional", "unit_name")
+
+
+def certificate_number(year: int, professional_id: int) -> str:
+    """The stable number of a person's certificate of a year."""
+    return f"{NUMBER_PREFIX}{int(year)}-{int(professional_id):08d}"
+
+
+def verify_url(code: str) -> str | None:
+    """The URL the QR code carries when HNCE_CERT_VERIFY_URL is set (else the code alone)."""
+    base = os.environ.get(VERIFY_URL_ENV, "").strip()
+    return f"{base.rstrip('/')}/{code}" if base else None
+
+
+def facts(year: int, person: Any) -> dict[str, Any]:
+    """What a certificate records (signed fields plus the unit it names), from a completion row."""
+    return {
+        "v": CONTENT_VERSION, "number": certificate_number(year, person.professional_id),
+        "id_number": person.id_number, "name": person.name, "year": int(year),
+        "public": format_credits(person.public), "professional": format_credits(person.professional),
+        "unit_name": person.unit_name,
+    }
+
+
+def same_facts(stored: dict[str, Any], fresh: dict[str, Any]) -> bool:
+    return all(stored.get(k) == fresh.get(k) for k in FACT_KEYS)
+
+
+def content(f: dict[str, Any]) -> CertificateContent:
+    return CertificateContent(
+        certificate_number=f["number"], id_number=f["id_number"], name=f["name"],
+        year=int(f["year"]), public_credits=f["public"], professional_credits=f["professional"],
+        issue_date=date.fromisoformat(f["issue_date"]),
+    )
+
+
+def sign(f: dict[str, Any], key: bytes) -> str:
+    from hnce_cli.certificates.signing import sign as hmac_sign
+
+    return hmac_sign(content(f), key)
+
+
+def dump(f: dict[str, Any]) -> str:
+    """The stored `content` column."""
+    return json.dumps(f, ensure_ascii=False, sort_keys=True)
+
+
+def audited(f: dict[str, Any]) -> dict[str, Any]:
+    """The audit row's view of a certificate: no full ID number in the log."""
+    return {"year": f["year"], "name": f["name"], "public": f["public"],
+            "professional": f["professional"], "unit_name": f["unit_name"],
+            "issue_date": f["issue_date"], "id_number": mask_id_number(f["id_number"])}
