@@ -47,14 +47,14 @@ def test_import_adds_credits_that_count_and_the_same_file_twice_adds_nothing(wor
     first = sync_import(world, path)
     assert first.returncode == 0, first.stdout + first.stderr
     result = json_out(first)
-    assert result["added"] == 2 and result["credits"] == 60 and result["problems"] == []
+    assert result["added"] == 2 and result["credits"] == 60 and result["problems"] == [] and result["failed"] == 0
     assert credits_of(world, me) == 60
     view = json_out(world.setup.run("completion", "--year", str(YEAR), "--json", token=me.token))
     assert view["years"][0]["professional"] == 60 and view["years"][0]["result_label"] == "通过"
     again = sync_import(world, path)
     assert again.returncode == 0, again.stdout
     second = json_out(again)
-    assert second["added"] == 0 and second["counts"]["already_imported"] == 2
+    assert second["added"] == 0 and second["counts"]["already_imported"] == 2 and second["failed"] == 0
     assert credits_of(world, me) == 60  # nothing counted twice
     assert world.setup.count("audit_log", "action = 'sync.import'") == 2
 
@@ -81,6 +81,7 @@ def test_report_lists_unknown_bad_and_duplicate_rows_and_good_rows_still_count(w
     assert kinds == {(3, "duplicate_in_file", "记录编号"), (4, "unknown_id", "身份证号"), (5, "bad", "科目类型"),
                      (6, "bad", "学时"), (7, "bad", "完成日期"), (8, "bad", "姓名")}
     assert result["counts"] == {"added": 2, "already_imported": 0, "duplicate_in_file": 1, "unknown_id": 1, "bad": 4}
+    assert result["failed"] == 5  # the rows to fix: bad and unknown, not the duplicate
     report = read_rows(Path(result["report"]))
     assert [r["行"] for r in report] == ["3", "4", "5", "6", "7", "8"]
     assert report[1]["类别"] == "身份证号未注册" and unknown not in report[1]["原因"]  # masked in the report

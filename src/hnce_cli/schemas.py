@@ -681,6 +681,8 @@ class SyncImportResult(BaseModel):
     added: int
     credits: float = Field(description="credits added")
     counts: dict[str, int] = Field(description="added, already_imported, duplicate_in_file, unknown_id, bad")
+    failed: int = Field(default=0, description="rows to fix and import again (bad, unknown_id): the import "
+                                               "was partial (exit 7); duplicates are not failures")
     problems: list[SyncProblem]
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hnce_cli.commands._common import JsonOpt, fmt, get_backend
+from hnce_cli.terms import SYNC_PROBLEMS
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import SyncImportResult
@@ -20,8 +21,6 @@ app = typer.Typer(help="National-platform reconciliation 学分同步: import it
 
 BATCH = 50_000  # rows per request / transaction
 EXPORT_HEADER = ["身份证号", "姓名", "年度", "科目类型", "学时", "记录编号", "完成日期", "来源"]
-KINDS = {"bad": "数据有误", "unknown_id": "身份证号未注册", "duplicate_in_file": "文件内重复",
-         "already_imported": "已导入过"}
 
 
 @app.command("import")
@@ -47,8 +46,7 @@ def import_(
       hnce sync import 全国平台-2025.xlsx
       hnce sync import 网络学习-2025.csv --source online --json > result.json
     """
-    from hnce_cli.errors import ExitCode
-    from hnce_cli.render import print_json
+    from hnce_cli.render import batch_exit_code, print_json
     from hnce_cli.tabular import read_rows
 
     rows = read_rows(file)
@@ -83,23 +81,21 @@ def import_(
         from hnce_cli.tabular import write_rows
 
         write_rows(target, ["行", "字段", "类别", "原因"],
-                   ([p.row, p.field, KINDS[p.kind], p.message] for p in result.problems))
-    failed = result.counts.get("bad", 0) + result.counts.get("unknown_id", 0)
+                   ([p.row, p.field, SYNC_PROBLEMS[p.kind], p.message] for p in result.problems))
     if fmt(json_) == "json":
         data = result.model_dump(mode="json")
         data["report"] = str(target) if target else None
         print_json(data)
     else:
         _print_summary(result, target)
-    if failed:
-        raise typer.Exit(int(ExitCode.PARTIAL))
+    raise typer.Exit(int(batch_exit_code({"failed": result.failed})))  # the service says what failed
 
 
 def _merge(a: SyncImportResult, b: SyncImportResult) -> SyncImportResult:
     counts = {k: a.counts.get(k, 0) + b.counts.get(k, 0) for k in {*a.counts, *b.counts}}
     return a.model_copy(update={"rows": a.rows + b.rows, "added": a.added + b.added,
                                 "credits": round(a.credits + b.credits, 2), "counts": counts,
-                                "problems": a.problems + b.problems})
+                                "failed": a.failed + b.failed, "problems": a.problems + b.problems})
 
 
 def _print_summary(result: SyncImportResult, target: Path | None) -> None:
@@ -111,7 +107,7 @@ def _print_summary(result: SyncImportResult, target: Path | None) -> None:
         print_table(TableView(
             title="未计入的行", rows=shown,
             columns=[Column("行", lambda p: p.row, justify="right"), Column("字段", lambda p: p.field),
-                     Column("类别", lambda p: KINDS[p.kind]), Column("原因", lambda p: p.message)],
+                     Column("类别", lambda p: SYNC_PROBLEMS[p.kind]), Column("原因", lambda p: p.message)],
             footnotes=[f"另有 {len(result.problems) - len(shown)} 行未显示" if len(result.problems) > len(shown)
                        else "", f"逐行报告已写入 {target}" if target else ""]))
     note(f"共 {result.rows} 行：新增 {c.get('added', 0)} 条（{result.credits:g} 学分），"

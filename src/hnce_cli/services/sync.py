@@ -181,8 +181,10 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]], sour
     audit.record(session, actor, "sync.import", "credit_record", f"{source}:{first_row}-{first_row + len(rows) - 1}",
                  None, {"source": source, "rows": len(rows), **counts, "credits": added})
     problems.sort(key=lambda p: p.row)
+    # Partial when a row needs fixing; a duplicate or an earlier import is no failure.
+    failed = counts["bad"] + counts["unknown_id"]
     return SyncImportResult(source=source, rows=len(rows), added=len(new), credits=round(added, 2),
-                            counts=counts, problems=problems)
+                            counts=counts, failed=failed, problems=problems)
 
 
 def _insert_ignoring_duplicates(session: Session, values: list[dict[str, Any]]) -> None:
