@@ -88,6 +88,28 @@ def test_a_bad_rules_file_changes_nothing(world: World, tmp_path) -> None:
     assert bad.returncode == 2 and "file" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.parametrize(("data", "fields"), [
+    (2027, ["file"]),  # not an object or a list: the server used to refuse it before the service
+    ([], ["file"]),
+    ([RULES_2027, "2028"], ["years[1]"]),
+    ({"years": [RULES_2027, RULES_2027]}, ["years[1].year"]),
+])
+def test_one_check_of_a_rules_file_on_every_setup(world: World, tmp_path, data: object, fields: list[str]) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    proc = world.setup.run("rules", "load", str(path), "--json", token=world.admin.token)
+    assert proc.returncode == 2 and error_fields(proc) == fields
+
+
+def test_the_result_names_the_years_this_load_replaced(world: World) -> None:
+    r2028 = {**RULES_2027, "year": 2028, "deadline": "2028-12-31"}
+    result = world.setup.backend(world.admin.token).load_rules({"years": [r2028, RULES_2027]})
+    assert result.loaded == [2027, 2028]
+    assert {2025, 2026, 2027, 2028} <= {y.year for y in result.years}
+    table = world.setup.run("rules", "load", "-", token=world.admin.token, input=json.dumps(r2028))
+    assert "已载入 2028 年度" in table.stderr and "2027 年度" not in table.stderr
+
+
 def test_loaded_rules_decide_the_completion_result(world: World) -> None:
     """A notice raising 2025's public minimum to 32 turns a 30-credit year into 未通过."""
     from test_completion import approved_person, give

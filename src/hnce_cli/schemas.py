@@ -524,6 +524,7 @@ class RulesOut(BaseModel):
     years: list[YearRulesOut]
     updated_at: datetime | None = Field(default=None, description="when rules were last loaded")
     updated_by: str | None = None
+    loaded: list[int] = Field(default_factory=list, description="rules load: the years this load added or replaced")
 
 
 class CompletionYear(BaseModel):

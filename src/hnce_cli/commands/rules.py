@@ -33,6 +33,7 @@ def show(
     Example: hnce rules show 2025
     """
     from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.terms import RULES_ORIGINS, SUBJECTS
 
     result = get_backend(ctx).show_rules(year)
     footnotes = ["学分仅当年有效，不得结转以后年度；公需科目、专业科目和总学分均须达到要求"]
@@ -42,10 +43,10 @@ def show(
     emit(result, fmt(json_, csv_), TableView(
         title="年度学时要求", rows=result.years, footnotes=footnotes, columns=[
             Column("年度", lambda r: r.year), Column("总学分", lambda r: _n(r.min_total), justify="right"),
-            Column("专业科目", lambda r: _n(r.min_professional), justify="right"),
-            Column("公需科目", lambda r: _n(r.min_public), justify="right"),
+            Column(SUBJECTS["professional"], lambda r: _n(r.min_professional), justify="right"),
+            Column(SUBJECTS["public"], lambda r: _n(r.min_public), justify="right"),
             Column("截止日期", lambda r: r.deadline, no_wrap=True), Column("依据", lambda r: r.source),
-            Column("来源", lambda r: "软件内置" if r.origin == "package" else "数据库（已载入）")]))
+            Column("来源", lambda r: RULES_ORIGINS.get(r.origin, r.origin))]))
 
 
 @app.command("load")
@@ -72,13 +73,11 @@ def load(
         data = json.loads(text)
     except (OSError, ValueError) as exc:
         raise ValidationFailed.one("file", f"无法读取 {file}：{exc}", "give a JSON file") from exc
-    result = get_backend(ctx).load_rules(data)
+    result = get_backend(ctx).load_rules(data)  # the service checks the shape and every field
     if json_:
         print_json(result)
     else:
-        years = {r.get("year") for r in (data if isinstance(data, list) else data.get("years", [data]))
-                 if isinstance(r, dict)}
         for r in result.years:
-            if r.year in years:
+            if r.year in result.loaded:
                 note(f"已载入 {r.year} 年度：总学分 ≥ {_n(r.min_total)}，专业科目 ≥ {_n(r.min_professional)}，"
                      f"公需科目 ≥ {_n(r.min_public)}，截止 {r.deadline}（{r.source}）")

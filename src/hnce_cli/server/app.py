@@ -13,7 +13,7 @@ import os
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -345,7 +345,10 @@ def create_app() -> FastAPI:
         return b.show_rules(year)
 
     @app.put(f"{API}/rules")
-    def load_rules(body: list[dict[str, Any]] | dict[str, Any], b: Backend) -> RulesOut:
+    def load_rules(body: Annotated[Any, Body(description="one year's object, a list of them, or "
+                                                   '{"years": [...]} (docs/completion.md)')],
+                   b: Backend) -> RulesOut:
+        # Any JSON: the service's parse_rules is the one check, with the CLI's errors.
         return b.load_rules(body)
 
     @app.get(f"{API}/completion/person")

@@ -217,7 +217,9 @@ def show(session: Any, year: int | None = None) -> Any:
 def load(session: Any, actor: Any, data: Any) -> Any:
     """System admin: add or replace years' rules (validated first, audited).
 
-    Years not in the file keep what they had; a loaded year replaces its package file.
+    `data` is the file as decoded JSON, in any shape parse_rules reads: this is its one
+    check, for the CLI and the API alike. Years not in the file keep what they had; a
+    loaded year replaces its package file. The result names the years loaded.
     """
     import hashlib
 
@@ -245,4 +247,4 @@ def load(session: Any, actor: Any, data: Any) -> Any:
                  {str(y): (r.as_data() if r else None) for y, r in replaced.items()},
                  {"years": {str(r.year): r.as_data() for r in new},
                   "sha256": hashlib.sha256(text.encode()).hexdigest()[:16]})
-    return show(session)
+    return show(session).model_copy(update={"loaded": [r.year for r in new]})
