@@ -55,8 +55,10 @@ def _new_document(template: Template, font: PreparedFont, title: str, when: date
     return pdf
 
 
-# Per process: an fpdf2 font parsed once (widths, cmap, descriptor) and the font file's bytes.
-_PROTOTYPES: dict[tuple[str, str, str], tuple[Any, bytes]] = {}
+# Per process: an fpdf2 font's parsed metrics (widths, cmap, descriptor) and the font file's bytes.
+_PROTOTYPES: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}
+# Rebuilt for each document (fpdf2 changes them while drawing and writing); the rest is shared.
+_PER_DOCUMENT = ("i", "ttfont", "subset", "_hbfont", "cw", "glyph_ids", "missing_glyphs", "biggest_size_pt")
 
 
 def _fresh_ttfont(data: bytes):
@@ -71,34 +73,81 @@ def _fresh_ttfont(data: bytes):
     return ttfont
 
 
-def _add_font(pdf, family: str, style: str, path: Path) -> None:
-    """pdf.add_font, without parsing the font again for every document of a batch.
+def _metrics_file(path: Path, fontkey: str) -> Path:
+    import hashlib
 
-    fpdf2 parses the whole font file in add_font and, when the document is written,
-    subsets that parsed font in place. So the parsed font (widths, cmap, descriptor)
-    is kept once per process, and each document gets a copy of it with a fresh, lazily
-    read fontTools object of its own (cheap), which its output may then cut down.
+    from fpdf import __version__ as fpdf_version
+
+    from hnce_cli.certificates.fonts import FontSource, cache_dir
+
+    key = hashlib.sha256(f"fpdf {fpdf_version}|{FontSource(path).identity()}|{fontkey}".encode()).hexdigest()[:24]
+    return cache_dir() / f"metrics-{key}.pickle"
+
+
+def _parsed_metrics(pdf, path: Path, family: str, style: str) -> dict[str, Any]:
+    """What fpdf2's add_font works out from a font file, kept on disk beside the font cache.
+
+    Parsing a 6,763-glyph base font takes a fifth of a second or more in every process that
+    prints one certificate; reading this back takes milliseconds. The key holds fpdf2's
+    version and the font file's identity (path, size, mtime), so a change of either parses anew.
     """
-    from copy import deepcopy
+    import pickle
 
-    from fpdf.fonts import SubsetMap
+    from fpdf.fonts import TTFFont
 
-    key = (str(path), family, style)
     fontkey = f"{family.lower()}{style}"
+    cached = _metrics_file(path, fontkey)
+    try:
+        state = pickle.loads(cached.read_bytes())
+        if isinstance(state, dict) and state.get("fontkey") == fontkey:
+            return state
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        pass
+    font = TTFFont(pdf, path, fontkey, style)
+    state = {name: getattr(font, name) for name in TTFFont.__slots__
+             if name not in _PER_DOCUMENT and hasattr(font, name)}
+    state["widths"] = dict(font.cw)
+    state["glyph_ids"] = dict(font.glyph_ids)
+    font.close()
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, cached)
+    except OSError:  # a read-only cache: parse again next time
+        tmp.unlink(missing_ok=True)
+    return state
+
+
+def _add_font(pdf, family: str, style: str, path: Path) -> None:
+    """pdf.add_font, without parsing the font file again for every document.
+
+    fpdf2 parses the whole font in add_font and, when the document is written, subsets
+    that parsed font in place. So what it parses is kept (per process, and on disk for
+    the next process), and each document gets its own font object built from it, with
+    a fresh, lazily read fontTools object of its own (cheap), which its output may cut down.
+    """
+    from collections import defaultdict
+
+    from fpdf.fonts import SubsetMap, TTFFont
+
+    key = (str(path), f"{family.lower()}{style}")
     if key not in _PROTOTYPES:
-        pdf.add_font(family, style, str(path))
-        data = Path(path).read_bytes()
-        proto = deepcopy(pdf.fonts[fontkey])  # shares the fontTools object: give it its own
-        proto.ttfont = _fresh_ttfont(data)
-        pdf.fonts[fontkey].ttfont.recalcBBoxes = False
-        _PROTOTYPES[key] = (proto, data)
-        return
-    proto, data = _PROTOTYPES[key]
-    font = deepcopy(proto)
+        _PROTOTYPES[key] = (_parsed_metrics(pdf, path, family, style), Path(path).read_bytes())
+    state, data = _PROTOTYPES[key]
+    font = TTFFont.__new__(TTFFont)
+    for name, value in state.items():
+        if name not in ("widths", "glyph_ids"):
+            setattr(font, name, value)
+    missing_width = state["desc"].missing_width
+    font.cw = defaultdict(lambda: missing_width, state["widths"])
+    font.glyph_ids = dict(state["glyph_ids"])
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font._hbfont = None  # noqa: SLF001 - fpdf2's own attribute (no text shaping here)
     font.ttfont = _fresh_ttfont(data)
     font.i = len(pdf.fonts) + 1
     font.subset = SubsetMap(font)
-    pdf.fonts[fontkey] = font
+    pdf.fonts[key[1]] = font
 
 
 def _color(obj: dict[str, Any], default: Sequence[int] = (0, 0, 0)) -> tuple[int, int, int]:
