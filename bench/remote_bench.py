@@ -259,6 +259,10 @@ class Server:
     def cpu(self) -> float:
         return tree_cpu(self.proc.pid)
 
+    def workers_cpu(self) -> dict[int, float]:
+        """CPU seconds so far of each worker process (uvicorn's children)."""
+        return {pid: cpu for pid, (ppid, _, cpu) in _all_procs().items() if ppid == self.proc.pid}
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(15)
@@ -384,21 +388,23 @@ class _Desk(asyncio.Protocol):
 
 
 async def _paced_load(port: int, token: str, ids: list[str], seconds: float, connections: int,
-                      rate: float) -> dict:
+                      rate: float, start_at: float, seed: int) -> dict:
     """Open loop at a fixed arrival rate: `connections` keep-alive clients, each sending a
-    look-up every connections/rate seconds on its own (staggered) schedule. Plain HTTP/1.1
-    over asyncio protocols, ~0.1 ms of CPU a request, so the generator takes little from
-    the server (a Python client on streams cost ~0.4 ms and fell behind its schedule
-    on a loaded machine)."""
+    look-up every connections/rate seconds on its own (staggered) schedule, from the
+    wall-clock time `start_at` on. Plain HTTP/1.1 over asyncio protocols, ~0.2 ms of CPU
+    a request, so the generator takes little from the server. Returns the raw latencies
+    (ms) for the parent to merge."""
     loop = asyncio.get_running_loop()
     out: dict = {"latency": [], "service": [], "lag": [], "failures": 0, "pending": 0, "desks": [],
                  "finished": loop.create_future()}
-    rng = random.Random(7)
-    for _ in range(connections):
-        _, desk = await loop.create_connection(lambda: _Desk(token, ids, rng, out), "127.0.0.1", port)
-        out["desks"].append(desk)
+    rng = random.Random(seed)
+    opened = await asyncio.gather(*(loop.create_connection(lambda: _Desk(token, ids, rng, out),
+                                                           "127.0.0.1", port)
+                                    for _ in range(connections)))
+    out["desks"] = [desk for _, desk in opened]
     interval = connections / rate
-    start_loop, start_perf = loop.time() + 0.2, time.perf_counter() + 0.2
+    ahead = start_at - time.time()
+    start_loop, start_perf = loop.time() + ahead, time.perf_counter() + ahead
 
     def fire(desk: _Desk, offset: float) -> None:
         out["pending"] -= 1
@@ -415,27 +421,41 @@ async def _paced_load(port: int, token: str, ids: list[str], seconds: float, con
     elapsed, cpu = time.perf_counter() - start_perf, time.process_time() - cpu
     for desk in out["desks"]:
         desk.transport.close()
-    latencies, service, lag = sorted(out["latency"]), sorted(out["service"]), sorted(out["lag"])
-
-    def pct(values: list[float], p: float) -> float:
-        return values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000
-
-    return {"tool": "paced", "rate": rate, "requests": len(latencies),
-            "requests_per_s": len(latencies) / elapsed, "p50_ms": pct(latencies, 50),
-            "p90_ms": pct(latencies, 90), "p99_ms": pct(latencies, 99), "max_ms": latencies[-1] * 1000,
-            "service_p50_ms": pct(service, 50), "service_p99_ms": pct(service, 99),
-            "generator_lag_p99_ms": pct(lag, 99), "generator_cpu_ms_per_request": cpu * 1000 / len(latencies),
-            "non_2xx": out["failures"], "socket_errors": None}
+    return {"latency": [round(x * 1000, 3) for x in out["latency"]],
+            "service": [round(x * 1000, 3) for x in out["service"]],
+            "lag": [round(x * 1000, 3) for x in out["lag"]],
+            "failures": out["failures"], "elapsed": elapsed, "cpu": cpu}
 
 
 def run_paced(base: str, token: str, ids: list[str], seconds: int, connections: int,
-              workdir: Path, rate: float) -> dict:
+              workdir: Path, rate: float, processes: int = 2) -> dict:
+    """The paced clients in `processes` processes (as wrk runs 2 threads): from one
+    process, whose connections all arrive at once, one worker accepted nearly all of
+    them; it also halves each process's share of the schedule."""
     (workdir / "ids.txt").write_text("\n".join(ids))
     port = base.rsplit(":", 1)[1]
-    out = subprocess.run([sys.executable, __file__, "--paced-generator", port, token,
-                          str(workdir / "ids.txt"), str(seconds), str(connections), str(rate)],
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
+    start_at = time.time() + 2.0  # after each process has started and connected
+    procs = [subprocess.Popen([sys.executable, __file__, "--paced-generator", port, token,
+                               str(workdir / "ids.txt"), str(seconds),
+                               str(connections // processes + (i < connections % processes)),
+                               str(rate / connections * (connections // processes + (i < connections % processes))),
+                               str(start_at), str(i)], stdout=subprocess.PIPE, text=True)
+             for i in range(processes)]
+    parts = [json.loads(proc.communicate()[0]) for proc in procs]
+    latencies = sorted(x for part in parts for x in part["latency"])
+    service = sorted(x for part in parts for x in part["service"])
+    lag = sorted(x for part in parts for x in part["lag"])
+
+    def pct(values: list[float], p: float) -> float:
+        return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+    return {"tool": "paced", "rate": rate, "requests": len(latencies),
+            "requests_per_s": len(latencies) / max(part["elapsed"] for part in parts),
+            "p50_ms": pct(latencies, 50), "p90_ms": pct(latencies, 90), "p99_ms": pct(latencies, 99),
+            "max_ms": latencies[-1], "service_p50_ms": pct(service, 50), "service_p99_ms": pct(service, 99),
+            "generator_lag_p99_ms": pct(lag, 99),
+            "generator_cpu_ms_per_request": sum(part["cpu"] for part in parts) * 1000 / len(latencies),
+            "non_2xx": sum(part["failures"] for part in parts), "socket_errors": None}
 
 
 def run_httpx(base: str, token: str, ids: list[str], seconds: int, connections: int,
@@ -450,7 +470,7 @@ def run_httpx(base: str, token: str, ids: list[str], seconds: int, connections: 
 
 def _measured(server: Server, run: Callable[[], dict], args: argparse.Namespace) -> dict:
     """One load run with the CPU of the server, PostgreSQL and the generator around it."""
-    backends = backends_cpu(args.db_url)
+    backends, workers = backends_cpu(args.db_url), server.workers_cpu()
     load_before, cpu_server, cpu_pg, cpu_gen = load(), server.cpu(), postgres_cpu(), children_cpu()
     result = run()
     result.update({
@@ -458,6 +478,8 @@ def _measured(server: Server, run: Callable[[], dict], args: argparse.Namespace)
         "server_cpu_s": server.cpu() - cpu_server,
         "postgres_cpu_s": cpu_since(backends, backends_cpu(args.db_url)),
         "all_postgres_cpu_s": postgres_cpu() - cpu_pg,
+        "worker_cpu_s": sorted((round(cpu - workers.get(pid, 0.0), 2)
+                                for pid, cpu in server.workers_cpu().items()), reverse=True),
         "generator_cpu_s": children_cpu() - cpu_gen, "load_before": load_before,
         "load_after": load()})
     requests = max(1, result["requests"])
@@ -465,7 +487,8 @@ def _measured(server: Server, run: Callable[[], dict], args: argparse.Namespace)
     result["postgres_cpu_ms_per_request"] = result["postgres_cpu_s"] * 1000 / requests
     print(f"  {result['tool']:>6}{'' if 'rate' not in result else ' @' + format(result['rate'], '.0f')}: "
           f"{result['requests_per_s']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p99 "
-          f"{result['p99_ms']:.1f} ms, server CPU {result['server_cpu_ms_per_request']:.2f} ms/req, "
+          f"{result['p99_ms']:.1f} ms, server CPU {result['server_cpu_ms_per_request']:.2f} ms/req "
+          f"(workers {result['worker_cpu_s']} s), "
           f"load {load_before} -> {result['load_after']}", file=sys.stderr)
     return result
 
@@ -656,10 +679,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 8 and sys.argv[1] == "--paced-generator":
-        _, _, port_, bearer, ids_path, secs, conns, rate_ = sys.argv
+    if len(sys.argv) == 10 and sys.argv[1] == "--paced-generator":
+        _, _, port_, bearer, ids_path, secs, conns, rate_, start_, seed_ = sys.argv
         print(json.dumps(asyncio.run(_paced_load(int(port_), bearer, Path(ids_path).read_text().split(),
-                                                 float(secs), int(conns), float(rate_)))))
+                                                 float(secs), int(conns), float(rate_), float(start_),
+                                                 int(seed_)))))
     elif len(sys.argv) == 7 and sys.argv[1] == "--load-generator":
         _, _, base_url, bearer, ids_path, secs, conns = sys.argv
         print(json.dumps(asyncio.run(_httpx_load(
