@@ -215,7 +215,9 @@ class TokenLookup:
     """
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        from hnce_cli import db
+
+        self.url = db.normalise_url(url)  # the schema check and its engine are keyed by it
         self._conn: Any = None
         # The route runs on the event loop, one request at a time per worker; the lock
         # only keeps a stray second thread off the connection (it then takes the full path).
