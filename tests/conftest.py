@@ -2,7 +2,9 @@
 end-to-end test runs on (SQLite file, PostgreSQL database), and a seeded world.
 
 A `Setup` is the single place that knows how to reach hnce for a storage:
-`run()` starts the real console script, `backend()` builds the backend that
+`run()` runs the real console script in a process of its own (forked from a
+per-worker server that has imported hnce once, see hnce_forkserver.py; tests about
+the process itself use subprocess), `backend()` builds the backend that
 in-process code talks to, `db_url` is the database for direct inspection.
 
 The third setup, "remote", is a real `hnce serve` on 127.0.0.1 (one per test
@@ -36,6 +38,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hnce_forkserver import ForkServer
 from sqlalchemy.engine import Engine, make_url
 
 from hnce_cli import clock, db
@@ -66,6 +69,30 @@ def hnce_command() -> list[str]:
     """The installed console script, or the module when it is not on PATH."""
     script = shutil.which("hnce", path=str(Path(sys.executable).parent))
     return [script] if script else [sys.executable, "-m", "hnce_cli"]
+
+
+_fork_server: ForkServer | None = None
+
+
+def fork_server() -> ForkServer | None:
+    """This test process's hnce fork server (see hnce_forkserver), started on first
+    use; None when HNCE_TEST_NO_FORKSERVER=1 asks for a plain subprocess each run."""
+    global _fork_server
+    if os.environ.get("HNCE_TEST_NO_FORKSERVER") == "1":
+        return None
+    if _fork_server is None:
+        command = hnce_command()
+        _fork_server = ForkServer(command[0] if len(command) == 1 else "hnce")
+    return _fork_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_fork_server() -> Iterator[None]:
+    global _fork_server
+    yield
+    if _fork_server is not None:
+        _fork_server.close()
+        _fork_server = None
 
 
 # --- isolation -------------------------------------------------------------------
@@ -138,10 +165,15 @@ class Setup:
     # -- the CLI --
     def run(self, *args: str, input: str | None = None, token: str | None = None,
             env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run the real `hnce` console script; `token` acts as that user (HNCE_TOKEN)."""
+        """Run the real `hnce` console script in a new process (forked from the fork
+        server, or a plain subprocess with HNCE_TEST_NO_FORKSERVER=1); `token` acts as
+        that user (HNCE_TOKEN)."""
         # No stdin unless given: a subprocess must never find the developer's terminal.
         stdin = None if input is not None else subprocess.DEVNULL
         full_env = self._env(token, env)
+        zygote = fork_server()
+        if zygote is not None:
+            return zygote.run(list(args), env=full_env, input=input, timeout=timeout)
         return subprocess.run([*hnce_command(), *args], env=full_env, input=input,
                               stdin=stdin, capture_output=True, text=True, timeout=timeout)
 
