@@ -77,6 +77,24 @@ def execute(conn: Connection, sql: str, **params: Any) -> Any:
     return cursor
 
 
+def core_rows(conn: Connection, statement: Any) -> list[tuple]:
+    """Run a Core statement (built with its scope as usual) on the DB-API cursor and
+    return plain tuples: for 100,000 rows RETURNING, SQLAlchemy's Row objects cost
+    more than the driver's own fetch. IN lists are rendered as separate parameters;
+    datetimes are converted as in `execute`."""
+    dialect = conn.dialect
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    processor = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    values = {name: processor(value) if processor and isinstance(value, datetime) else value
+              for name, value in compiled.construct_params().items()}
+    cursor = conn.connection.dbapi_connection.cursor()
+    if compiled.positiontup is not None:  # SQLite: qmark
+        cursor.execute(str(compiled), [values[name] for name in compiled.positiontup])
+    else:
+        cursor.execute(str(compiled), values)
+    return cursor.fetchall()
+
+
 def audit_for_ids(conn: Connection, actor: Actor | None, action: str, subject_type: str, ids: Sequence[int],
                   before: dict[str, Any] | None, after: dict[str, Any] | None, at: Any) -> int:
     """One audit row per id (who, when, before, after), in one INSERT … SELECT."""

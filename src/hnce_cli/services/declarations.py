@@ -505,16 +505,21 @@ def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResu
         values.update(reject_reason=reason, rejected_level=level)
     table = Declaration.__table__
     conn = session.connection()
-    done: list[int] = []
+    # What each item shows comes back from the change itself (RETURNING), not from
+    # a second pass over the declarations.
+    returned = (table.c.id, table.c.professional_id, table.c.unit_id, table.c.credits)
+    changed_rows: list[tuple] = []
     for chunk in chunks:
         where = [*clauses, Declaration.status == source]
         if chunk is not None:
             where.append(Declaration.id.in_(chunk))
         if request.dry_run:
-            done.extend(conn.execute(select(table.c.id).where(*where)).scalars().all())
+            statement = select(*returned).where(*where)
         else:  # the one conditional change: only rows still at this level move
-            done.extend(conn.execute(update(table).where(*where).values(**values).returning(table.c.id))
-                        .scalars().all())
+            statement = update(table).where(*where).values(**values).returning(*returned)
+        changed_rows.extend(bulk.core_rows(conn, statement))
+    changed_rows.sort()  # by id, as lists show them
+    done = [row[0] for row in changed_rows]
     action = f"{level}_{request.decision}"
     if not request.dry_run and done:
         # Everything that follows from the change is derived, inside the database,
@@ -538,12 +543,13 @@ def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResu
     status_after = source if request.dry_run else target
     items: list[ReviewItem] = []
     if done:
-        items = [ReviewItem(did, outcome, status_after, None, name, unit_name, credits)
-                 for did, name, unit_name, credits in bulk.execute(
-                     conn, "SELECT d.id, p.name, u.name, d.credits "
-                     f"FROM {bulk.id_rows(conn)} AS x JOIN declaration d ON d.id = x.id "
-                     "JOIN professional p ON p.id = d.professional_id JOIN unit u ON u.id = d.unit_id "
-                     "ORDER BY d.id", ids=bulk.json_ids(done))]
+        names = dict(bulk.execute(conn, f"SELECT p.id, p.name FROM {bulk.id_rows(conn)} AS x "
+                                  "JOIN professional p ON p.id = x.id",
+                                  ids=bulk.json_ids({row[1] for row in changed_rows})).fetchall())
+        units = dict(bulk.core_rows(conn, select(Unit.__table__.c.id, Unit.__table__.c.name)
+                                    .where(Unit.__table__.c.id.in_({row[2] for row in changed_rows}))))
+        items = [ReviewItem(did, outcome, status_after, None, names[pid], units[uid], credits)
+                 for did, pid, uid, credits in changed_rows]
     counts: dict[str, int] = {outcome: len(items)} if items else {}
     changed = set(done)
     for item in _explain_leftovers(session, actor, level, clauses, request, [i for i in ids if i not in changed]):
