@@ -153,7 +153,8 @@ def prepare_font_excluding(jobs: list[Job], template: Template) -> tuple[Prepare
     failed: list[Job] = []
     while live:
         try:
-            return prepare_batch_font([d for j in live for d in j.datas], template), failed
+            # its own subset, cut once: each of the batch's documents then reads a small font
+            return prepare_batch_font([d for j in live for d in j.datas], template, whole_base=False), failed
         except MissingGlyph as exc:
             bad = set(exc.chars)
             still = []

@@ -314,11 +314,13 @@ class PreparedFont:
 
 def prepare_font(chars: Iterable[str], *, font: str | Path | FontSource | None = None,
                  fallback: str | Path | FontSource | None = None, weights: tuple[int, int | None] = (400, None),
-                 check: bool = True) -> PreparedFont:
+                 check: bool = True, whole_base: bool = True) -> PreparedFont:
     """Subsets of the main font (regular and bold) and, if needed, of the fallback, for `chars`.
 
     With a warm base (see `warm_base`) that already covers `chars`, the base files are used
-    directly: nothing is subset and the big source font is not opened.
+    directly (`whole_base`): nothing is subset and the big source font is not opened. That
+    suits one document; a batch passes whole_base=False and gets its own subset, cut once
+    from the base, because fpdf2 reads the whole font again for each document it writes.
     """
     source = font if isinstance(font, FontSource) else locate_font(font)
     fb = fallback if isinstance(fallback, FontSource) else locate_fallback_font(fallback)
@@ -326,7 +328,7 @@ def prepare_font(chars: Iterable[str], *, font: str | Path | FontSource | None =
     regular_w, bold_w = weights
     bold_w = regular_w if bold_w is None else bold_w
     default = font is None and not os.environ.get(FONT_ENV)
-    if default:
+    if default and whole_base:
         base_r, base_b = _base_path(source, regular_w), _base_path(source, bold_w)
         if base_r.is_file() and base_b.is_file():
             covered = _base_chars(source)

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,17 @@ def _write(pdf, font: PreparedFont, bold: bool, size: float, color: tuple[int, i
     write()
 
 
+@lru_cache(maxsize=8)
+def _qr_numbers(size: int, module: float, x0: float, y0: float, overlap: float, k: float,
+                page_h: float) -> tuple[list[str], list[str], list[str], str]:
+    """The formatted coordinates of a QR code's runs (x by column, y by row, width by length):
+    the same for every code of a size, so a batch formats them once, not for each run."""
+    xs = [f"{(x0 + i * module) * k:.3f}" for i in range(size + 1)]
+    ys = [f"{(page_h - (y0 + i * module)) * k:.3f}" for i in range(size)]
+    ws = [f"{(i * module + overlap) * k:.3f}" for i in range(size + 1)]
+    return xs, ys, ws, f" {-((module + overlap) * k):.3f} re"
+
+
 def _draw_qr(pdf, content: str, spec: dict[str, Any]) -> None:
     import segno
 
@@ -199,13 +211,12 @@ def _draw_qr(pdf, content: str, spec: dict[str, Any]) -> None:
     # One filled path of rectangles (runs of dark modules), written in a saved graphics state: far
     # cheaper than one fpdf2 rect() call per run, and the fill colour cannot leak.
     ops = [f"q {r / 255:.3f} {g / 255:.3f} {b / 255:.3f} rg"]
-    h = (module + overlap) * k
+    xs, ys, ws, tail = _qr_numbers(len(matrix), module, x0, y0, overlap, k, page_h)
     for row_no, row in enumerate(matrix):
-        y = (page_h - (y0 + row_no * module)) * k
+        y = ys[row_no]
         for run in _DARK_RUN.finditer(bytes(row)):
-            x = (x0 + run.start() * module) * k
-            w = ((run.end() - run.start()) * module + overlap) * k
-            ops.append(f"{x:.3f} {y:.3f} {w:.3f} {-h:.3f} re")
+            start, end = run.span()
+            ops.append(f"{xs[start]} {y} {ws[end - start]}{tail}")
     ops.append("f Q")
     pdf._out("\n".join(ops))  # noqa: SLF001 - fpdf2's content-stream writer, as its own rect() uses
 
