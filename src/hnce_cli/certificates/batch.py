@@ -15,7 +15,7 @@ import json
 import os
 import string
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -231,14 +231,14 @@ def write_manifest(out: Path, entries: list[Entry], summary: dict[str, Any]) -> 
     columns = list(Entry.__dataclass_fields__)
     import io
 
+    # Plain attribute reads: dataclasses.asdict deep-copies every field (a second for 2,000 entries).
+    rows = [{c: getattr(e, c) for c in columns} for e in entries]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    for e in entries:
-        row = asdict(e)
-        writer.writerow([row[c] for c in columns])
+    writer.writerows([row[c] for c in columns] for row in rows)
     csv_path = write_atomic(out / MANIFEST_CSV, buf.getvalue().encode("utf-8-sig"))
-    body = {**summary, "entries": [asdict(e) for e in entries]}
+    body = {**summary, "entries": rows}
     json_path = write_atomic(out / MANIFEST_JSON, json.dumps(body, ensure_ascii=False, indent=1).encode())
     return csv_path, json_path
 
