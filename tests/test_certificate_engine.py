@@ -243,6 +243,26 @@ def test_subset_cache_reuses_files(font_cache):
     assert first.stat().st_size < 200_000
 
 
+def test_parsed_font_metrics_cache_gives_the_same_pdf(template, batch_font, font_cache):
+    """fpdf2's parse of a font is kept on disk for the next process; a PDF drawn from the
+    cached metrics, or after the cache file was damaged, is the very same PDF."""
+    from hnce_cli.certificates import pdf
+
+    data = data_for(1)
+    pdf._PROTOTYPES.clear()
+    for old in font_cache.glob("metrics-*.pickle"):
+        old.unlink()
+    parsed = render_certificate(data, template, batch_font)  # parses the font, writes the cache
+    (cached,) = font_cache.glob("metrics-*.pickle")
+    pdf._PROTOTYPES.clear()  # as a new process would start
+    assert render_certificate(data, template, batch_font) == parsed
+    cached.write_bytes(b"not a pickle")
+    pdf._PROTOTYPES.clear()
+    assert render_certificate(data, template, batch_font) == parsed
+    assert cached.read_bytes() != b"not a pickle"  # parsed again and rewritten
+    assert "欧阳娜娜" in page_texts(parsed)[0]
+
+
 def test_font_env_must_exist(monkeypatch, template):
     monkeypatch.setenv("HNCE_CERT_FONT", "/nonexistent/font.ttf")
     with pytest.raises(ValidationFailed, match="does not exist"):
