@@ -86,3 +86,14 @@ SYNC_PROBLEMS = {
     "duplicate_in_file": "文件内重复",
     "already_imported": "已导入过",
 }
+
+# What a batch decision did to each item (hnce approve, hnce review).
+DECISION_OUTCOMES = {
+    "approved": "审核通过",
+    "rejected": "审核不通过",
+    "skipped": "已跳过（无变化）",
+    "conflict": "冲突",
+    "failed": "失败",
+    "would_approve": "将审核通过",
+    "would_reject": "将审核不通过",
+}

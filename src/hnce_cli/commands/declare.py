@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, confirm, fmt, get_backend, interactive
+from hnce_cli.terms import DECLARATION_FILTERS
 
 if TYPE_CHECKING:
     from hnce_cli.backend import Backend
@@ -26,15 +27,14 @@ app = typer.Typer(
 
 FilterOpt = Annotated[str, typer.Option(
     "--filter", help="all 全部 | draft 待提交 | pending 待审核 | approved 审核通过 | rejected 审核不通过.")]
-FILTER_WORDS = {"全部": "all", "待提交": "draft", "待审核": "pending", "审核通过": "approved",
-                "审核不通过": "rejected"}
+FILTER_WORDS = {word: value for value, word in DECLARATION_FILTERS.items()}
 
 
 def parse_filter(value: str) -> str:
     from hnce_cli.errors import ValidationFailed
 
     value = FILTER_WORDS.get(value.strip(), value.strip())
-    if value not in ("all", "draft", "pending", "approved", "rejected"):
+    if value not in DECLARATION_FILTERS:
         raise ValidationFailed.one("filter", f"没有这种筛选：{value}",
                                    "use all | draft | pending | approved | rejected (or 全部/待提交/…)")
     return value
@@ -409,7 +409,6 @@ def list_columns(with_person: bool) -> list:
 def render_list(result: DeclarationList, output: str, *, title: str | None = None,
                 with_person: bool | None = None) -> None:
     from hnce_cli.render import TableView, emit
-    from hnce_cli.terms import DECLARATION_FILTERS
 
     if with_person is None:
         with_person = result.person is None and len({d.professional_id for d in result.declarations}) > 1
