@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, confirm, fmt, get_backend, interactive
+from hnce_cli.terms import DECISION_OUTCOMES
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import AttachmentBundle, ReviewResult
 
-OUTCOMES = {
-    "approved": "审核通过", "rejected": "审核不通过", "skipped": "已跳过（无变化）", "conflict": "冲突",
-    "failed": "失败", "would_approve": "将审核通过", "would_reject": "将审核不通过",
-}
+OUTCOMES = DECISION_OUTCOMES
 SHOWN_ITEMS = 50
 
 
