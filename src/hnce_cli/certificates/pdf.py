@@ -231,9 +231,20 @@ def _text_at(pdf, font: PreparedFont, x: float, y: float, w: float, h: float, te
         pdf.cell(w, h, text=text, align=align)
         return
     if align != "L":
-        width = pdf.get_string_width(text)
+        width = _string_width(pdf, text)
         x = x + (w - width) / 2 if align == "C" else x + w - width
     pdf.text(x, y + 0.5 * h + 0.3 * pdf.font_size, text)
+
+
+def _string_width(pdf, text: str) -> float:
+    """pdf.get_string_width, remembered per document: labels, headers and most values repeat on
+    every page of a merged file, and fpdf2 measures through its bidi and markdown machinery."""
+    cache = pdf.__dict__.setdefault("_hnce_width_cache", {})
+    key = (text, pdf.font_family, pdf.font_style, pdf.font_size_pt, pdf.char_spacing, pdf.font_stretching)
+    width = cache.get(key)
+    if width is None:
+        width = cache[key] = pdf.get_string_width(text)
+    return width
 
 
 def _wrapped(pdf, text: str, width: float, size: float, bold: bool) -> list[str]:
@@ -264,7 +275,7 @@ def _text_block(pdf, font: PreparedFont, block: dict[str, Any], text: str) -> No
         return
     if block.get("shrink"):
         min_size = float(block.get("min_size", size * 0.6))
-        while size > min_size and pdf.get_string_width(text) > w:
+        while size > min_size and _string_width(pdf, text) > w:
             size -= 0.5
             pdf.set_font_size(size)
     if block.get("underline"):
