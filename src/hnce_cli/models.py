@@ -198,7 +198,6 @@ class CreditRecord(SQLModel, table=True):
     __tablename__ = "credit_record"
     __table_args__ = (
         UniqueConstraint("source", "source_ref", name="uq_credit_record_source"),
-        Index("ix_credit_record_year_professional", "year", "professional_id"),
         Index("ix_credit_record_completion", "year", "professional_id", "subject", "credits"),
     )
     id: int | None = Field(default=None, primary_key=True)
