@@ -71,6 +71,17 @@ def hnce_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "hnce_cli"]
 
 
+def serve_command() -> list[str]:
+    """How the remote setups start `hnce serve`: the console script's `main()` with
+    the test suite's cheap password hashing (hnce_forkserver.cheap_password_hashing),
+    or the plain console script with HNCE_TEST_NO_FORKSERVER=1."""
+    if os.environ.get("HNCE_TEST_NO_FORKSERVER") == "1":
+        return hnce_command()
+    command = hnce_command()
+    argv0 = command[0] if len(command) == 1 else "hnce"
+    return [sys.executable, str(Path(__file__).with_name("hnce_forkserver.py")), "--hnce", argv0]
+
+
 _fork_server: ForkServer | None = None
 
 
@@ -112,8 +123,10 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Seeding hashes many passwords in-process: use argon2id with the smallest
-    cost there. Hashes carry their parameters, so the CLI subprocesses (which keep
-    the production cost for the hashes they make) verify these just as well."""
+    cost there. Hashes carry their parameters, so every process verifies these just
+    as well. The fork server's CLI runs and the remote setups' `hnce serve` hash at
+    the same small cost (hnce_forkserver.cheap_password_hashing); the tests that
+    start plain subprocesses keep production's, which tests/test_harness.py checks."""
     from argon2 import PasswordHasher
 
     from hnce_cli.services import security
@@ -356,7 +369,7 @@ class RemoteServer:
             port = self.port if self.port and attempt == 0 else free_port()
             self.starts += 1
             log = (self.folder / f"serve-{self.starts}.log").open("wb")
-            proc = subprocess.Popen([*hnce_command(), "serve", "--host", "127.0.0.1",
+            proc = subprocess.Popen([*serve_command(), "serve", "--host", "127.0.0.1",
                                      "--port", str(port)], env=env, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT)
             log.close()

@@ -96,11 +96,25 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict, fds: lis
         os._exit(code & 0xFF if code >= 0 else 1)
 
 
+def cheap_password_hashing() -> None:
+    """argon2id at the smallest cost, as the `fast_password_hashing` fixture does
+    in-process: hashes carry their parameters, so nothing else changes. Test code
+    only (hnce has no switch for it); the plain-subprocess tests keep production's
+    cost and tests/test_harness.py checks that cost."""
+    from argon2 import PasswordHasher
+
+    from hnce_cli.services import security
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    security._hasher = lambda: cheap  # type: ignore[assignment]
+
+
 def serve(path: str) -> None:
     import importlib
 
     for name in _PRELOAD:
         importlib.import_module(name)
+    cheap_password_hashing()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
@@ -232,5 +246,16 @@ class ForkServer:
                                            text(out_r), text(err_r))
 
 
+def hnce_main(argv0: str, args: list[str]) -> None:
+    """`hnce ARGS` with cheap password hashing (how the tests start `hnce serve`)."""
+    cheap_password_hashing()
+    sys.argv = [argv0, *args]
+    from hnce_cli.__main__ import main
+
+    sys.exit(main())
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--hnce":
+        hnce_main(sys.argv[2], sys.argv[3:])
     serve(sys.argv[1])
