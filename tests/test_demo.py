@@ -10,10 +10,13 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from conftest import hnce_command
+from conftest import fork_server, hnce_command
 
 
 def hnce(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    zygote = fork_server()  # a process of its own per command, as printed (see conftest)
+    if zygote is not None:
+        return zygote.run(list(args), env={**os.environ, **(env or {})}, input=None, timeout=300)
     return subprocess.run([*hnce_command(), *args], capture_output=True, text=True, timeout=300,
                           stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 
