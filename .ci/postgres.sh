@@ -16,6 +16,11 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -p $port -tAc \"select 1 from pg_roles where rolname='hnce'\"" | grep -q 1 ||
   su postgres -c "psql -p $port -c \"create role hnce login superuser password 'hnce'\"" >/dev/null
+# A throwaway cluster for tests: no waiting for the disk on commit or checkpoint
+# (reloadable settings, so a running cluster picks them up without a restart).
+su postgres -c "psql -p $port -q -c 'ALTER SYSTEM SET fsync = off' \
+  -c 'ALTER SYSTEM SET synchronous_commit = off' -c 'ALTER SYSTEM SET full_page_writes = off' \
+  -c 'SELECT pg_reload_conf()'" >/dev/null
 export HNCE_TEST_PG_URL="postgresql://hnce:hnce@127.0.0.1:$port/postgres"
 export HNCE_REQUIRE_PG=1
 echo "PostgreSQL $version on port $port for the tests"

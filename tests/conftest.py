@@ -106,6 +106,15 @@ def _stop_fork_server() -> Iterator[None]:
         _fork_server = None
 
 
+# Modules with the longest single tests: collected first, so that pytest-xdist hands
+# them out at the start rather than leaving one worker busy with them at the end.
+SLOW_FIRST = ("test_concurrency.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in SLOW_FIRST)  # stable: order kept otherwise
+
+
 # --- isolation -------------------------------------------------------------------
 
 
