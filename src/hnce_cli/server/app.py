@@ -1,7 +1,9 @@
 """The FastAPI application.
 
 Each endpoint parses, calls the LocalBackend (the very object the CLI uses in
-local mode) with the caller's bearer token, and returns its result. No rule
+local mode) with the caller's bearer token, and returns its result; the status
+look-up first asks the look-up service's one-statement path (services/lookup.py,
+TokenLookup), which answers or hands back to the LocalBackend. No rule
 lives here: scope and permission checks happen in the services, and errors are
 mapped to JSON by one handler. The process keeps no state between requests, so
 any number of workers can run behind a load balancer.
