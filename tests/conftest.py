@@ -97,6 +97,18 @@ def fork_server() -> ForkServer | None:
     return _fork_server
 
 
+def run_hnce(*args: str, env: dict[str, str] | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`hnce ARGS` in a process of its own with this process's environment (plus `env`)
+    and no stdin: forked from the fork server, or a plain subprocess without one."""
+    full_env = {**os.environ, **(env or {})}
+    zygote = fork_server()
+    if zygote is not None:
+        return zygote.run(list(args), env=full_env, input=None, timeout=timeout)
+    return subprocess.run([*hnce_command(), *args], env=full_env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_fork_server() -> Iterator[None]:
     global _fork_server

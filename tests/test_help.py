@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import typer
-from conftest import hnce_command
+from conftest import hnce_command, run_hnce
 
 from hnce_cli.cli import app
 
@@ -34,8 +34,7 @@ def test_the_walk_finds_the_commands() -> None:
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "hnce")
 def test_help_has_an_example(path: list[str]) -> None:
-    proc = subprocess.run([*hnce_command(), *path, "--help"], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    proc = run_hnce(*path, "--help", timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Example" in proc.stdout, proc.stdout
 
@@ -94,8 +93,7 @@ def test_stale_fast_help_falls_back(monkeypatch: pytest.MonkeyPatch,
 ])
 def test_multi_line_examples_keep_their_lines(path: list[str], lines: list[str]) -> None:
     """Examples are copied line by line: click must not re-flow them into one paragraph."""
-    proc = subprocess.run([*hnce_command(), *path, "--help"], capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    proc = run_hnce(*path, "--help", timeout=60)
     assert proc.returncode == 0, proc.stderr
     shown = proc.stdout.splitlines()
     for line in lines:
