@@ -205,6 +205,9 @@ def test_own_certificate_fast_path_records_and_prints_what_the_service_does(
     expected = setup.backend(me.token).issue_certificate(CertificateRequest(year=YEAR)).model_dump(mode="json")
     assert again == expected and first == {**expected, "outcome": "issued"}
     assert page_texts((tmp_path / "a.pdf").read_bytes()) == page_texts((tmp_path / "b.pdf").read_bytes())
+    shown = certs.run("--year", str(YEAR), "-o", str(tmp_path / "c.pdf"), token=me.token)  # the details table
+    assert shown.returncode == 0 and first["number"] in shown.stdout and "已签发（与记录一致）" in shown.stdout
+    assert masked(me.id_number) in shown.stdout and me.id_number not in shown.stdout
     verified = certs.run("verify", first["verification_code"], "--json", token=me.token)
     assert verified.returncode == 0 and json_out(verified)["status"] == "genuine"
     # the audit rows of a fast and a service issue have the same shape: who, what, masked facts
