@@ -30,15 +30,9 @@ from typing import Any
 from hnce_cli import clock
 from hnce_cli.certificates import facts as cf
 from hnce_cli.services.progress_view import _actor, _Db
+from hnce_cli.services.rules import PASSED, result_of
+from hnce_cli.terms import COMPLETION_RESULTS
 from hnce_cli.validation import mask_id_number
-
-_EPS = 1e-9  # services.completion.result_of's tolerance
-
-
-def _passed(public: float, professional: float, rules: Any) -> bool:
-    """services.completion.result_of == PASSED (held equal by the parity test at the boundaries)."""
-    return (public + _EPS >= rules.min_public and professional + _EPS >= rules.min_professional
-            and public + professional + _EPS >= rules.min_total)
 
 
 class _Person:
@@ -106,7 +100,7 @@ def _issue(db: _Db, token: str, person: str | None, year: int) -> dict[str, Any]
                    "sum(CASE WHEN subject = 'professional' THEN credits ELSE 0 END) FROM credit_record "
                    "WHERE year = :y AND professional_id = :p GROUP BY professional_id", y=year, p=pid)
     public, professional = (float(sums[0][0]), float(sums[0][1])) if sums else (0.0, 0.0)
-    if not _passed(public, professional, rules):
+    if result_of(public, professional, rules) != PASSED:
         return None
     row = _Person(professional_id=pid, id_number=id_number, name=name, public=public,
                   professional=professional, unit_name=unit_name)
@@ -145,7 +139,8 @@ def _issue(db: _Db, token: str, person: str | None, year: int) -> dict[str, Any]
         "professional_id": pid, "name": facts["name"], "id_number_masked": mask_id_number(facts["id_number"]),
         "unit_id": unit_id, "unit_name": facts["unit_name"], "region_code": region_code,
         "region_name": region_name if region_name is not None else region_code, "year": int(facts["year"]),
-        "public_credits": pub, "professional_credits": pro, "total_credits": pub + pro, "result": "通过",
+        "public_credits": pub, "professional_credits": pro, "total_credits": pub + pro,
+        "result": COMPLETION_RESULTS[PASSED],
         "issue_date": date.fromisoformat(facts["issue_date"]), "issued_at": db.when(issued_at),
         "outcome": outcome, "revoked_at": None, "revoke_reason": None,
     }

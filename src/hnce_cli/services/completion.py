@@ -18,15 +18,18 @@ from hnce_cli.errors import NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.models import CreditRecord, Professional, Unit
 from hnce_cli.schemas import CompletionQuery, CompletionRow
 from hnce_cli.services.context import Actor
-from hnce_cli.services.rules import YearRules, all_rules, refresh
+from hnce_cli.services.rules import (  # the results and result_of are re-exported from here too
+    NO_RULES,  # noqa: F401
+    NOT_PASSED,
+    PASSED,
+    YearRules,
+    all_rules,
+    refresh,
+    result_of,
+)
 from hnce_cli.services.sync import SOURCES as SYNC_SOURCES
 from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES
 from hnce_cli.validation import mask_id_number
-
-# Results, as codes; their Chinese labels live in hnce_cli.terms / the renderer.
-PASSED = "passed"          # 通过
-NOT_PASSED = "not_passed"  # 未通过
-NO_RULES = "no_rules"      # 未到要求年度 (no rules for that year)
 
 
 @dataclass(frozen=True)
@@ -48,18 +51,6 @@ class YearSummary:
     @property
     def passed(self) -> bool:
         return self.result == PASSED
-
-
-def result_of(public: float, professional: float, rules: YearRules | None) -> str:
-    """The one place that decides pass or fail (boundaries are inclusive: 30 public passes)."""
-    if rules is None:
-        return NO_RULES
-    # Credits are sums of decimals (0.5 steps and the like): compare with a small tolerance
-    # so that 29.9999999 from float addition does not fail a person who has 30.
-    eps = 1e-9
-    ok = (public + eps >= rules.min_public and professional + eps >= rules.min_professional
-          and public + professional + eps >= rules.min_total)
-    return PASSED if ok else NOT_PASSED
 
 
 def year_summary(session: Session, professional_id: int, year: int) -> YearSummary:

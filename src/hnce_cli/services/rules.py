@@ -248,3 +248,21 @@ def load(session: Any, actor: Any, data: Any) -> Any:
                  {"years": {str(r.year): r.as_data() for r in new},
                   "sha256": hashlib.sha256(text.encode()).hexdigest()[:16]})
     return show(session).model_copy(update={"loaded": [r.year for r in new]})
+
+
+# Results of a year, as codes; their Chinese labels live in hnce_cli.terms.
+PASSED = "passed"          # 通过
+NOT_PASSED = "not_passed"  # 未通过
+NO_RULES = "no_rules"      # 未到要求年度 (no rules for that year)
+
+
+def result_of(public: float, professional: float, rules: YearRules | None) -> str:
+    """The one place that decides pass or fail (boundaries are inclusive: 30 public passes)."""
+    if rules is None:
+        return NO_RULES
+    # Credits are sums of decimals (0.5 steps and the like): compare with a small tolerance
+    # so that 29.9999999 from float addition does not fail a person who has 30.
+    eps = 1e-9
+    ok = (public + eps >= rules.min_public and professional + eps >= rules.min_professional
+          and public + professional + eps >= rules.min_total)
+    return PASSED if ok else NOT_PASSED
