@@ -191,6 +191,7 @@ class Setup:
     _engine: Engine | None = field(default=None, repr=False)
     server: RemoteServer | None = field(default=None, repr=False)  # remote: the `hnce serve`
     _backends: list[Any] = field(default_factory=list, repr=False)
+    _remotes: dict[tuple[str, int, str | None], Any] = field(default_factory=dict, repr=False)
 
     @property
     def remote(self) -> bool:
@@ -255,8 +256,13 @@ class Setup:
             from hnce_cli.backend.remote import RemoteBackend
 
             self.server_env()
-            remote = RemoteBackend(self.server.url, token)
-            self._backends.append(remote)
+            # One client per token and server run: a new httpx.Client builds an SSL
+            # context (≈ 45 ms), which made seeding 200 people through HTTP cost 10 s.
+            key = (self.server.url, self.server.starts, token)
+            remote = self._remotes.get(key)
+            if remote is None:
+                remote = self._remotes[key] = RemoteBackend(self.server.url, token)
+                self._backends.append(remote)
             return remote
         return LocalBackend(self.db_url, token)
 
@@ -292,6 +298,7 @@ class Setup:
         for remote in self._backends:
             remote.close()
         self._backends.clear()
+        self._remotes.clear()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
