@@ -18,6 +18,7 @@ from hnce_cli.errors import NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.models import CreditRecord, Professional, Unit
 from hnce_cli.schemas import CompletionQuery, CompletionRow
 from hnce_cli.services.context import Actor
+from hnce_cli.services.reference import region_prefix
 from hnce_cli.services.rules import (  # the results and result_of are re-exported from here too
     NO_RULES,  # noqa: F401
     NOT_PASSED,
@@ -189,15 +190,6 @@ class Scope:
     masked: bool = True
 
 
-def _region_prefix(region: Any) -> str:
-    """Unit region codes under `region` share this prefix (GB/T 2260; 市直/省直 are -ZS codes)."""
-    if region.level == "province":
-        return region.code[:2]
-    if region.level == "city":
-        return region.code[:4]
-    return region.code
-
-
 def resolve_scope(session: Session, actor: Actor, unit: str | None, region: str | None) -> Scope:
     """The list an admin asked for, within what their role allows.
 
@@ -232,11 +224,11 @@ def resolve_scope(session: Session, actor: Actor, unit: str | None, region: str 
         unit_ids = actor.unit_ids
         parts.append("您管理的单位")
     if region_row is not None:
-        prefix = _region_prefix(region_row)
+        prefix = region_prefix(region_row.code)
         parts.append(region_row.name)
     elif actor.role == "hr" and unit_row is None:
         own = resolve_region(session, actor.region_code or "", field="region")
-        prefix = _region_prefix(own)
+        prefix = region_prefix(own.code)
         parts.append(own.name)
     if not parts:
         parts.append("全省")

@@ -74,3 +74,16 @@ def seed_reference_data(engine: Engine) -> None:
         ]
         if units:
             conn.execute(insert(Unit), units)
+
+
+def region_prefix(code: str) -> str:
+    """The prefix every unit region code under `code` starts with (GB/T 2260: 410000 → 41,
+    410100 → 4101, a county as is; 省直 / 市直 are -ZS codes, as is). Scope checks and
+    region filters of completion and certificates use it, so both draw the same line."""
+    if "-" in code or len(code) != 6:
+        return code
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
