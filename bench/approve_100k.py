@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -36,8 +35,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _common import hnce as hnce_cmd
+from _common import make_ids, seed_professionals, timed
 
 HERE = Path(__file__).resolve().parent
 ADMIN_PASSWORD = "Bench2025pass"
@@ -80,30 +82,6 @@ print(len(done))
 """
 
 
-def hnce_command() -> list[str]:
-    """The installed console script next to this interpreter, else the one on PATH."""
-    local = Path(sys.executable).with_name("hnce")
-    if local.exists():
-        return [str(local)]
-    found = shutil.which("hnce")
-    if not found:
-        sys.exit("hnce is not installed: pip install -e . first")
-    return [found]
-
-
-def make_ids(n: int) -> list[str]:
-    """N distinct valid 18-digit ID numbers (金水区, born 1970 onwards, both genders)."""
-    from hnce_cli.validation import id_check_char
-
-    ids = []
-    start = date(1970, 1, 1)
-    for i in range(n):
-        birth = start + timedelta(days=i // 1000)
-        first17 = f"410105{birth:%Y%m%d}{i % 1000:03d}"
-        ids.append(first17 + id_check_char(first17))
-    return ids
-
-
 def build(work: Path, n: int) -> dict:
     """The pristine database, the ID file and the admin's token."""
     from hnce_cli import db
@@ -128,17 +106,7 @@ def build(work: Path, n: int) -> dict:
     stamp = registered.isoformat(" ")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN")
-    first = conn.execute("SELECT coalesce(max(id), 0) FROM account").fetchone()[0] + 1
-    conn.executemany(
-        "INSERT INTO account (id, login, password_hash, role, name, active, failed_logins, "
-        "created_at) VALUES (?, ?, ?, 'professional', ?, 1, 0, ?)",
-        ((first + i, number, shared_hash, f"测试{i}", stamp) for i, number in enumerate(ids)))
-    conn.executemany(
-        "INSERT INTO professional (account_id, id_number, name, gender, birth_date, mobile, "
-        "email, unit_id, status, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-        ((first + i, number, f"测试{i}", "男" if int(number[16]) % 2 else "女",
-          f"{number[6:10]}-{number[10:12]}-{number[12:14]}", f"139{i:08d}",
-          f"user{i}@example.cn", unit.id, stamp) for i, number in enumerate(ids)))
+    seed_professionals(conn, ids, unit.id, status="pending", password_hash=shared_hash, stamp=stamp)
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -157,20 +125,6 @@ def restore(setup: dict, work: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(work / "pristine.db", path)
-
-
-def run_timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Wall and CPU (user + sys) seconds of one child process, and its exit code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr.decode(errors="replace"))
-    return wall, cpu, proc.returncode
 
 
 def check(setup: dict, n: int) -> None:
@@ -208,7 +162,7 @@ def main() -> None:
         # An installed package has its bytecode (pip compiles it; the warm-up run writes
         # it here): without it every run would compile hnce's sources again.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        hnce = hnce_command()
+        hnce = hnce_cmd()
         floor = [sys.executable, "-c", FLOOR, str(setup["db"]), str(work / "ids.txt"),
                  str(setup["unit_id"]), str(setup["admin_id"])]
         cases = {
@@ -230,7 +184,7 @@ def main() -> None:
             for _ in range(args.runs + 1):  # the first pair is a warm-up
                 for which, cmd in (("hnce", argv), ("floor", floor_argv)):
                     restore(setup, work)
-                    wall, cpu, code = run_timed(cmd, env)
+                    wall, cpu, code = timed(cmd, env, fail=False)
                     if code != 0:
                         sys.exit(f"{which} exited {code}")
                     check(setup, args.n)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -41,6 +40,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import hnce, timed
 
 PASSWORD = "Bench2025pass"
 YEAR = 2025
@@ -88,11 +89,6 @@ with open(sys.argv[3], "w", encoding="utf-8-sig", newline="") as fh:
 """
 
 
-def hnce() -> list[str]:
-    local = Path(sys.executable).with_name("hnce")
-    return [str(local)] if local.exists() else [shutil.which("hnce") or sys.exit("install hnce first")]
-
-
 def build(work: Path, n: int) -> dict:
     """Migrated database, a system admin, units, N people with 5 credit records each (raw SQL)."""
     from hnce_cli import db
@@ -138,18 +134,6 @@ def build(work: Path, n: int) -> dict:
     records = conn.execute("SELECT count(*) FROM credit_record").fetchone()[0]
     conn.close()
     return {"db": str(path), "url": url, "token": token, "people": n, "records": records}
-
-
-def timed(argv: list[str], env: dict) -> tuple[float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -211,7 +195,7 @@ def main() -> None:
         print("| case | wall median (s) | CPU user+sys median (s) | runs (wall) |")
         print("|---|---|---|---|")
         for name, values in results.items():
-            walls, cpus = [w for w, _ in values], [c for _, c in values]
+            walls, cpus = [v[0] for v in values], [v[1] for v in values]
             print(f"| {name} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} | "
                   + " ".join(f"{w:.2f}" for w in walls) + " |")
         def median(name: str, i: int) -> float:

@@ -32,16 +32,16 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _common import hnce, make_ids, seed_professionals, timed
 
 PASSWORD = "Bench2025pass"
 
@@ -124,22 +124,6 @@ print(json.dumps({"counts": counts, "rows": [list(map(str, r)) for r in rows]}, 
 """
 
 
-def hnce() -> list[str]:
-    local = Path(sys.executable).with_name("hnce")
-    return [str(local)] if local.exists() else [shutil.which("hnce") or sys.exit("install hnce first")]
-
-
-def make_ids(n: int) -> list[str]:
-    from hnce_cli.validation import id_check_char
-
-    out = []
-    for i in range(n):
-        birth = date(1970, 1, 1) + timedelta(days=i // 1000)
-        first17 = f"410105{birth:%Y%m%d}{i % 1000:03d}"
-        out.append(first17 + id_check_char(first17))
-    return out
-
-
 def build(work: Path, n: int) -> dict:
     from hnce_cli import db
     from hnce_cli.backend.local import LocalBackend
@@ -163,15 +147,7 @@ def build(work: Path, n: int) -> dict:
     stamp = (datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)).isoformat(" ")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN")
-    first = conn.execute("SELECT coalesce(max(id), 0) FROM account").fetchone()[0] + 1
-    conn.executemany("INSERT INTO account (id, login, password_hash, role, name, active, failed_logins, created_at)"
-                     " VALUES (?, ?, ?, 'professional', ?, 1, 0, ?)",
-                     ((first + i, num, shared, f"测试{i}", stamp) for i, num in enumerate(ids)))
-    conn.executemany("INSERT INTO professional (account_id, id_number, name, gender, birth_date, mobile, email, "
-                     "unit_id, status, registered_at, decided_at) VALUES (?,?,?,?,?,?,?,?, 'approved', ?, ?)",
-                     ((first + i, num, f"测试{i}", "男" if int(num[16]) % 2 else "女",
-                       f"{num[6:10]}-{num[10:12]}-{num[12:14]}", f"139{i:08d}", f"u{i}@example.cn", unit.id,
-                       stamp, stamp) for i, num in enumerate(ids)))
+    seed_professionals(conn, ids, unit.id, status="approved", password_hash=shared, stamp=stamp)
     conn.execute("COMMIT")
     conn.close()
     tokens = {who: LocalBackend(url).login(who, PASSWORD).token for who in ("unit-admin", "hr-henan", "kefu")}
@@ -201,18 +177,6 @@ def restore(setup: dict, snapshot: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{setup['db']}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(snapshot, setup["db"])
-
-
-def timed(argv: list[str], env: dict) -> tuple[float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def count(setup: dict, sql: str) -> int:
@@ -249,7 +213,7 @@ def fill(setup: dict, total: int) -> None:
     checkpoint(setup["db"])
 
 
-def stats(samples: list[tuple[float, float]]) -> dict:
+def stats(samples: list[tuple[float, float, int]]) -> dict:
     walls = [s[0] for s in samples]
     return {"min": min(walls), "median": statistics.median(walls), "cpu": statistics.median(s[1] for s in samples)}
 
