@@ -7,7 +7,9 @@ Measures (wall clock, on whatever else this machine is doing):
   * one PDF file per person with N worker processes (multiprocessing),
   * one merged PDF with a page per person,
   * one certificate as a whole `python -c` process: with a cold font cache, with its
-    character set already cached, and with the warm GB 2312 base (a new person each time).
+    character set already cached, and with the warm GB 2312 base (a new person each time),
+  * `hnce certificate --year Y` as a whole process, local mode (SQLite) and remote mode
+    (against an `hnce serve` started here on the same database, which draws the PDF).
 Floors from the issue (fpdf2, this machine): about 6 files/s per core from the full CJK font,
 22 files/s on 2 cores with a pre-subset font, 230 pages/s merged.
 Targets: >= 40 files/s on 2 cores, >= 200 pages/s merged, one on demand <= 0.6 s.
@@ -177,9 +179,10 @@ def build_db(work: Path, n: int, units: int = 40) -> dict:
     conn.execute("COMMIT")
     conn.close()
     token = b.token
-    person_tokens = [LocalBackend(url).login(num, PASSWORD).token for _, num, *_ in rows[:6]]
+    # the first 6 print locally, the next 6 through `hnce serve` (each a first issue)
+    person_tokens = [LocalBackend(url).login(num, PASSWORD).token for _, num, *_ in rows[:12]]
     db.get_engine(url).dispose()
-    return {"url": url, "path": path, "admin": token, "people": [r[1] for r in rows[:6]],
+    return {"url": url, "path": path, "admin": token, "people": [r[1] for r in rows[:12]],
             "person_tokens": person_tokens}
 
 
@@ -203,6 +206,13 @@ def cli_cases(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, s
                 "HNCE_CERT_VERIFY_URL": "https://hnce.example.cn/verify"})
     if "HNCE_CERT_FONT_CACHE" in os.environ:  # a fresh cache; --keep-cache: the user's own
         env["HNCE_CERT_FONT_CACHE"] = os.environ["HNCE_CERT_FONT_CACHE"]
+    if not args.only_on_demand:
+        batch_cases(args, work, env, rows)
+    on_demand_cases(setup, env, work, rows)
+
+
+def batch_cases(args: argparse.Namespace, work: Path, env: dict[str, str], rows: list[tuple[str, str, str]]) -> None:
+    """`hnce certificate batch`: first issue, --force, resume, merged per unit."""
     n = args.people
     out = work / "cli-single"
     shutil.rmtree(out, ignore_errors=True)
@@ -227,14 +237,86 @@ def cli_cases(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, s
                  f"{n} pages in {len(list(merged.rglob('*.pdf')))} unit files, median of {len(runs)} {wall:.1f} s "
                  f"(min {min(w for w, _ in runs):.1f} s); CPU {cpu:.1f} s = {n / (cpu / 2):.0f} pages/s if 2 cores "
                  f"were free, {n / (cpu / 2) / MERGED_FLOOR:.2f}x the floor ({MERGED_FLOOR} pages/s)"))
+
+
+def on_demand_cases(setup: dict, env: dict[str, str], work: Path, rows: list[tuple[str, str, str]]) -> None:
+    """One person's `hnce certificate --year 2025` as a whole process, local then remote."""
     single = []
-    for num, token in zip(setup["people"], setup["person_tokens"], strict=True):
+    for num, token in zip(setup["people"][:6], setup["person_tokens"][:6], strict=True):
         single.append(timed([*hnce(), "certificate", "--year", "2025", "-o", str(work / f"{num}.pdf")],
                             {**env, "HNCE_TOKEN": token})[:2])
     walls = [w for w, _ in single[1:]]
     rows.append(("hnce certificate --year 2025 (the person, on demand)", f"{statistics.median(walls):.2f} s",
-                 f"median of {len(walls)} people after a first (min {min(walls):.2f} s; "
-                 f"CPU {statistics.median(c for _, c in single[1:]):.2f} s)"))
+                 f"local mode: median of {len(walls)} people after a first (min {min(walls):.2f} s; "
+                 f"CPU {statistics.median(c for _, c in single[1:]):.2f} s; load {load()})"))
+    remote_case(setup, env, work, rows)
+
+
+def load() -> str:
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds of `hnce serve` and its children so far (Linux /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == pid or int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def remote_case(setup: dict, env: dict[str, str], work: Path, rows: list[tuple[str, str, str]]) -> None:
+    """One certificate on demand in remote mode: a whole `hnce certificate` process against a running
+    `hnce serve` (one worker, on the same SQLite database and font cache), which issues and draws the
+    PDF; the CLI only writes the bytes. The first print is the warm-up (the server loads fpdf2 and
+    the font's metrics); then each print is a new person's first issue."""
+    import httpx
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server_env = {k: v for k, v in env.items() if k != "HNCE_TOKEN"}
+    server = subprocess.Popen([*hnce(), "serve", "--port", str(port), "--workers", "1"], env=server_env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("hnce serve did not start") from None
+                time.sleep(0.2)
+        cli_env = {k: v for k, v in env.items() if k != "HNCE_DATABASE_URL"}
+        cli_env["HNCE_API_URL"] = base
+        runs = []
+        for num, token in zip(setup["people"][6:], setup["person_tokens"][6:], strict=True):
+            before = _server_cpu(server.pid)
+            wall, cpu, _ = timed([*hnce(), "certificate", "--year", "2025", "-o", str(work / f"remote-{num}.pdf")],
+                                 {**cli_env, "HNCE_TOKEN": token})
+            runs.append((wall, cpu, _server_cpu(server.pid) - before))
+    finally:
+        server.terminate()
+        server.wait(15)
+    warm, measured = runs[0], runs[1:]
+    walls = [w for w, _, _ in measured]
+    rows.append(("hnce certificate --year 2025, remote (hnce serve draws)", f"{statistics.median(walls):.2f} s",
+                 f"median of {len(walls)} people after a warm-up print ({warm[0]:.2f} s) (min {min(walls):.2f} s; "
+                 f"CLI CPU {statistics.median(c for _, c, _ in measured):.2f} s; server CPU "
+                 f"{statistics.median(s for _, _, s in measured) * 1000:.0f} ms a print; load {load()})"))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def engine_cases(args: argparse.Namespace, work: Path, rows: list[tuple[str, str, str]]) -> None:
@@ -307,6 +389,8 @@ def main() -> None:
     parser.add_argument("--skip-base", action="store_true", help="do not build the GB 2312 base (takes ~15-30 s)")
     parser.add_argument("--only-cli", action="store_true", help="only the whole-process `hnce certificate` cases")
     parser.add_argument("--skip-cli", action="store_true", help="only the engine cases")
+    parser.add_argument("--only-on-demand", action="store_true",
+                        help="with --only-cli: only one person's print, local and remote (no batches)")
     parser.add_argument("--merged-runs", type=int, default=3, help="runs of the merged batch (median and min)")
     args = parser.parse_args()
     start_load = ", ".join(f"{v:.1f}" for v in os.getloadavg())

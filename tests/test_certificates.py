@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import World, error_fields, json_out
+from conftest import World, error_fields, free_port, json_out
 
 from hnce_cli.schemas import DecisionRequest
 
@@ -120,7 +120,8 @@ def test_failed_year_is_refused_and_nothing_is_recorded(certs: Certs, tmp_path: 
     assert "未通过" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_passed_year_prints_a_pdf_that_reads_back(certs: Certs, tmp_path: Path) -> None:
+def test_passed_year_prints_a_pdf_that_reads_back(certs: Certs, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     me = certs.person(public=30.5, professional=60)
     out = tmp_path / "证书.pdf"
     proc = certs.run("--year", str(YEAR), "-o", str(out), "--json", token=me.token)  # PERSON omitted: own
@@ -128,22 +129,88 @@ def test_passed_year_prints_a_pdf_that_reads_back(certs: Certs, tmp_path: Path) 
     cert = json_out(proc)["certificate"]
     assert json_out(proc)["file"] == str(out)
     assert cert["number"] == f"HN{YEAR}-{me.id:08d}" and cert["outcome"] == "issued"
-    (text,) = page_texts(out.read_bytes())
+    expected_qr = reads_back(out.read_bytes(), me, cert, certs.world.unit_a.name)
+    if not certs.world.setup.remote:  # the URL base is the services' setting (the server's in remote mode)
+        assert expected_qr == f"{VERIFY_BASE}/{cert['verification_code']}"
+    # the backend's print (remote: the server draws, fetched through httpx) reads back the same
+    from hnce_cli.schemas import CertificateRequest
+
+    monkeypatch.setenv("HNCE_CERT_VERIFY_URL", VERIFY_BASE)  # the in-process services' setting, as the CLI's
+    monkeypatch.setenv("HNCE_CERT_FONT_CACHE", str(certs.font_cache))
+    again, pdf = certs.world.setup.backend(me.token).certificate_pdf(CertificateRequest(year=YEAR))
+    assert again.model_dump(mode="json") == {**cert, "outcome": "unchanged"}
+    assert page_texts(pdf) == page_texts(out.read_bytes())
+    actions = certs.world.setup.rows("SELECT action, actor_id FROM audit_log WHERE subject_type = 'certificate'")
+    assert [a for a, _ in actions] == ["certificate.issue"]
+
+
+def reads_back(pdf: bytes, me: Person, cert: dict, unit_name: str) -> str:
+    """The printed facts extract as text, the font is embedded, the QR code decodes; returns its text."""
+    (text,) = page_texts(pdf)
     for expected in (me.name, f"{YEAR}年度", "公需科目", "30.5", "专业科目", "60", "90.5", "通过",
-                     cert["number"], masked(me.id_number), certs.world.unit_a.name, cert["verification_code"]):
+                     cert["number"], masked(me.id_number), unit_name, cert["verification_code"]):
         assert expected in text, expected
     assert me.id_number not in text  # only the masked ID number is printed
-    fonts = pypdf.PdfReader(str(out)).pages[0]["/Resources"]["/Font"]
+    fonts = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
     for ref in fonts.values():
         descriptor = ref.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
         assert "/FontFile2" in descriptor or "/FontFile3" in descriptor
     # the QR code carries the verify URL where the service has one configured, else the code
     expected_qr = cert["verify_url"] or cert["verification_code"]
-    assert decode_qr(out.read_bytes()) == [expected_qr]
-    if not certs.world.setup.remote:  # the URL base is the services' setting (the server's in remote mode)
-        assert expected_qr == f"{VERIFY_BASE}/{cert['verification_code']}"
-    actions = certs.world.setup.rows("SELECT action, actor_id FROM audit_log WHERE subject_type = 'certificate'")
-    assert [a for a, _ in actions] == ["certificate.issue"]
+    assert decode_qr(pdf) == [expected_qr]
+    return expected_qr
+
+
+def test_remote_print_is_drawn_by_the_server(certs: Certs, tmp_path: Path) -> None:
+    """A remote desk's print: `hnce serve` issues and draws (POST /api/v1/certificates/pdf), the CLI
+    process only writes the bytes and never imports fpdf2; the same rules and errors as issuing."""
+    import subprocess
+    import sys
+    from urllib.parse import quote
+
+    import httpx
+
+    setup = certs.world.setup
+    if not setup.remote:
+        pytest.skip("local mode draws in the CLI process (test_passed_year_prints_a_pdf_that_reads_back)")
+    me = certs.person(public=30.5, professional=60)
+    out = tmp_path / "证书.pdf"
+    env = setup._env(me.token, {"HNCE_CERT_FONT_CACHE": str(certs.font_cache)})  # noqa: SLF001
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hnce_cli", "certificate", "--year", str(YEAR),
+                           "-o", str(out), "--json"], env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "hnce_cli" in imported and not imported & {"fpdf", "fontTools", "segno", "httpx", "sqlalchemy"}
+    cert = json_out(proc)["certificate"]
+    assert cert["outcome"] == "issued"
+    reads_back(out.read_bytes(), me, cert, certs.world.unit_a.name)
+
+    # the route itself: a PDF with its file name, the facts beside it, the issue's rules
+    url = f"{setup.server.url}/api/v1/certificates/pdf"
+    answer = httpx.post(url, json={"year": YEAR}, headers={"Authorization": f"Bearer {me.token}"}, timeout=120)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    filename = quote(f"{cert['number']}-{me.name}.pdf")
+    assert f"filename*=UTF-8''{filename}" in answer.headers["content-disposition"]
+    facts = json.loads(answer.headers["x-hnce-certificate"])
+    assert facts == {**cert, "outcome": "unchanged"}
+    assert page_texts(answer.content) == page_texts(out.read_bytes())
+    other = certs.person(public=30, professional=60)
+    refused = httpx.post(url, json={"person": me.id_number, "year": YEAR},
+                         headers={"Authorization": f"Bearer {other.token}"}, timeout=120)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
+    short = certs.person(public=29, professional=61)
+    failed = httpx.post(url, json={"year": YEAR}, headers={"Authorization": f"Bearer {short.token}"}, timeout=120)
+    assert failed.status_code == 422 and "29/30" in failed.json()["error"]["message"]
+    assert httpx.post(url, json={"year": YEAR}, timeout=120).status_code == 401
+    assert setup.count("certificate") == 1
+    # the CLI's answers for those, as from every other remote command
+    assert certs.run(me.id_number, "--year", str(YEAR), "-o", str(out), token=other.token).returncode == 4
+    assert certs.run("--year", str(YEAR), "-o", str(out), token="not-a-token").returncode == 6
+    gone = certs.run("--year", str(YEAR), "-o", str(tmp_path / "no.pdf"), token=me.token,
+                     HNCE_API_URL=f"http://127.0.0.1:{free_port()}")
+    assert gone.returncode == 8 and "hnce serve" in gone.stderr and not (tmp_path / "no.pdf").exists()
 
 
 def test_number_is_stable_and_a_late_credit_gives_a_new_code(certs: Certs, tmp_path: Path) -> None:

@@ -157,6 +157,7 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
         ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): {
             "path_params": {"declaration_id": world.pending}},
         ("POST", "/api/v1/certificates"): {"json": {"person": world.person_a, "year": 2025}},
+        ("POST", "/api/v1/certificates/pdf"): {"json": {"person": world.person_a, "year": 2025}},
         ("POST", "/api/v1/certificates/batch"): {"json": {"year": 2025, "unit": "甲单位"}},
         ("POST", "/api/v1/certificates/{number}/revoke"): {
             "path_params": {"number": world.certificate}, "json": {"reason": "学分记录有误"}},
@@ -194,6 +195,7 @@ FOREIGN = {
     ("POST", "/api/v1/declarations/{declaration_id}/submit"): ("b-admin", 403),
     ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): ("b-admin", 403),
     ("POST", "/api/v1/certificates"): ("b-admin", 404),
+    ("POST", "/api/v1/certificates/pdf"): ("b-admin", 404),
     ("POST", "/api/v1/certificates/batch"): ("b-admin", 403),
     ("POST", "/api/v1/certificates/{number}/revoke"): ("a-admin", 403),
     ("PUT", "/api/v1/rules"): ("a-admin", 403),
@@ -229,6 +231,7 @@ OWNER = {
     ("POST", "/api/v1/declarations/{declaration_id}/submit"): "person",
     ("POST", "/api/v1/declarations/{declaration_id}/withdraw"): "person",
     ("POST", "/api/v1/certificates"): "person",
+    ("POST", "/api/v1/certificates/pdf"): "person",
     ("POST", "/api/v1/certificates/batch"): "a-admin",
     ("POST", "/api/v1/certificates/{number}/revoke"): "admin",
     ("GET", "/api/v1/rules"): "person",

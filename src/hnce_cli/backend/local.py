@@ -228,6 +228,14 @@ class LocalBackend:
         with self._as_actor(write=True) as (session, actor):
             return certificates.issue(session, actor, request)
 
+    def certificate_pdf(self, request: CertificateRequest) -> tuple[CertificateOut, bytes]:
+        """Issue (committed first: a font error must not undo the record), then draw the PDF here.
+        `hnce serve` answers POST /certificates/pdf with this, in a process that keeps fpdf2 loaded."""
+        from hnce_cli.certificates.batch import render_issued
+
+        cert = self.issue_certificate(request)
+        return cert, render_issued(cert)
+
     def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage:
         from hnce_cli.services import certificates
 

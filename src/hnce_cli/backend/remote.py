@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from hnce_cli.certificates.model import CERTIFICATE_HEADER
 from hnce_cli.errors import AuthRequired, HnceError, Unavailable, Unsupported, error_from_dict
 from hnce_cli.schemas import (
     AccountInput,
@@ -87,7 +88,14 @@ class RemoteBackend:
     # --- transport ------------------------------------------------------
     def _request(self, method: str, path: str, *, json: Any = None,
                  params: dict[str, Any] | None = None) -> Any:
+        return self._send(method, path, json=json, params=params).content
+
+    def _send(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
+              accept: str | None = None) -> httpx.Response:
+        """The successful response (its headers too); an error answer is raised as its domain error."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if accept:
+            headers["Accept"] = accept
         params = {k: v for k, v in (params or {}).items() if v is not None}
         attempts = READ_RETRIES if method == "GET" else 1
         for attempt in range(1, attempts + 1):
@@ -113,9 +121,9 @@ class RemoteBackend:
             return self._decode(response)
         raise AssertionError("unreachable")
 
-    def _decode(self, response: httpx.Response) -> Any:
+    def _decode(self, response: httpx.Response) -> httpx.Response:
         if response.is_success:
-            return response.content
+            return response
         try:
             body = response.json()
         except ValueError:
@@ -267,6 +275,22 @@ class RemoteBackend:
     # --- certificates (docs/certificates.md) -----------------------------
     def issue_certificate(self, request: CertificateRequest) -> CertificateOut:
         return self._post("/certificates", CertificateOut, request.model_dump(mode="json"))
+
+    def certificate_pdf(self, request: CertificateRequest) -> tuple[CertificateOut, bytes]:
+        """The server issues and draws (it keeps fpdf2 and the font loaded), so this process never
+        imports fpdf2. A desk that set its own template or fonts (HNCE_CERT_TEMPLATE, HNCE_CERT_FONT,
+        HNCE_CERT_FALLBACK_FONT) keeps drawing here with them, as a batch does."""
+        import os
+
+        if any(os.environ.get(v) for v in ("HNCE_CERT_TEMPLATE", "HNCE_CERT_FONT", "HNCE_CERT_FALLBACK_FONT")):
+            from hnce_cli.certificates.batch import render_issued
+
+            cert = self.issue_certificate(request)
+            return cert, render_issued(cert)
+        response = self._send("POST", "/certificates/pdf", json=request.model_dump(mode="json"),
+                              accept="application/pdf")
+        cert = CertificateOut.model_validate_json(response.headers[CERTIFICATE_HEADER])
+        return cert, response.content
 
     def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage:
         """One page (the command asks page after page, `after` = the previous `next_after`)."""

@@ -37,7 +37,7 @@ _EXPORTS = {
     "render_many": "pdf",
     "write_one": "pdf",
     "write_many": "pdf",
-    "write_atomic": "pdf",
+    "write_atomic": "files",
     "chars_for": "pdf",
     "prepare_batch_font": "pdf",
 }

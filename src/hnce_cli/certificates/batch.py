@@ -50,6 +50,15 @@ def to_data(c: CertificateOut) -> CertificateData:
     )
 
 
+def render_issued(c: CertificateOut) -> bytes:
+    """One issued certificate as PDF bytes, from this process's template and fonts: what
+    `hnce certificate print` writes, drawn by the CLI in local mode and by `hnce serve` in remote mode."""
+    from hnce_cli.certificates.pdf import render_certificate
+    from hnce_cli.certificates.template import load_template
+
+    return render_certificate(to_data(c), load_template())
+
+
 @dataclass
 class Entry:
     """One person's line in the manifest."""

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 CANONICAL_VERSION = "hnce-cert-v1"
+# POST /api/v1/certificates/pdf: the issued certificate's facts (CertificateOut, ASCII JSON) beside the PDF.
+CERTIFICATE_HEADER = "X-Hnce-Certificate"
 
 
 def format_credits(value: int | float | str | Decimal) -> str:
@@ -107,3 +109,12 @@ class CertificateData:
         values.update(self.extra)
         return values
 
+
+
+def file_name(number: str, name: str) -> str:
+    """The default PDF file name, NUMBER-NAME.pdf, with what a file system refuses replaced by `_`.
+
+    One function because the CLI (writing the file) and the server (naming its download) must agree.
+    """
+    safe = "".join("_" if c in '<>:"/\\|?*' or ord(c) < 32 else c for c in name).strip() or "certificate"
+    return f"{number}-{safe}.pdf"

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from hnce_cli.certificates.files import write_atomic
 from hnce_cli.certificates.fonts import PreparedFont, prepare_font
 from hnce_cli.certificates.model import CertificateData
 from hnce_cli.certificates.template import Template, load_template
 
 REGULAR, FALLBACK = "cert", "certfb"
+# `hnce serve` renders in its thread pool; documents share the parsed font state (_add_font), so
+# one document is drawn at a time per process. Drawing holds the GIL anyway: nothing is lost.
+_RENDERING = threading.Lock()
+__all__ = ["chars_for", "prepare_batch_font", "render_certificate", "render_many", "write_atomic", "write_many",
+           "write_one"]
 _DARK_RUN = re.compile(rb"\x01+")
 
 
@@ -357,9 +364,10 @@ def render_certificate(data: CertificateData, template: Template | None = None,
     """One certificate as a one-page PDF (bytes)."""
     template = template or load_template()
     font = font or prepare_batch_font([data], template)
-    pdf = _new_document(template, font, _title(data, template), _when(data))
-    _draw_page(pdf, data, template, font)
-    return bytes(pdf.output())
+    with _RENDERING:
+        pdf = _new_document(template, font, _title(data, template), _when(data))
+        _draw_page(pdf, data, template, font)
+        return bytes(pdf.output())
 
 
 def render_many(datas: Iterable[CertificateData], template: Template | None = None,
@@ -370,26 +378,11 @@ def render_many(datas: Iterable[CertificateData], template: Template | None = No
     if not datas:
         raise ValueError("render_many needs at least one certificate")
     font = font or prepare_batch_font(datas, template)
-    pdf = _new_document(template, font, title or template.title, _when(datas[0]))
-    for data in datas:
-        _draw_page(pdf, data, template, font)
-    return bytes(pdf.output())
-
-
-def write_atomic(path: str | Path, content: bytes) -> Path:
-    """Write bytes so that `path` is either absent or complete (temp file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    with _RENDERING:
+        pdf = _new_document(template, font, title or template.title, _when(datas[0]))
+        for data in datas:
+            _draw_page(pdf, data, template, font)
+        return bytes(pdf.output())
 
 
 def write_one(path: str | Path, data: CertificateData, template: Template | None = None,

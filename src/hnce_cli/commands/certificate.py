@@ -1,7 +1,8 @@
 """`hnce certificate`: print a passed year's certificate (年度证书), verify, revoke, batch.
 
-The backend issues and signs (where the key is: the server in remote mode) and returns
-the printable facts; the PDF is drawn here, by the certificate engine.
+The backend issues and signs (where the key is: the server in remote mode). One print's
+PDF is drawn by whoever runs the services: this process in local mode, `hnce serve` in
+remote mode (so a remote desk never loads fpdf2); a batch's PDFs are drawn here.
 """
 
 from __future__ import annotations
@@ -65,42 +66,52 @@ def print_(
       hnce certificate --year 2025
       hnce certificate 410105199001011233 --year 2025 -o 张三-2025.pdf
     """
-    cert = _fast_issue(ctx, person, year)
+    from hnce_cli.certificates.files import write_atomic
+    from hnce_cli.certificates.model import file_name
+
+    cert, pdf = _fast_issue(ctx, person, year)
     if cert is None:
         from hnce_cli.schemas import CertificateRequest
 
-        cert = get_backend(ctx).issue_certificate(CertificateRequest(person=person, year=year))
-    target = output or Path(f"{cert.number}-{_file_safe(cert.name)}.pdf")
-    _write_pdf(cert, target)
+        cert, pdf = get_backend(ctx).certificate_pdf(CertificateRequest(person=person, year=year))
+    target = output or Path(file_name(cert.number, cert.name))
+    write_atomic(target, pdf)
     _show_issued(cert, target, fmt(json_))
 
 
-def _fast_issue(ctx: typer.Context, person: str | None, year: int) -> Any:
-    """The plain case (a professional's own certificate from a local database) without
-    loading SQLAlchemy or pydantic; None: take the backend. See services/certificate_fast.py."""
+def _fast_issue(ctx: typer.Context, person: str | None, year: int) -> tuple[Any, bytes | None]:
+    """The plain cases without loading SQLAlchemy or pydantic: a professional's own certificate
+    from a local database (services/certificate_fast.py, drawn here), and any print against
+    `hnce serve` (backend/remote_pdf.py: the server draws, this process never loads fpdf2).
+    (None, None): take the backend, which applies every rule and gives the documented errors."""
     import os
 
+    from hnce_cli.backend import choose_target
     from hnce_cli.commands._common import globals_of, load_profile
-    from hnce_cli.services import certificate_fast, progress_view
+    from hnce_cli.services.progress_view import Obj
 
     _, profile = load_profile(ctx)
+    token = os.environ.get("HNCE_TOKEN") or profile.token
+    api, url = choose_target(profile, globals_of(ctx).db)
+    if api and not url:
+        from hnce_cli.backend import remote_pdf
+
+        answer = remote_pdf.issue_pdf(api, token, person=person, year=year)
+        return (None, None) if answer is None else (Obj(answer[0]), answer[1])
+    from hnce_cli.services import certificate_fast, progress_view
+
     url = progress_view.database_url(profile, globals_of(ctx).db)
-    if url is None:
-        return None
-    data = certificate_fast.issue(url, os.environ.get("HNCE_TOKEN") or profile.token, person=person, year=year)
-    return None if data is None else progress_view.Obj(data)
+    data = None if url is None else certificate_fast.issue(url, token, person=person, year=year)
+    return (None, None) if data is None else (Obj(data), _render(Obj(data)))
 
 
-def _file_safe(text: str) -> str:
-    return "".join("_" if c in '<>:"/\\|?*' or ord(c) < 32 else c for c in text).strip() or "certificate"
-
-
-def _write_pdf(cert: CertificateOut, target: Path) -> None:
+def _render(cert: Any) -> bytes:
+    """The fast path's certificate, drawn here (local mode: this process is the one with the engine)."""
     from hnce_cli.certificates.batch import to_data
-    from hnce_cli.certificates.pdf import write_one
+    from hnce_cli.certificates.pdf import render_certificate
     from hnce_cli.certificates.template import load_template
 
-    write_one(target, to_data(cert), load_template())
+    return render_certificate(to_data(cert), load_template())
 
 
 def _show_issued(cert: CertificateOut, target: Path, output: str) -> None:

@@ -11,9 +11,11 @@ any number of workers can run behind a load balancer.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +25,7 @@ from pydantic import BaseModel
 
 from hnce_cli import __version__
 from hnce_cli.backend.local import LocalBackend
+from hnce_cli.certificates.model import CERTIFICATE_HEADER, file_name
 from hnce_cli.errors import FieldProblem, HnceError, ValidationFailed
 from hnce_cli.schemas import (
     AccountInput,
@@ -316,6 +319,22 @@ def create_app() -> FastAPI:
     @app.post(f"{API}/certificates")
     def issue_certificate(body: CertificateRequest, b: Backend) -> CertificateOut:
         return b.issue_certificate(body)
+
+    @app.post(f"{API}/certificates/pdf", response_class=Response, responses={200: {
+        "description": "The certificate as an A4 PDF, drawn by the server from its template and fonts; "
+                       f"the issued facts (CertificateOut, ASCII JSON) in the {CERTIFICATE_HEADER} header.",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "headers": {CERTIFICATE_HEADER: {"description": "CertificateOut as JSON", "schema": {"type": "string"}},
+                    "Content-Disposition": {"schema": {"type": "string"}}}}})
+    def certificate_pdf(body: CertificateRequest, b: Backend) -> Response:
+        """Issue as POST /certificates does (same rules, same record) and return the PDF: the
+        `hnce certificate print` of a remote desk, which then never loads fpdf2."""
+        cert, pdf = b.certificate_pdf(body)
+        name = file_name(cert.number, cert.name)
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f"attachment; filename=\"{cert.number}.pdf\"; filename*=UTF-8''{quote(name)}",
+            CERTIFICATE_HEADER: json.dumps(cert.model_dump(mode="json"), ensure_ascii=True),
+        })
 
     @app.post(f"{API}/certificates/batch")
     def issue_certificates(body: CertificateBatchRequest, b: Backend) -> CertificatePage:
