@@ -3,7 +3,7 @@
 
 Checked by tests/test_help.py; used by hnce_cli.fasthelp when KEY matches."""
 
-KEY = "f4400161"
+KEY = "1777d556"
 TEXTS = {
     78: (
         'Usage: hnce [OPTIONS] COMMAND [ARGS]...\n'
