@@ -643,6 +643,17 @@ def test_forms_show_and_load(world: World, tmp_path: Path) -> None:
                                                              "count_field": "nope"}}]), encoding="utf-8")
     proc = setup.run("forms", "load", str(broken), "--json", token=world.admin.token)
     assert proc.returncode == 2
+    # The file as `forms show --json` writes it ({"forms": [...]}) loads as well, and a
+    # file of another shape gets the same field error locally and through the server.
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_text(json.dumps({"forms": changed}, ensure_ascii=False), encoding="utf-8")
+    proc = setup.run("forms", "load", str(wrapped), "--json", token=world.admin.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert setup.count("audit_log", "action = 'forms.load'") == 2
+    odd = tmp_path / "odd.json"
+    odd.write_text("2027", encoding="utf-8")
+    proc = setup.run("forms", "load", str(odd), "--json", token=world.admin.token)
+    assert proc.returncode == 2 and error_fields(proc), proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("command", [["declare", "--help"], ["declare", "new", "--help"], ["review", "--help"],

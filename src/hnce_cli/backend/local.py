@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -176,7 +176,7 @@ class LocalBackend:
         with self._as_actor(write=False) as (session, _actor):
             return forms.show(session)
 
-    def load_forms(self, data: list[dict]) -> FormsOut:
+    def load_forms(self, data: Any) -> FormsOut:
         with self._as_actor(write=True) as (session, actor):
             return forms.load(session, actor, data)
 

@@ -220,7 +220,7 @@ class RemoteBackend:
     def list_forms(self) -> FormsOut:
         return self._get("/forms", FormsOut)
 
-    def load_forms(self, data: list[dict]) -> FormsOut:
+    def load_forms(self, data: Any) -> FormsOut:
         return FormsOut.model_validate_json(self._request("PUT", "/forms", json=data))
 
     def create_declaration(self, data: DeclarationInput) -> DeclarationOut:

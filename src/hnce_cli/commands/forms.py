@@ -84,7 +84,7 @@ def load(
         data = json.loads(file.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise ValidationFailed.one("file", f"无法读取 {file}：{exc}", "give a JSON file") from exc
-    result = get_backend(ctx).load_forms(data if isinstance(data, list) else data.get("forms", data))
+    result = get_backend(ctx).load_forms(data)
     if json_:
         from hnce_cli.render import print_json
 

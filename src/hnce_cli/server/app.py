@@ -257,7 +257,10 @@ def create_app() -> FastAPI:
         return b.list_forms()
 
     @app.put(f"{API}/forms")
-    def load_forms(body: list[dict[str, Any]], b: Backend) -> FormsOut:
+    def load_forms(body: Annotated[Any, Body(description='the forms file: a list of forms or '
+                                                   '{"forms": [...]} (docs/declarations.md)')],
+                   b: Backend) -> FormsOut:
+        # Any JSON: the service's parse_forms is the one check, with the CLI's errors.
         return b.load_forms(body)
 
     @app.post(f"{API}/declarations", status_code=201)

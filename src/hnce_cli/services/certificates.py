@@ -47,6 +47,7 @@ from hnce_cli.schemas import (
 from hnce_cli.services import audit
 from hnce_cli.services.completion import NO_RULES, PASSED, CompletionRow, year_rows
 from hnce_cli.services.context import Actor
+from hnce_cli.services.reference import region_prefix
 from hnce_cli.services.rules import refresh
 from hnce_cli.validation import mask_id_number
 
@@ -232,17 +233,6 @@ def _person(session: Session, actor: Actor, person: str | None) -> Any:
         raise ValidationFailed.one("person", f"{row.name} 的注册尚未审核通过，不能打印证书",
                                    "the unit admin approves the registration first (hnce approve)")
     return row
-
-
-def region_prefix(code: str) -> str:
-    """The prefix of every region code under `code` (410000 → 41, 410100 → 4101, 410100-ZS as is)."""
-    if "-" in code or len(code) != 6:
-        return code
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
 
 
 def _in_region(region_code: str, scope: str | None) -> bool:
