@@ -46,6 +46,7 @@ from hnce_cli.backend import Backend
 from hnce_cli.backend.local import LocalBackend
 from hnce_cli.schemas import (
     AccountInput,
+    DecisionRequest,
     ProfessionalOut,
     RegistrationInput,
     UnitInput,
@@ -596,6 +597,16 @@ class User:
 
 
 @dataclass
+class Person:
+    """An approved professional, logged in."""
+
+    id: int
+    id_number: str
+    name: str
+    token: str
+
+
+@dataclass
 class World:
     """A seeded database: admins of every kind, units A and B, pending registrations."""
 
@@ -623,6 +634,14 @@ class World:
 
     def register_many(self, count: int, unit: UnitOut | None = None) -> list[str]:
         return [self.register(unit).id_number for _ in range(count)]
+
+    def approved_person(self, unit: UnitOut | None = None, **overrides: Any) -> Person:
+        """Register someone in `unit` (default A), have their unit admin approve them, log in."""
+        unit = unit or self.unit_a
+        admin = self.a_admin1 if unit.id == self.unit_a.id else self.b_admin
+        person = self.register(unit, **overrides)
+        self.setup.backend(admin.token).decide(DecisionRequest(decision="approve", id_numbers=[person.id_number]))
+        return Person(person.id, person.id_number, person.name, self.setup.login(person.id_number))
 
 
 def build_world(setup: Setup) -> World:

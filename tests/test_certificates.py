@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import World, error_fields, free_port, json_out
-
-from hnce_cli.schemas import DecisionRequest
+from conftest import Person, World, error_fields, free_port, json_out
 
 pypdf = pytest.importorskip("pypdf")
 pdfium = pytest.importorskip("pypdfium2")
@@ -35,14 +33,6 @@ def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @dataclass
-class Person:
-    id: int
-    id_number: str
-    name: str
-    token: str
-
-
-@dataclass
 class Certs:
     """The world, and how to run `hnce` in it with the certificate settings."""
 
@@ -56,12 +46,7 @@ class Certs:
     def person(self, unit=None, *, public: float = 0, professional: float = 0,  # noqa: ANN001
                year: int = YEAR) -> Person:
         """An approved professional in `unit` (default A), logged in, with credits of `year`."""
-        world = self.world
-        unit = unit or world.unit_a
-        admin = world.a_admin1 if unit.id == world.unit_a.id else world.b_admin
-        p = world.register(unit)
-        world.setup.backend(admin.token).decide(DecisionRequest(decision="approve", id_numbers=[p.id_number]))
-        person = Person(p.id, p.id_number, p.name, world.setup.login(p.id_number))
+        person = self.world.approved_person(unit)
         self.give(person, public=public, professional=professional, year=year)
         return person
 

@@ -5,39 +5,24 @@ and the CSV/XLSX exports read back."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import World, error_fields, json_out
+from conftest import Person, World, error_fields, json_out
 from sqlmodel import Session
 
 from hnce_cli import clock, db
 from hnce_cli.errors import ValidationFailed
-from hnce_cli.schemas import CompletionQuery, DecisionRequest
+from hnce_cli.schemas import CompletionQuery
 from hnce_cli.services import completion
 from hnce_cli.tabular import read_rows
 
 YEAR = 2025
 
 
-@dataclass
-class Person:
-    id: int
-    id_number: str
-    name: str
-    token: str
-
-
 def approved_person(world: World, unit=None, name: str = "王测试") -> Person:  # noqa: ANN001
-    """Register someone in `unit` (default A), have their unit admin approve them, log in."""
-    unit = unit or world.unit_a
-    admin = world.a_admin1 if unit.id == world.unit_a.id else world.b_admin
-    person = world.register(unit, name=name)
-    world.setup.backend(admin.token).decide(DecisionRequest(decision="approve",
-                                                            id_numbers=[person.id_number]))
-    return Person(person.id, person.id_number, name, world.setup.login(person.id_number))
+    return world.approved_person(unit, name=name)
 
 
 _refs = iter(range(1, 10**9))

@@ -8,14 +8,12 @@ import base64
 import io
 import json
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import World, error_fields, json_out
+from conftest import Person, World, error_fields, json_out
 
 from hnce_cli import clock
-from hnce_cli.schemas import DecisionRequest
 
 TODAY = clock.today()
 YEAR = TODAY.year
@@ -24,21 +22,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 
-@dataclass
-class Person:
-    id: int
-    id_number: str
-    token: str
-
-
 def approved_person(world: World, unit=None) -> Person:  # noqa: ANN001
-    """Register someone in `unit` (default A), have the unit approve them, log them in."""
-    unit = unit or world.unit_a
-    admin = world.a_admin1 if unit.id == world.unit_a.id else world.b_admin
-    person = world.register(unit)
-    world.setup.backend(admin.token).decide(DecisionRequest(decision="approve",
-                                                            id_numbers=[person.id_number]))
-    return Person(person.id, person.id_number, world.setup.login(person.id_number))
+    return world.approved_person(unit)
 
 
 def conference(days: int = 2) -> list[str]:
