@@ -29,7 +29,7 @@ from typing import Any
 
 from hnce_cli import clock
 from hnce_cli.certificates import facts as cf
-from hnce_cli.services.progress_view import _actor, _Db
+from hnce_cli.services.progress_view import _actor, _Db, open_db
 from hnce_cli.services.rules import PASSED, result_of
 from hnce_cli.terms import COMPLETION_RESULTS
 from hnce_cli.validation import mask_id_number
@@ -46,9 +46,8 @@ def issue(url: str, token: str | None, *, person: str | None, year: int) -> dict
     """The caller's own certificate of `year` as CertificateOut data, or None: take the full path."""
     if not token:
         return None
-    try:
-        db = _Db(url)
-    except Exception:  # no driver, no file, cannot connect: the full path explains
+    db = open_db(url)
+    if db is None:
         return None
     try:
         if not db.pg:

@@ -76,6 +76,15 @@ class _Db:
         self.conn.close()
 
 
+def open_db(url: str) -> _Db | None:
+    """The database's DB-API connection, or None: no driver, no file, cannot connect —
+    the full path explains those with its documented errors."""
+    try:
+        return _Db(url)
+    except Exception:
+        return None
+
+
 def database_url(profile: Any, db_url: str | None) -> str | None:
     """The local database open_backend would use, or None when it would go remote."""
     from hnce_cli.backend import choose_target
@@ -160,9 +169,8 @@ def progress(url: str, token: str | None, *, person: str | None, filter_: str,
     """One person's declarations (DeclarationList as plain data), or None: take the full path."""
     if not token or filter_ not in FILTERS:
         return None
-    try:
-        db = _Db(url)
-    except Exception:  # no driver, no file, cannot connect: the full path explains
+    db = open_db(url)
+    if db is None:
         return None
     try:
         return _progress(db, token, person, filter_, limit)
