@@ -30,6 +30,7 @@ from hnce_cli.services.security import (
     token_digest,
     verify_password,
 )
+from hnce_cli.services.sessions import MSG_DISABLED, session_refusal
 from hnce_cli.services.units import resolve_region, resolve_unit
 from hnce_cli.validation import check_password_policy
 
@@ -37,7 +38,6 @@ MSG_BAD_CREDENTIALS = "账户或密码错误"  # the manual's wording
 MSG_NOT_APPROVED = "此账号还未被审核，请耐心等待用人单位管理员的审核，或联系用人单位管理员催其审核"
 MSG_REJECTED = "此账号注册审核不通过"
 MSG_CANCELLED = "此账号已注销"
-MSG_DISABLED = "此账号已停用，请联系系统管理员"
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -226,12 +226,9 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
     if row is None:
         raise AuthRequired("登录已失效，请重新登录：hnce login (session not found)")
     expires_at, revoked_at, account_id, login_name, name, role, active = row
-    if revoked_at is not None:
-        raise AuthRequired("已退出登录，请重新登录：hnce login (session revoked)")
-    if expires_at <= clock.now():
-        raise AuthRequired("登录已过期，请重新登录：hnce login (session expired)")
-    if not active:
-        raise AuthRequired(MSG_DISABLED)
+    refusal = session_refusal(expires_at, revoked_at, active, clock.now())
+    if refusal is not None:
+        raise refusal
     unit_ids: frozenset[int] = frozenset()
     region = None
     if role in ("unit_admin", "hr"):

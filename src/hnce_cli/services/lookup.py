@@ -26,7 +26,8 @@ from hnce_cli.errors import HnceError, NotFound, ValidationFailed
 from hnce_cli.models import Account, AuthSession, Professional, Region, Unit
 from hnce_cli.schemas import LookupResult, ProfessionalOut
 from hnce_cli.services.context import Actor
-from hnce_cli.services.security import session_is_valid, token_digest
+from hnce_cli.services.security import token_digest
+from hnce_cli.services.sessions import session_refusal
 from hnce_cli.validation import mask_id_number, mask_mobile
 
 LOOKUP_LIMIT = 50
@@ -257,7 +258,7 @@ class TokenLookup:
         if not rows:
             return None
         expires_at, revoked_at, account_id, login, name, role, active = rows[0][:7]
-        if role not in ANYONE or not session_is_valid(expires_at, revoked_at, active, clock.now()):
+        if role not in ANYONE or session_refusal(expires_at, revoked_at, active, clock.now()):
             return None
         viewer = Actor(account_id=account_id, login=login, name=name, role=role)
         people = [_view(dict(zip(_VIEW_KEYS, row[7:], strict=True)), viewer)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hnce_cli import clock
+from hnce_cli.services.sessions import session_refusal
 from hnce_cli.terms import DECLARATION_FILTERS, DECLARATION_STATUS, REGISTRATION_STATUS, SUBJECTS
 from hnce_cli.validation import mask_id_number, mask_mobile
 
@@ -105,8 +106,7 @@ def _actor(db: _Db, token: str) -> tuple[int, str] | None:
     if not found:
         return None
     expires_at, revoked_at, account_id, role, active = found[0]
-    expires = db.when(expires_at)
-    if revoked_at is not None or not active or expires is None or expires <= clock.now():
+    if session_refusal(db.when(expires_at), revoked_at, active, clock.now()):
         return None
     return account_id, role
 

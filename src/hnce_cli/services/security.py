@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -41,9 +40,3 @@ def new_token() -> str:
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
-
-def session_is_valid(expires_at: datetime, revoked_at: datetime | None, active: bool,
-                     now: datetime) -> bool:
-    """Whether a stored session still lets its holder in: not revoked, not expired, the
-    account not disabled. `accounts.actor_for_token` says which of the three failed."""
-    return revoked_at is None and bool(active) and expires_at > now
