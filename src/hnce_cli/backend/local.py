@@ -168,6 +168,11 @@ class LocalBackend:
             return registration.decide(session, actor, request)
 
     def lookup(self, query: str) -> LookupResult:
+        """The one-statement path where it applies (PostgreSQL, support / system admin),
+        else the full path, which applies every rule and raises the documented errors."""
+        found = lookup.token_lookup(self.url).lookup(self.token, query)
+        if found is not None:
+            return found
         with self._as_actor(write=False) as (session, actor):
             return lookup.lookup(session, actor, query)
 

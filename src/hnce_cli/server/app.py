@@ -1,9 +1,7 @@
 """The FastAPI application.
 
 Each endpoint parses, calls the LocalBackend (the very object the CLI uses in
-local mode) with the caller's bearer token, and returns its result; the status
-look-up first asks the look-up service's one-statement path (services/lookup.py,
-TokenLookup), which answers or hands back to the LocalBackend. No rule
+local mode) with the caller's bearer token, and returns its result. No rule
 lives here: scope and permission checks happen in the services, and errors are
 mapped to JSON by one handler. The process keeps no state between requests, so
 any number of workers can run behind a load balancer.
@@ -70,7 +68,6 @@ from hnce_cli.schemas import (
     UnitOut,
     UnitSearchResult,
 )
-from hnce_cli.services.lookup import token_lookup
 
 API = "/api/v1"
 # Routes anyone may call: the platform's public pages (log in, register, find a
@@ -174,18 +171,13 @@ def create_app() -> FastAPI:
         return JSONResponse(status_code=422, content={"error": error.to_dict()})
 
     # The hottest route (support's 状态查询), first in the table because every request
-    # is matched against the routes in order. The token check and the look-up are one
-    # statement when the service can (services/lookup.py, TokenLookup), else the full
-    # path. Bounded (at most 51 rows), so it runs on the event loop: the thread pool's
-    # hand-offs cost as much CPU as the queries. The bearer header is its only
-    # dependency, and the result is serialised once, without re-validation.
+    # is matched against the routes in order. The backend answers it in one statement
+    # where it can (services/lookup.py, TokenLookup). Bounded (at most 51 rows), so it
+    # runs on the event loop: the thread pool's hand-offs cost as much CPU as the
+    # queries. The result is serialised once, without re-validation.
     @app.get(f"{API}/professionals/lookup", response_model=LookupResult)
-    async def lookup(credentials: Credentials, q: Annotated[str, Query(min_length=1)]) -> Response:
-        url, token = database_url(), credentials.credentials if credentials else None
-        found = token_lookup(url).lookup(token, q)
-        if found is None:
-            found = LocalBackend(url, token).lookup(q)
-        return Response(found.model_dump_json(), media_type="application/json")
+    async def lookup(b: Backend, q: Annotated[str, Query(min_length=1)]) -> Response:
+        return Response(b.lookup(q).model_dump_json(), media_type="application/json")
 
     @app.get(f"{API}/health")
     def health() -> Health:
