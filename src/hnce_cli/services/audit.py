@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
-
-from sqlalchemy import insert
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from hnce_cli import clock
-from hnce_cli.models import AuditLog
-from hnce_cli.services.context import Actor
+
+if TYPE_CHECKING:  # imported where rows are written: `dump` serves the paths without SQLAlchemy too
+    from sqlmodel import Session
+
+    from hnce_cli.services.context import Actor
 
 
 def dump(value: dict[str, Any] | None) -> str | None:
@@ -66,5 +66,9 @@ def record_many(
         for subject_id, before, after in changes
     ]
     if rows:
+        from sqlalchemy import insert
+
+        from hnce_cli.models import AuditLog
+
         session.execute(insert(AuditLog), rows)
     return len(rows)

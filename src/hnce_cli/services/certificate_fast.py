@@ -29,6 +29,7 @@ from typing import Any
 
 from hnce_cli import clock
 from hnce_cli.certificates import facts as cf
+from hnce_cli.services import audit
 from hnce_cli.services.progress_view import _actor, _Db, open_db
 from hnce_cli.services.rules import PASSED, result_of
 from hnce_cli.terms import COMPLETION_RESULTS
@@ -121,8 +122,7 @@ def _issue(db: _Db, token: str, person: str | None, year: int) -> dict[str, Any]
         _execute(db, "INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
                 "VALUES (:at, :a, 'certificate.issue', 'certificate', :s, NULL, :after)",
                 at=_stored_time(db, clock.now()), a=account_id, s=fresh["number"],
-                after=json.dumps({"code": code, **cf.audited(fresh)}, ensure_ascii=False, sort_keys=True,
-                                 default=str))
+                after=audit.dump({"code": code, **cf.audited(fresh)}))
         outcome = "issued"
     else:
         stored = json.loads(recorded[2])
