@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Protocol
 
+# How long a CLI waits for `hnce serve`: to connect, and for an answer (a batch can be large).
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 120.0
+
 if TYPE_CHECKING:
     from hnce_cli.schemas import (
         AccountInput,

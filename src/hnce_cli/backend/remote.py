@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from hnce_cli.certificates.model import CERTIFICATE_HEADER
+from hnce_cli.backend import CONNECT_TIMEOUT, READ_TIMEOUT
+from hnce_cli.certificates.model import CERTIFICATE_HEADER, desk_draws_itself
 from hnce_cli.errors import AuthRequired, HnceError, Unavailable, Unsupported, error_from_dict
 from hnce_cli.schemas import (
     AccountInput,
@@ -72,12 +73,12 @@ T = TypeVar("T", bound=BaseModel)
 
 class RemoteBackend:
     def __init__(self, base_url: str, token: str | None = None, *,
-                 timeout: float = 120.0) -> None:
+                 timeout: float = READ_TIMEOUT) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.description = self.base_url
         self._client = httpx.Client(
-            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=5.0),
+            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
             headers={"User-Agent": "hnce-cli"},
         )
 
@@ -280,9 +281,7 @@ class RemoteBackend:
         """The server issues and draws (it keeps fpdf2 and the font loaded), so this process never
         imports fpdf2. A desk that set its own template or fonts (HNCE_CERT_TEMPLATE, HNCE_CERT_FONT,
         HNCE_CERT_FALLBACK_FONT) keeps drawing here with them, as a batch does."""
-        import os
-
-        if any(os.environ.get(v) for v in ("HNCE_CERT_TEMPLATE", "HNCE_CERT_FONT", "HNCE_CERT_FALLBACK_FONT")):
+        if desk_draws_itself():
             from hnce_cli.certificates.batch import render_issued
 
             cert = self.issue_certificate(request)

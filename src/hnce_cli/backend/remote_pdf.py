@@ -16,16 +16,13 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from hnce_cli.certificates.model import CERTIFICATE_HEADER
+from hnce_cli.backend import CONNECT_TIMEOUT, READ_TIMEOUT
+from hnce_cli.certificates.model import CERTIFICATE_HEADER, desk_draws_itself
 from hnce_cli.errors import AuthRequired, HnceError, Unavailable, error_from_dict
-
-CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 120.0  # as RemoteBackend's
-# Settings this module does not implement: with any of them, RemoteBackend (httpx) answers.
-_DEFER = ("HNCE_CERT_TEMPLATE", "HNCE_CERT_FONT", "HNCE_CERT_FALLBACK_FONT")
 
 
 def _deferred() -> bool:
-    return any(os.environ.get(v) for v in _DEFER) or any(
+    return desk_draws_itself() or any(
         k.lower() in ("http_proxy", "https_proxy", "all_proxy") and v for k, v in os.environ.items())
 
 

@@ -14,6 +14,16 @@ from decimal import Decimal, InvalidOperation
 CANONICAL_VERSION = "hnce-cert-v1"
 # POST /api/v1/certificates/pdf: the issued certificate's facts (CertificateOut, ASCII JSON) beside the PDF.
 CERTIFICATE_HEADER = "X-Hnce-Certificate"
+# A desk that set any of these draws its prints itself, with its own template or fonts,
+# instead of taking the PDF that `hnce serve` draws.
+OWN_DRAWING_SETTINGS = ("HNCE_CERT_TEMPLATE", "HNCE_CERT_FONT", "HNCE_CERT_FALLBACK_FONT")
+
+
+def desk_draws_itself() -> bool:
+    """Whether this process was set up to draw certificates with its own template or fonts."""
+    import os
+
+    return any(os.environ.get(name) for name in OWN_DRAWING_SETTINGS)
 
 
 def format_credits(value: int | float | str | Decimal) -> str:
