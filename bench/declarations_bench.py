@@ -11,10 +11,10 @@ with raw SQL). Then, each case restoring a pristine copy first (outside the timi
 
   I   hnce declare import decl.csv --json        N declarations imported by one unit
   I0  floor: stdlib sqlite3 reads the CSV, resolves ID numbers, inserts the
-      declarations (one INSERT … SELECT from a JSON array, RETURNING id), their
-      history events and audit rows (INSERT … SELECT over the ids), one transaction
+      declarations (one INSERT … SELECT from a JSON array, RETURNING id) and their
+      audit rows (INSERT … SELECT over the ids), one transaction
   A   hnce review --all --yes --json (HR)         N pending_hr declarations approved
-  A0  floor: one conditional UPDATE ... RETURNING id, then events, audit rows and
+  A0  floor: one conditional UPDATE ... RETURNING id, then audit rows and
       credit records as INSERT … SELECT over the ids, the per-item rows printed as
       JSON (compact, by the C encoder), one transaction (the set-based shape hnce
       uses, without hnce)
@@ -50,7 +50,7 @@ import csv, json, sqlite3, sys
 from datetime import datetime, UTC
 db, path, actor = sys.argv[1], sys.argv[2], int(sys.argv[3])
 conn = sqlite3.connect(db, isolation_level=None)
-for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536"):
     conn.execute("PRAGMA " + p)
 now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
 with open(path, encoding="utf-8-sig") as fh:
@@ -70,8 +70,6 @@ ids = [i for (i,) in conn.execute(
     "json_extract(value, '$[4]'), 'pending_hr', ?1, ?1, ?1 FROM json_each(?2) RETURNING id",
     (now, json.dumps(payload, ensure_ascii=False))).fetchall()]
 j = json.dumps(ids)
-conn.execute("INSERT INTO declaration_event (declaration_id, at, actor_id, action) "
-             "SELECT value, ?, ?, 'import' FROM json_each(?)", (now, actor, j))
 conn.execute("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
              "SELECT ?, ?, 'declaration.import', 'declaration', CAST(value AS TEXT), NULL, ? FROM json_each(?)",
              (now, actor, json.dumps({"status": "pending_hr", "via": "import"}), j))
@@ -84,7 +82,7 @@ import json, sqlite3, sys
 from datetime import datetime, UTC
 db, actor = sys.argv[1], int(sys.argv[2])
 conn = sqlite3.connect(db, isolation_level=None)
-for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536"):
     conn.execute("PRAGMA " + p)
 now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
 conn.execute("BEGIN IMMEDIATE")
@@ -92,8 +90,6 @@ ids = [i for (i,) in conn.execute(
     "UPDATE declaration SET status='approved', decided_at=?, updated_at=? WHERE status='pending_hr' "
     "AND unit_id IN (SELECT id FROM unit WHERE region_code LIKE '41%') RETURNING id", (now, now))]
 j = json.dumps(ids)
-conn.execute("INSERT INTO declaration_event (declaration_id, at, actor_id, action) "
-             "SELECT value, ?, ?, 'hr_approve' FROM json_each(?)", (now, actor, j))
 conn.execute("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
              "SELECT ?, ?, 'declaration.hr_approve', 'declaration', CAST(value AS TEXT), ?, ? FROM json_each(?)",
              (now, actor, json.dumps({"status": "pending_hr"}), json.dumps({"status": "approved"}), j))

@@ -53,7 +53,7 @@ CREDIT_SOURCES = {
     "national": "全国平台",
 }
 
-# The review history of a declaration (declaration_event.action).
+# The review history of a declaration: its audit rows' actions, without "declaration.".
 DECLARATION_ACTIONS = {
     "create": "保存暂不提交",
     "edit": "修改",
