@@ -3,7 +3,7 @@
 
 Checked by tests/test_help.py; used by hnce_cli.fasthelp when KEY matches."""
 
-KEY = "babd8ae6"
+KEY = "3cc9b909"
 TEXTS = {
     78: (
         'Usage: hnce [OPTIONS] COMMAND [ARGS]...\n'

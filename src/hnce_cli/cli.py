@@ -3,6 +3,7 @@ libraries (SQLAlchemy, rich, httpx, questionary) load inside the commands."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Annotated
@@ -126,6 +127,12 @@ def main() -> None:
     from hnce_cli.errors import HnceError
 
     as_json = "--json" in sys.argv
+    # A command is one batch of work: approving 100,000 builds several hundred
+    # thousand objects, and at the default thresholds (a collection every 700
+    # allocations) the cycle collector ran ~630 times and took 0.2 s of that
+    # command. Reference counting frees nearly everything; the rare cycles wait for
+    # a larger batch (0.08 s; `hnce serve` keeps the same setting, a few MB at most).
+    gc.set_threshold(50_000, 20, 20)
     _only_the_invoked_command(sys.argv[1:])
     try:
         app()
