@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, Field
+import pydantic
+from pydantic import ConfigDict, Field
 
 from hnce_cli.terms import (
     DECLARATION_FILTERS,
@@ -17,6 +18,12 @@ from hnce_cli.terms import (
     SUBJECTS,
     UNIT_KINDS,
 )
+
+
+class BaseModel(pydantic.BaseModel):
+    """Each shape's validator and serialiser are built when first used, not at import."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class RegionOut(BaseModel):
