@@ -97,3 +97,21 @@ def test_declining_the_confirmation_exits_130_and_changes_nothing(sqlite_world: 
     assert code == 130, output
     assert "已取消" in output
     assert setup.scalar("SELECT status FROM professional WHERE id_number = :n", n=number) == "pending"
+
+
+def test_json_is_indented_at_a_terminal_and_compact_in_a_pipe(sqlite_world: World) -> None:
+    """A person reading --json at a terminal gets it indented; a script gets one compact
+    document (a 100,000-item review is a third smaller); both parse to the same data."""
+    import json
+
+    from conftest import hnce_command
+
+    setup = sqlite_world.setup
+    env = setup.as_user(sqlite_world.a_admin1.token)
+    piped = setup.run("whoami", "--json", token=sqlite_world.a_admin1.token)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.count("\n") == 1 and '":' in piped.stdout and '": ' not in piped.stdout
+    code, shown = run_on_a_terminal([*hnce_command(), "whoami", "--json"], env, b"")
+    assert code == 0, shown
+    assert '\n  "' in shown.replace("\r\n", "\n")
+    assert json.loads(shown) == json.loads(piped.stdout)

@@ -3,7 +3,7 @@
 
 Checked by tests/test_help.py; used by hnce_cli.fasthelp when KEY matches."""
 
-KEY = "3cc9b909"
+KEY = "306779ee"
 TEXTS = {
     78: (
         'Usage: hnce [OPTIONS] COMMAND [ARGS]...\n'

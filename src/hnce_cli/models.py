@@ -108,7 +108,7 @@ class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(index=True)
+    at: datetime  # not indexed: rows are appended in time order, and read by subject
     actor_id: int | None = Field(default=None, foreign_key="account.id")
     action: str = Field(max_length=40)
     subject_type: str = Field(max_length=30)

@@ -224,7 +224,6 @@ def fast_progress(ctx: typer.Context, *, person: str | None, filter_: str, limit
     """The progress view straight from a local database, without loading SQLAlchemy or
     pydantic (a second of start-up), when it is the plain case; False: take the full
     path. See services/progress_view.py."""
-    import json
     import os
     import sys
 
@@ -240,7 +239,9 @@ def fast_progress(ctx: typer.Context, *, person: str | None, filter_: str, limit
     if data is None:
         return False
     if output == "json":
-        sys.stdout.write(json.dumps(progress_view.jsonable(data), ensure_ascii=False, indent=2) + "\n")
+        from hnce_cli.render import dumps
+
+        sys.stdout.write(dumps(progress_view.jsonable(data)) + "\n")
     else:
         render_list(progress_view.Obj(data), output)  # type: ignore[arg-type]
     return True
