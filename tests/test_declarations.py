@@ -271,6 +271,20 @@ def test_batch_review_all_matching_with_dry_run(world: World) -> None:
     assert setup.count("audit_log", "action = 'declaration.hr_approve'") == 3
 
 
+def test_the_review_queue_lists_the_oldest_submission_first_a_page_at_a_time(world: World) -> None:
+    """`review --list` is the queue in submission order (not number order), one page
+    of it with --limit, and its total counts the whole queue."""
+    setup = world.setup
+    people = [approved_person(world) for _ in range(3)]
+    drafts = [declare(world, p)["id"] for p in people]
+    for person, did in reversed(list(zip(people, drafts, strict=True))):  # the newest is submitted first
+        proc = setup.run("declare", "submit", str(did), "--json", token=person.token)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    listed = json_out(setup.run("review", "--list", "--limit", "2", "--json", token=world.a_admin1.token))
+    assert [d["id"] for d in listed["declarations"]] == [drafts[2], drafts[1]]
+    assert listed["total"] == 3
+
+
 def test_batch_items_carry_every_field_in_json(world: World) -> None:
     """Each item of a batch prints all its fields (null included), whatever the storage
     or the outcome: scripts read them by name, and the remote path must say the same."""

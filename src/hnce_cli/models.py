@@ -138,8 +138,8 @@ class Declaration(SQLModel, table=True):
     __table_args__ = (
         Index("ix_declaration_professional_id", "professional_id"),
         Index("ix_declaration_unit_id", "unit_id"),
-        *(Index(f"ix_declaration_awaiting_{level}", "unit_id", sqlite_where=text(f"status = '{status}'"),
-                postgresql_where=text(f"status = '{status}'"))
+        *(Index(f"ix_declaration_awaiting_{level}", "unit_id", "status", "submitted_at",
+                sqlite_where=text(f"status = '{status}'"), postgresql_where=text(f"status = '{status}'"))
           for level, status in (("unit", "pending_unit"), ("hr", "pending_hr"))),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -249,9 +249,18 @@ def list_declarations(session: Session, actor: Actor, query: DeclarationQuery,
         where.append(Declaration.status.in_(statuses))
     order = ((Declaration.submitted_at, Declaration.id) if query.awaiting_review
              else (Declaration.id.desc(),))
-    statement = _view_statement().where(*where).order_by(*order).offset(offset)
-    if limit is not None:
-        statement = statement.limit(limit)
+    if query.awaiting_review:
+        # A review queue can hold a million items. The page's ids come from the
+        # queue's index alone (unit, status, submitted_at and the id are its key);
+        # only those rows are read. Sorting the full rows took ~1 s per million.
+        page = select(Declaration.id).where(*where).order_by(*order).offset(offset)
+        if limit is not None:
+            page = page.limit(limit)
+        statement = _view_statement().where(Declaration.id.in_(page)).order_by(*order)
+    else:
+        statement = _view_statement().where(*where).order_by(*order).offset(offset)
+        if limit is not None:
+            statement = statement.limit(limit)
     rows = _views(session, actor, statement, current_forms(session))
     return DeclarationList(person=person, filter=query.filter, counts=counts,
                            total=counts[query.filter], declarations=rows)

@@ -7,9 +7,11 @@ of 100,000. Now:
 
 * (professional_id) and (unit_id): a person's or a unit's declarations; a status
   change does not touch them;
-* the two review queues as partial indexes on (unit_id), one WHERE status =
-  'pending_unit', one WHERE status = 'pending_hr': a review removes an item from
-  its queue (and a unit approval adds it to HR's), nothing else.
+* the two review queues as partial indexes on (unit_id, status, submitted_at), one
+  WHERE status = 'pending_unit', one WHERE status = 'pending_hr': a review removes
+  an item from its queue (and a unit approval adds it to HR's), nothing else. With
+  status and submitted_at in the key, counting a queue and choosing a page of it
+  in submission order read the index alone (a queue can hold a million items).
 
 Queries on a queue name the status as a literal, which the planners need to use a
 partial index (services/declarations.py, `_status_is`).
@@ -39,7 +41,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_declaration_unit_id', ['unit_id'], unique=False)
     for name, status in QUEUES.items():
         where = sa.text(f"status = '{status}'")
-        op.create_index(name, 'declaration', ['unit_id'], unique=False,
+        op.create_index(name, 'declaration', ['unit_id', 'status', 'submitted_at'], unique=False,
                         sqlite_where=where, postgresql_where=where)
 
 
