@@ -133,8 +133,9 @@ class Declaration(SQLModel, table=True):
     and (through the unit's region) the HR reviewer's.
     """
 
-    # No index has `status` in its key, so a review rewrites none of them; the two
-    # review queues are partial indexes (migration 0005).
+    # A review rewrites no index entry but its item's place in a queue: the two review
+    # queues are partial indexes holding only their own status (migration 0005), and
+    # no other index has `status` in its key.
     __table_args__ = (
         Index("ix_declaration_professional_id", "professional_id"),
         Index("ix_declaration_unit_id", "unit_id"),
