@@ -3,7 +3,7 @@
 
 Checked by tests/test_help.py; used by hnce_cli.fasthelp when KEY matches."""
 
-KEY = "306779ee"
+KEY = "f9ac8a34"
 TEXTS = {
     78: (
         'Usage: hnce [OPTIONS] COMMAND [ARGS]...\n'

@@ -72,10 +72,16 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
-def to_jsonable(result: Any) -> Any:
-    from pydantic import BaseModel
+def _is_model(result: Any) -> bool:
+    """A pydantic model? Asked without importing pydantic: if no module has loaded it,
+    nothing here is a model, and the fast paths (SQLAlchemy- and pydantic-free) keep
+    the ~0.1 s the import costs."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(result, pydantic.BaseModel)
 
-    if isinstance(result, BaseModel):
+
+def to_jsonable(result: Any) -> Any:
+    if _is_model(result):
         return result.model_dump(mode="json")
     if isinstance(result, list | tuple):
         return [to_jsonable(r) for r in result]
@@ -99,9 +105,7 @@ def dumps(data: Any) -> str:
 
 
 def print_json(result: Any) -> None:
-    from pydantic import BaseModel
-
-    if isinstance(result, BaseModel):
+    if _is_model(result):
         # Bytes straight from pydantic-core to the byte stream: a 100,000-item batch is
         # 15 MB of JSON, and a str round trip (decode, then encode again) costs ~0.1 s.
         data = result.__pydantic_serializer__.to_json(result, indent=json_indent())

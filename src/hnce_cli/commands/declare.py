@@ -225,7 +225,6 @@ def fast_progress(ctx: typer.Context, *, person: str | None, filter_: str, limit
     pydantic (a second of start-up), when it is the plain case; False: take the full
     path. See services/progress_view.py."""
     import os
-    import sys
 
     from hnce_cli.commands._common import globals_of, load_profile
     from hnce_cli.services import progress_view
@@ -239,9 +238,9 @@ def fast_progress(ctx: typer.Context, *, person: str | None, filter_: str, limit
     if data is None:
         return False
     if output == "json":
-        from hnce_cli.render import dumps
+        from hnce_cli.render import print_json
 
-        sys.stdout.write(dumps(progress_view.jsonable(data)) + "\n")
+        print_json(progress_view.jsonable(data))
     else:
         render_list(progress_view.Obj(data), output)  # type: ignore[arg-type]
     return True
