@@ -2,16 +2,16 @@
 end-to-end test runs on (SQLite file, PostgreSQL database), and a seeded world.
 
 A `Setup` is the single place that knows how to reach hnce for a storage:
-`run()` runs the real console script in a process of its own (forked from a
-per-worker server that has imported hnce once, see hnce_forkserver.py; tests about
-the process itself use subprocess), `backend()` builds the backend that
+`run()` runs `hnce ARGS` in this process (typer's runner, a fresh invocation each
+time; tests about the process itself live in tests/process/ and start the console
+script), `backend()` builds the backend that
 in-process code talks to, `db_url` is the database for direct inspection.
 
 The third setup, "remote", is a real `hnce serve` on 127.0.0.1 (one per test
 process, see `RemoteServer`) in front of a fresh PostgreSQL database: the CLI
 gets HNCE_API_URL (no database URL) and `backend()` is a RemoteBackend, while
 `db_url` is still the database, for looking at rows. Time on the server follows
-the test: HNCE_NOW given to `run()`/`popen()`, or `clock.set_now()` before
+the test: HNCE_NOW given to `run()`/`popen()`, or `set_now()` (below) before
 `backend()`, restarts the server with that clock (see `Setup.server_env`).
 Tests that are local by nature (`hnce db upgrade` on a database) use
 `local_setup` (sqlite and postgres only).
@@ -19,6 +19,7 @@ Tests that are local by nature (`hnce db upgrade` on a database) use
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -32,16 +33,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hnce_forkserver import ForkServer
 from sqlalchemy.engine import Engine, make_url
 
-from hnce_cli import clock, db
+from hnce_cli import clock, db, store
 from hnce_cli.backend import Backend
 from hnce_cli.backend.local import LocalBackend
 from hnce_cli.schemas import (
@@ -73,50 +73,29 @@ def hnce_command() -> list[str]:
 
 
 def serve_command() -> list[str]:
-    """How the remote setups start `hnce serve`: the console script's `main()` with
-    the test suite's cheap password hashing (hnce_forkserver.cheap_password_hashing),
-    or the plain console script with HNCE_TEST_NO_FORKSERVER=1."""
-    if os.environ.get("HNCE_TEST_NO_FORKSERVER") == "1":
-        return hnce_command()
-    command = hnce_command()
-    argv0 = command[0] if len(command) == 1 else "hnce"
-    return [sys.executable, str(Path(__file__).with_name("hnce_forkserver.py")), "--hnce", argv0]
+    """How the remote setups start `hnce serve`: a real process with the test suite's cheap
+    password hashing (hnce_cheap.py)."""
+    return [sys.executable, str(Path(__file__).with_name("hnce_cheap.py"))]
 
 
-_fork_server: ForkServer | None = None
+def invoke(args: list[str], env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`hnce ARGS` run in this process (typer's runner): the same code path as the console
+    script from the root command down, with this environment, stdin and captured output,
+    and a fresh invocation (profile, backend, clock) for the run."""
+    from typer.testing import CliRunner
 
+    from hnce_cli.cli import app
 
-def fork_server() -> ForkServer | None:
-    """This test process's hnce fork server (see hnce_forkserver), started on first
-    use; None when HNCE_TEST_NO_FORKSERVER=1 asks for a plain subprocess each run."""
-    global _fork_server
-    if os.environ.get("HNCE_TEST_NO_FORKSERVER") == "1":
-        return None
-    if _fork_server is None:
-        command = hnce_command()
-        _fork_server = ForkServer(command[0] if len(command) == 1 else "hnce")
-    return _fork_server
+    result = CliRunner().invoke(app, args, input=input, env=env, prog_name="hnce", catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["hnce", *args], result.exit_code, result.stdout, result.stderr)
 
 
 def run_hnce(*args: str, env: dict[str, str] | None = None,
              timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`hnce ARGS` in a process of its own with this process's environment (plus `env`)
-    and no stdin: forked from the fork server, or a plain subprocess without one."""
-    full_env = {**os.environ, **(env or {})}
-    zygote = fork_server()
-    if zygote is not None:
-        return zygote.run(list(args), env=full_env, input=None, timeout=timeout)
-    return subprocess.run([*hnce_command(), *args], env=full_env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=timeout)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _stop_fork_server() -> Iterator[None]:
-    global _fork_server
-    yield
-    if _fork_server is not None:
-        _fork_server.close()
-        _fork_server = None
+    """`hnce ARGS` in this process with this process's environment (plus `env`) and no stdin."""
+    return invoke(list(args), {**os.environ, **(env or {})})
 
 
 # Modules with the longest single tests: collected first, so that pytest-xdist hands
@@ -139,15 +118,26 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("HNCE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("HNCE_DATA_DIR", str(tmp_path / "data"))
     yield
-    clock.set_now(None)
+    set_now(None)
+
+
+_frozen = contextlib.ExitStack()
+
+
+def set_now(value: datetime | None) -> None:
+    """Freeze the clock of this test's in-process code (backends, services) at `value`
+    until the test ends or `set_now(None)`; a naive value is Beijing time."""
+    _frozen.close()
+    if value is not None:
+        _frozen.enter_context(clock.frozen(value))
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Seeding hashes many passwords in-process: use argon2id with the smallest
     cost there. Hashes carry their parameters, so every process verifies these just
-    as well. The fork server's CLI runs and the remote setups' `hnce serve` hash at
-    the same small cost (hnce_forkserver.cheap_password_hashing); the tests that
+    as well. In-process CLI runs share this fixture, and the remote setups' `hnce serve`
+    hashes at the same small cost (hnce_cheap.py); the tests that
     start plain subprocesses keep production's, which tests/test_harness.py checks."""
     from argon2 import PasswordHasher
 
@@ -201,17 +191,8 @@ class Setup:
     # -- the CLI --
     def run(self, *args: str, input: str | None = None, token: str | None = None,
             env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run the real `hnce` console script in a new process (forked from the fork
-        server, or a plain subprocess with HNCE_TEST_NO_FORKSERVER=1); `token` acts as
-        that user (HNCE_TOKEN)."""
-        # No stdin unless given: a subprocess must never find the developer's terminal.
-        stdin = None if input is not None else subprocess.DEVNULL
-        full_env = self._env(token, env)
-        zygote = fork_server()
-        if zygote is not None:
-            return zygote.run(list(args), env=full_env, input=input, timeout=timeout)
-        return subprocess.run([*hnce_command(), *args], env=full_env, input=input,
-                              stdin=stdin, capture_output=True, text=True, timeout=timeout)
+        """Run `hnce ARGS` in this process (see `invoke`); `token` acts as that user (HNCE_TOKEN)."""
+        return invoke(list(args), self._env(token, env), input)
 
     def popen(self, *args: str, token: str | None = None,
               env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -238,13 +219,13 @@ class Setup:
         """Remote: run the server with the clock (and session length) the caller sees.
 
         A CLI subprocess's HNCE_NOW says what time it is for that command, which is
-        the server's business in remote mode; in-process, `clock.set_now` plays
+        the server's business in remote mode; in-process, `set_now` plays
         that part. A change restarts the server (about a second); no change is free.
         """
         if self.server is None:
             return
         if cli_env is None:
-            frozen = clock._frozen
+            frozen = clock.current().frozen_at
             wanted = {"HNCE_NOW": frozen.isoformat()} if frozen is not None else {}
         else:
             wanted = {k: cli_env[k] for k in SERVER_VARS if k in cli_env}
@@ -307,6 +288,7 @@ class Setup:
         db.get_engine(url).dispose()
         db.get_engine.cache_clear()
         db._checked.discard(url)
+        store.close(self.db_url)
 
     @property
     def database(self) -> str:

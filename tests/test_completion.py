@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Person, World, error_fields, json_out
-from sqlmodel import Session
 
-from hnce_cli import clock, db
+from hnce_cli import clock, store
 from hnce_cli.errors import ValidationFailed
 from hnce_cli.schemas import CompletionQuery
 from hnce_cli.services import completion
@@ -48,8 +47,7 @@ def test_year_rows_one_row_per_approved_person_with_zeros_and_filters(world: Wor
     give(world, passed, YEAR - 1, "professional", 100)  # another year: not counted
     nothing = approved_person(world, world.unit_b, name="无学时")
     pending = world.register(world.unit_a)  # not approved: not listed
-    engine = db.ensure_schema(db.normalise_url(world.setup.db_url))
-    with Session(engine) as session:
+    with store.transaction(world.setup.db_url) as session:
         rows = {r.professional_id: r for r in completion.year_rows(session, YEAR)}
         assert pending.id not in rows
         assert rows[passed.id].result == completion.PASSED

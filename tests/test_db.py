@@ -13,20 +13,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import Setup, hnce_command, json_out
+from conftest import Setup, json_out, run_hnce
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 import hnce_cli.models  # noqa: F401  (the tables, on the metadata)
 from hnce_cli import db
-
-
-def run_hnce(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
-    import os
-    import subprocess
-
-    return subprocess.run([*hnce_command(), *args], capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 
 
 def test_upgrade_creates_a_fresh_sqlite_file_in_wal_mode(tmp_path: Path) -> None:

@@ -93,15 +93,16 @@ def test_a_forms_file_with_inconsistent_rules_is_refused() -> None:
 
 
 def test_open_years() -> None:
-    assert rules.open_years(date(2026, 6, 15)) == [2026]
-    assert rules.open_years(date(2025, 12, 31)) == [2025]
-    assert rules.check_open_year(None, date(2026, 1, 1)) == 2026
+    known = rules.merge(None)  # the package's years
+    assert rules.open_years(known, date(2026, 6, 15)) == [2026]
+    assert rules.open_years(known, date(2025, 12, 31)) == [2025]
+    assert rules.check_open_year(known, None, date(2026, 1, 1)) == 2026
     with pytest.raises(ValidationFailed) as caught:
-        rules.check_open_year(2025, date(2026, 1, 1))
+        rules.check_open_year(known, 2025, date(2026, 1, 1))
     assert caught.value.problems[0].field == "year" and "2026" in caught.value.problems[0].message
     with pytest.raises(ValidationFailed):
-        rules.check_open_year(2026, date(2025, 6, 1))  # not begun
-    assert rules.rules_for(2025).min_public == 30 and rules.rules_for(2026).deadline == date(2026, 12, 31)
+        rules.check_open_year(known, 2026, date(2025, 6, 1))  # not begun
+    assert rules.rules_for(known, 2025).min_public == 30 and rules.rules_for(known, 2026).deadline == date(2026, 12, 31)
 
 
 PDF = b"%PDF-1.7\n%%EOF"

@@ -4,21 +4,11 @@ what the step says."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import subprocess
 from pathlib import Path
 
-from conftest import fork_server, hnce_command
-
-
-def hnce(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    zygote = fork_server()  # a process of its own per command, as printed (see conftest)
-    if zygote is not None:
-        return zygote.run(list(args), env={**os.environ, **(env or {})}, input=None, timeout=300)
-    return subprocess.run([*hnce_command(), *args], capture_output=True, text=True, timeout=300,
-                          stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+from conftest import run_hnce as hnce
 
 
 def test_the_printed_commands_work_as_printed(tmp_path: Path) -> None:

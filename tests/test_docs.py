@@ -17,7 +17,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from hnce_cli.cli import app
+from hnce_cli.cli import COMMANDS, app, load_command
 from hnce_cli.errors import ExitCode
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -37,10 +37,20 @@ def _root():  # noqa: ANN202  (the Click group Typer builds; built once, it is s
     return typer.main.get_command(app)
 
 
+@cache
+def _top() -> dict[str, object]:
+    """The root's commands, each loaded from the registry (the root group loads them lazily)."""
+    return {name: load_command(name) for name in COMMANDS}
+
+
+def _children(command) -> dict:  # noqa: ANN001
+    return _top() if command is _root() else (getattr(command, "commands", None) or {})
+
+
 def _command(path: tuple[str, ...]):  # noqa: ANN202
     command = _root()
     for name in path:
-        command = command.commands[name]
+        command = _children(command)[name]
     return command
 
 
@@ -49,7 +59,7 @@ def _commands() -> list[tuple[str, ...]]:
     paths: list[tuple[str, ...]] = []
 
     def walk(command, path: tuple[str, ...]) -> None:  # noqa: ANN001
-        for name, sub in getattr(command, "commands", {}).items():
+        for name, sub in _children(command).items():
             if getattr(sub, "hidden", False):
                 continue
             paths.append((*path, name))
@@ -60,7 +70,7 @@ def _commands() -> list[tuple[str, ...]]:
 
 
 def _subcommands(path: tuple[str, ...]) -> set[str]:
-    return set(getattr(_command(path), "commands", {}))
+    return set(_children(_command(path)))
 
 
 @cache
@@ -69,7 +79,7 @@ def _help_options(path: tuple[str, ...]) -> frozenset[str]:
     command = _root()
     ctx = command.context_class(command, info_name="hnce")
     for name in path:
-        command = command.commands[name]
+        command = _children(command)[name]
         ctx = command.context_class(command, info_name=name, parent=ctx)
     text = command.get_help(ctx)
     return frozenset(OPTION.findall(text.split("Options:", 1)[-1]))
@@ -242,7 +252,7 @@ def test_example_id_numbers_and_codes_have_valid_check_characters() -> None:
     for path in _commands():
         command, ctx = root, root.context_class(root, info_name="hnce")
         for name in path:
-            command = command.commands[name]
+            command = _children(command)[name]
             ctx = command.context_class(command, info_name=name, parent=ctx)
         texts[f"hnce {' '.join(path)} --help"] = command.get_help(ctx)
     problems = [f"{where}: {p}" for where, text in texts.items() for p in _check_char_problems(text)]

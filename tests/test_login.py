@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Setup, World, json_out
+from conftest import PASSWORD, Setup, World, json_out, set_now
 
 from hnce_cli import clock
 from hnce_cli.errors import LoginFailed
@@ -74,10 +74,10 @@ def test_registration_state_is_told_only_with_the_right_password(world: World) -
 def test_five_wrong_passwords_lock_the_account_for_a_while(world: World) -> None:
     setup = world.setup
     start = datetime(2030, 3, 1, 9, 0, 0)  # Beijing time
-    clock.set_now(start.replace(tzinfo=clock.CHINA_TZ))
+    set_now(start.replace(tzinfo=clock.CHINA_TZ))
     for _ in range(5):
         assert refusal(setup, "kefu", "Wrong-pass-1") == BAD_CREDENTIALS
-    clock.set_now(None)
+    set_now(None)
     # The subprocesses run with the clock frozen a little later.
     locked = login(setup, "kefu", PASSWORD, now=start + timedelta(minutes=14))
     assert locked.returncode == 6

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Setup, World, free_port, hnce_command, json_out
+from conftest import PASSWORD, Setup, World, free_port, invoke, json_out
 
 from hnce_cli import db
 from hnce_cli.errors import ERRORS_BY_CODE, ExitCode, SchemaOutdated
@@ -19,9 +19,7 @@ from hnce_cli.services.security import token_digest
 
 
 def hnce(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*hnce_command(), *args], env=env, input=input, capture_output=True,
-                          text=True, timeout=120,
-                          stdin=None if input is not None else subprocess.DEVNULL)
+    return invoke(list(args), env, input)
 
 
 def desk_env(setup: Setup, **extra: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import set_now
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -263,11 +264,11 @@ def test_route_refuses_missing_bad_expired_and_revoked_tokens(api, method, path)
         assert response.status_code == 401, response.text
         assert response.json()["error"]["code"] == "auth_required"
     owner = OWNER[(method, path)]
-    clock.set_now(clock.now() + timedelta(hours=13))
+    set_now(clock.now() + timedelta(hours=13))
     try:
         expired = call(api, method, path, api.headers(owner))
     finally:
-        clock.set_now(None)
+        set_now(None)
     assert expired.status_code == 401 and "过期" in expired.json()["error"]["message"]
     ok = call(api, method, path, api.headers(owner))
     assert ok.status_code in (200, 201), ok.text

@@ -1,38 +1,152 @@
-"""The `hnce` command line. Every command module is cheap to import; heavy
-libraries (SQLAlchemy, rich, httpx, questionary) load inside the commands."""
+"""The `hnce` command line: a lazy registry of commands, the root options, and the one
+place where errors become messages and exit codes.
+
+`COMMANDS` names every command, the module that holds it and its one-line summary.
+The root help is printed from this table without importing a command module; a
+command's module is imported only when it runs (or its own --help is asked for).
+How to add a command: docs/architecture.md.
+"""
 
 from __future__ import annotations
 
 import gc
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from hnce_cli import __version__
-from hnce_cli.commands import (
-    account,
-    approve,
-    certificate,
-    completion,
-    db,
-    declare,
-    demo,
-    forms,
-    profile,
-    register,
-    review,
-    rules,
-    serve,
-    status,
-    sync,
-    unit,
-)
-from hnce_cli.commands._common import Globals
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context, HelpFormatter
+
+# name: ("module:attribute", summary shown by `hnce --help`). The attribute is a typer
+# app (a command group) or a command function; tests hold each summary equal to the first
+# line of the command's own help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "login": ("account:login", "Log in; the session is kept in the current profile (file mode 600)."),
+    "logout": ("account:logout", "Log out: revoke the session and forget it."),
+    "whoami": ("account:whoami", "Show who the current session belongs to."),
+    "register": ("register:register",
+                 "Register a professional; the registration waits for the unit's approval (待审核)."),
+    "approve": ("approve:approve", "Approve (or --reject) pending registrations of your units (unit admins)."),
+    "status": ("status:status", "Look up a professional: profile, unit and registration state."),
+    "inbox": ("inbox:inbox", "Everything awaiting your decision (待审核), workflow by workflow."),
+    "review": ("review:review", "Approve (or --reject) what awaits your review: declarations, or another KIND."),
+    "completion": ("completion:completion",
+                   "Annual completion 年度完成情况: credits of each year against that year's rules."),
+    "demo": ("demo:demo", "Build a realistic sample province and walk through approving and looking up."),
+    "serve": ("serve:serve", "Serve the hnce API for remote CLIs (`hnce profile add NAME --api URL`)."),
+    "db": ("db:app", "Database: migrate, initialise."),
+    "unit": ("unit:app", "Units (用人单位) and regions: add, import, search, show."),
+    "account": ("account:app", "Admin accounts (system admin only)."),
+    "declare": ("declare:app", "Declare credits (学时(分)申报) and follow them (申报进度查询)."),
+    "forms": ("forms:app", "Learning forms 学习形式: their fields and credit rules."),
+    "certificate": ("certificate:app", "Certificates of a passed year (年度证书): print, verify, revoke, batch."),
+    "rules": ("rules:app", "Year rules 学时要求: minimum total / professional / public credits and the deadline."),
+    "sync": ("sync:app", "National-platform reconciliation 学分同步: import its export, export ours."),
+    "profile": ("profile:app", "Profiles: which database or API to use, each with its own login."),
+}
+
+
+def load_command(name: str) -> Command:
+    """The click command of a registered name, built from its module (imported now)."""
+    from importlib import import_module
+
+    location, _ = COMMANDS[name]
+    module, attribute = location.split(":")
+    target = getattr(import_module(f"hnce_cli.commands.{module}"), attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    _plain_help(command)
+    return command
+
+
+def _plain_help(command: Any) -> None:
+    """Help as click writes it (no rich panels), like the root's: examples keep their lines,
+    and the text is the same at a terminal, in a pipe and in a test."""
+    command.rich_markup_mode = None
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _plain_help(sub)
+
+
+class Root(TyperGroup):
+    """The root group: commands come from COMMANDS when asked for; expected errors become
+    their message and documented exit code here, for the console script and in-process
+    runs (tests) alike."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """The command list from the registry's summaries: no command module is imported."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _shorten(summary, limit)) for name, (_, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # click's own: usage errors, exits
+            raise
+        except KeyboardInterrupt:
+            sys.stderr.write("已取消 (cancelled)\n")
+            ctx.exit(130)
+        except Exception as exc:  # the one top-level handler: expected errors and bugs become exit codes
+            from hnce_cli.invocation import Invocation
+
+            wants_json = isinstance(ctx.obj, Invocation) and ctx.obj.wants_json
+            ctx.exit(_exit_code_for(exc, wants_json))
+
+
+def _shorten(text: str, width: int) -> str:
+    """A summary cut to the column like click cuts a command's short help."""
+    if len(text) <= width:
+        return text
+    words, out = text.split(), ""
+    for word in words:
+        if len(out) + len(word) + 1 > width - 3:
+            break
+        out = f"{out} {word}".strip()
+    return out + "..."
+
+
+def _exit_code_for(exc: Exception, as_json: bool) -> int:
+    """Render an error and return its exit code: a domain error as its message (docs/exit-codes.md),
+    a request that broke a schema as a validation error, and anything else as a bug (exit 1)."""
+    from hnce_cli.errors import HnceError, internal_error
+
+    if not isinstance(exc, HnceError):
+        pydantic = sys.modules.get("pydantic")
+        if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+            from hnce_cli.errors import from_pydantic
+
+            exc = from_pydantic(exc)
+    if not isinstance(exc, HnceError):
+        if os.environ.get("HNCE_DEBUG"):
+            raise exc
+        exc = internal_error(exc)
+    from hnce_cli.render import render_error
+
+    return render_error(exc, as_json)
+
 
 app = typer.Typer(
     name="hnce",
+    cls=Root,
     help=(
         "hnce: 河南省会计专业技术人员继续教育平台的终端管理工具.\n\n"
         "Register professionals, approve registrations in batches, look people up.\n\n"
@@ -65,96 +179,19 @@ def root(
         "--version", callback=_version, is_eager=True, help="Show the version and exit."
     )] = False,
 ) -> None:
-    ctx.obj = Globals(db=db_url, profile=profile)
+    from hnce_cli.clock import using
+    from hnce_cli.invocation import Invocation
+
+    run = Invocation(db_flag=db_url, profile_flag=profile)
+    ctx.obj = run
+    ctx.with_resource(using(run.clock))
 
 
-app.add_typer(db.app, name="db")
-app.add_typer(unit.app, name="unit")
-app.add_typer(account.app, name="account")
-app.command("login")(account.login)
-app.command("logout")(account.logout)
-app.command("whoami")(account.whoami)
-app.command("register")(register.register)
-app.command("approve")(approve.approve)
-app.command("status")(status.status)
-app.add_typer(declare.app, name="declare")
-app.command("review")(review.review)
-app.add_typer(forms.app, name="forms")
-app.add_typer(certificate.app, name="certificate")
-app.add_typer(rules.app, name="rules")
-app.command("completion")(completion.completion)
-app.add_typer(sync.app, name="sync")
-app.command("demo")(demo.demo)
-app.command("serve")(serve.serve)
-app.add_typer(profile.app, name="profile")
-
-
-ROOT_OPTIONS_WITH_VALUE = ("--db", "--profile", "-p")
-
-
-def _only_the_invoked_command(args: list[str]) -> None:
-    """Let typer build only the command being run. It otherwise builds every command
-    of every group (≈ 0.1 s, growing with each command) before running one. The root
-    help, an unknown name or anything unusual keeps the whole tree."""
-    name = None
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg in ROOT_OPTIONS_WITH_VALUE:
-            i += 2
-        elif arg.startswith(tuple(f"{o}=" for o in ROOT_OPTIONS_WITH_VALUE)):
-            i += 1
-        elif arg.startswith("-"):
-            return  # --help, --version or a mistake: typer's full answer
-        else:
-            name = arg
-            break
-    if name is None:
-        return
-    commands = {(c.name or getattr(c.callback, "__name__", "")).replace("_", "-"): c
-                for c in app.registered_commands}
-    groups = {g.name: g for g in app.registered_groups}
-    if None in groups or len(commands) != len(app.registered_commands):
-        return
-    if name in commands:
-        app.registered_commands, app.registered_groups = [commands[name]], []
-    elif name in groups:
-        app.registered_commands, app.registered_groups = [], [groups[name]]
-
-
-def main() -> None:
-    """Run the CLI, turning expected errors into messages and exit codes."""
-    from hnce_cli.errors import HnceError
-
-    as_json = "--json" in sys.argv
-    # A command is one batch of work: approving 100,000 builds several hundred
-    # thousand objects, and at the default thresholds (a collection every 700
-    # allocations) the cycle collector ran ~630 times and took 0.2 s of that
-    # command. Reference counting frees nearly everything; the rare cycles wait for
-    # a larger batch (0.08 s; `hnce serve` keeps the same setting, a few MB at most).
+def main(args: list[str] | None = None) -> None:
+    """The console script: run the CLI (errors already became messages and exit codes)."""
+    # A command is one batch of work: approving 100,000 builds several hundred thousand
+    # objects, and at the default thresholds (a collection every 700 allocations) the
+    # cycle collector ran ~630 times and took 0.2 s of that command. Reference counting
+    # frees nearly everything; the rare cycles wait for a larger batch.
     gc.set_threshold(50_000, 20, 20)
-    _only_the_invoked_command(sys.argv[1:])
-    try:
-        app()
-    except HnceError as exc:
-        from hnce_cli.render import render_error
-
-        sys.exit(render_error(exc, as_json))
-    except KeyboardInterrupt:
-        sys.stderr.write("已取消 (cancelled)\n")
-        sys.exit(130)
-    except Exception as exc:  # a bug: short message, traceback only on request
-        from pydantic import ValidationError
-
-        if isinstance(exc, ValidationError):
-            from hnce_cli.errors import from_pydantic
-            from hnce_cli.render import render_error
-
-            sys.exit(render_error(from_pydantic(exc), as_json))
-        if os.environ.get("HNCE_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"内部错误 (internal error): {type(exc).__name__}: {exc}\n"
-            "Run again with HNCE_DEBUG=1 for the traceback and report it.\n"
-        )
-        sys.exit(1)
+    app(args=args, prog_name="hnce")

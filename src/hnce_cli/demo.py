@@ -6,10 +6,14 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hnce_cli.backend.local import LocalBackend
 from hnce_cli.schemas import AccountInput, DecisionRequest, RegistrationInput, UnitInput
 from hnce_cli.validation import id_check_char, uscc_check_char
+
+if TYPE_CHECKING:
+    from hnce_cli.invocation import Invocation
 
 DEMO_PASSWORD = "Demo@2025"  # sample accounts only; printed so a newcomer can log in
 
@@ -45,10 +49,10 @@ def make_uscc(rng: random.Random, area: str) -> str:
     return first17 + uscc_check_char(first17)
 
 
-def demo_path() -> Path:
+def demo_path(run: Invocation) -> Path:
     from hnce_cli.settings import data_dir
 
-    return data_dir() / "demo.db"
+    return data_dir(run.env) / "demo.db"
 
 
 def build(backend: LocalBackend, rng: random.Random) -> dict:
@@ -118,21 +122,21 @@ def _person(rng: random.Random, *, area: str, unit_id: str | None = None,
     )
 
 
-def run_demo(db_url: str | None, *, as_json: bool) -> None:
+def run_demo(run: Invocation, db_url: str | None, *, as_json: bool) -> None:
     from hnce_cli.commands.approve import _show_pending, render_decision
     from hnce_cli.commands.status import show_person
     from hnce_cli.render import print_json, stdout_console
-    from hnce_cli.settings import Profile, ProfileStore
+    from hnce_cli.settings import Profile
 
     if db_url is None:
-        path = demo_path()
+        path = demo_path(run)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         db_url = f"sqlite:///{path}"
     backend = LocalBackend(db_url)
     rng = random.Random(2025)
     made = build(backend, rng)
-    store = ProfileStore.load()
+    store = run.profiles
     admin_login = backend.login("zhongyuan-admin", DEMO_PASSWORD)
     store.profiles["demo"] = Profile("demo", db=db_url, token=admin_login.token,
                                      login="zhongyuan-admin")

@@ -139,6 +139,20 @@ class SchemaOutdated(HnceError):
     http_status: ClassVar[int] = 503
 
 
+class InternalError(HnceError):
+    """A bug: something hnce did not expect. Short message; the traceback with HNCE_DEBUG=1."""
+
+    code: ClassVar[str] = "internal"
+    exit_code: ClassVar[ExitCode] = ExitCode.ERROR
+    http_status: ClassVar[int] = 500
+
+
+def internal_error(exc: BaseException) -> InternalError:
+    return InternalError(f"内部错误 (internal error): {type(exc).__name__}: {exc}\n"
+                         "Run again with HNCE_DEBUG=1 for the traceback and report it.",
+                         {"type": type(exc).__name__})
+
+
 ERRORS_BY_CODE: dict[str, type[HnceError]] = {
     cls.code: cls
     for cls in (
@@ -152,6 +166,7 @@ ERRORS_BY_CODE: dict[str, type[HnceError]] = {
         Unsupported,
         Unavailable,
         SchemaOutdated,
+        InternalError,
     )
 }
 

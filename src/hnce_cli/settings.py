@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,26 +18,26 @@ from hnce_cli.errors import NotFound, ValidationFailed
 DEFAULT_PROFILE = "default"
 
 
-def config_dir() -> Path:
-    env = os.environ.get("HNCE_CONFIG_DIR")
-    if env:
-        return Path(env)
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    folder = (os.environ if env is None else env).get("HNCE_CONFIG_DIR")
+    if folder:
+        return Path(folder)
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("hnce", appauthor=False))
 
 
-def data_dir() -> Path:
-    env = os.environ.get("HNCE_DATA_DIR")
-    if env:
-        return Path(env)
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    folder = (os.environ if env is None else env).get("HNCE_DATA_DIR")
+    if folder:
+        return Path(folder)
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("hnce", appauthor=False))
 
 
-def default_database_url() -> str:
-    return f"sqlite:///{data_dir() / 'hnce.db'}"
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    return f"sqlite:///{data_dir(env) / 'hnce.db'}"
 
 
 @dataclass
@@ -50,9 +51,13 @@ class Profile:
     login: str | None = None
 
     def public_dict(self) -> dict[str, Any]:
-        """The profile without its token (safe to print)."""
+        """The profile without its token or a database password (safe to print)."""
+        from hnce_cli.store import hide_password
+
         data = asdict(self)
         data["token"] = "***" if self.token else None
+        if self.db:
+            data["db"] = hide_password(self.db)
         return data
 
 
@@ -65,8 +70,8 @@ class ProfileStore:
     profiles: dict[str, Profile] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> ProfileStore:
-        path = path or config_dir() / "profiles.json"
+    def load(cls, path: Path | None = None, env: Mapping[str, str] | None = None) -> ProfileStore:
+        path = path or config_dir(env) / "profiles.json"
         if not path.exists():
             return cls(path=path, profiles={DEFAULT_PROFILE: Profile(DEFAULT_PROFILE)})
         try:
@@ -83,7 +88,8 @@ class ProfileStore:
         return cls(path=path, current=raw.get("current", DEFAULT_PROFILE), profiles=profiles)
 
     def get(self, name: str | None) -> Profile:
-        name = name or os.environ.get("HNCE_PROFILE") or self.current
+        """A profile by name (None: the current one)."""
+        name = name or self.current
         if name not in self.profiles:
             raise NotFound(
                 f"no profile named {name!r}; see `hnce profile list`", {"profile": name}

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 # How long a CLI waits for `hnce serve`: to connect, and for an answer (a batch can be large).
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
         DeclarationOut,
         DeclarationQuery,
         FormsOut,
+        Inbox,
         LoginResult,
         LookupResult,
         PendingList,
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
         UnitOut,
         UnitSearchResult,
     )
-    from hnce_cli.settings import Profile
 
 if TYPE_CHECKING:  # issue 5: year rules, annual completion, national-platform sync
     from collections.abc import Iterator
@@ -85,6 +84,7 @@ class Backend(Protocol):
     def list_pending(self, request: DecisionRequest, limit: int | None = 100,
                      offset: int = 0) -> PendingList: ...
     def decide(self, request: DecisionRequest) -> DecisionResult: ...
+    def inbox(self, limit: int = 5) -> Inbox: ...
     def lookup(self, query: str) -> LookupResult: ...
     def list_forms(self) -> FormsOut: ...
     def load_forms(self, data: Any) -> FormsOut: ...
@@ -123,27 +123,14 @@ class Backend(Protocol):
                        limit: int = 10_000) -> CreditExportPage: ...
 
 
-def choose_target(profile: Profile, db_url: str | None = None) -> tuple[str | None, str | None]:
-    """(API URL, database URL) by the precedence open_backend documents; remote when
-    only the API is set. Also used by the fast progress view (services/progress_view.py)."""
-    api = None if db_url else os.environ.get("HNCE_API_URL")
-    database = db_url or (None if api else os.environ.get("HNCE_DATABASE_URL"))
-    if not api and not database:
-        api, database = profile.api, profile.db
-    return api, database
-
-
-def open_backend(profile: Profile, db_url: str | None = None) -> Backend:
-    """The backend for a profile. The most explicit choice wins: --db, then
-    HNCE_API_URL, then HNCE_DATABASE_URL, then the profile's API or database (a
-    variable set for one script must beat whatever the current profile says)."""
-    token = os.environ.get("HNCE_TOKEN") or profile.token
-    api, database = choose_target(profile, db_url)
-    if api and not database:
+def open_backend(api: str | None, database: str | None, token: str | None) -> Backend:
+    """The backend for where a command works (see Invocation.where): `hnce serve` over HTTP,
+    or the services on a database."""
+    if api:
         from hnce_cli.backend.remote import RemoteBackend
 
         return RemoteBackend(api, token)
     from hnce_cli.backend.local import LocalBackend
-    from hnce_cli.settings import default_database_url
 
-    return LocalBackend(database or default_database_url(), token)
+    assert database is not None
+    return LocalBackend(database, token)

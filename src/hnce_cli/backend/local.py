@@ -1,242 +1,264 @@
-"""The local backend: services over a SQLModel session, one transaction per call."""
+"""The local backend: the services on a database, one transaction per call.
+
+Every method is one service call inside `_read` or `_write`: a transaction on the
+database (hnce_cli.store), the caller resolved from the session token, the service
+run, and the transaction committed — or rolled back on an error (a refused login
+still keeps its failure count). `hnce serve` answers every route with this class, so
+a rule lives in a service and nowhere else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from hnce_cli import store
 
-from hnce_cli import db
-from hnce_cli.errors import HnceError, Unavailable
-from hnce_cli.schemas import (
-    AccountInput,
-    AccountOut,
-    AttachmentBundle,
-    CertificateBatchRequest,
-    CertificateOut,
-    CertificatePage,
-    CertificateRequest,
-    CertificateVerification,
-    DbInfo,
-    DecisionRequest,
-    DecisionResult,
-    DeclarationDeleted,
-    DeclarationEdit,
-    DeclarationImportResult,
-    DeclarationInput,
-    DeclarationList,
-    DeclarationOut,
-    DeclarationQuery,
-    FormsOut,
-    LoginResult,
-    LookupResult,
-    PendingList,
-    ProfessionalOut,
-    RegionOut,
-    RegistrationInput,
-    ReviewRequest,
-    ReviewResult,
-    UnitImportResult,
-    UnitInput,
-    UnitOut,
-    UnitSearchResult,
-)
-from hnce_cli.services import accounts, declarations, forms, lookup, registration, units
-from hnce_cli.services.context import Actor
-
-if TYPE_CHECKING:  # issue 5
+if TYPE_CHECKING:
     from hnce_cli.schemas import (
+        AccountInput,
+        AccountOut,
+        AttachmentBundle,
+        CertificateBatchRequest,
+        CertificateOut,
+        CertificatePage,
+        CertificateRequest,
+        CertificateVerification,
         CompletionPage,
         CompletionQuery,
         CompletionRow,
         CompletionSummary,
         CreditExportPage,
+        DbInfo,
+        DecisionRequest,
+        DecisionResult,
+        DeclarationDeleted,
+        DeclarationEdit,
+        DeclarationImportResult,
+        DeclarationInput,
+        DeclarationList,
+        DeclarationOut,
+        DeclarationQuery,
+        FormsOut,
+        Inbox,
+        LoginResult,
+        LookupResult,
+        PendingList,
         PersonCompletion,
+        ProfessionalOut,
+        RegionOut,
+        RegistrationInput,
+        ReviewRequest,
+        ReviewResult,
         RulesOut,
         SyncImportResult,
+        UnitImportResult,
+        UnitInput,
+        UnitOut,
+        UnitSearchResult,
     )
+    from hnce_cli.services.context import Actor
+    from hnce_cli.store import Db
 
-
-@cache
-def redact_url(url: str) -> str:
-    """A database URL without its password, safe to print (cached: the API builds a
-    backend per request)."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+T = TypeVar("T")
 
 
 class LocalBackend:
     def __init__(self, url: str, token: str | None = None) -> None:
-        self.url = db.normalise_url(url)
+        self.target = store.target(url)
+        self.url = self.target.url
         self.token = token
-        self.description = redact_url(self.url)
+        self.description = self.target.shown
 
-    @contextmanager
-    def _session(self, write: bool) -> Iterator[Session]:
-        engine = db.ensure_schema(self.url)
-        if write:
-            engine = engine.execution_options(hnce_write=True)
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                try:
-                    yield session
-                except HnceError as exc:
-                    # Some refusals must still persist what led to them (a failed
-                    # login's counter); everything else leaves nothing written.
-                    if exc.keep_changes:
-                        session.commit()
-                    raise
-                session.commit()
-        except OperationalError as exc:
-            if "locked" in str(exc).lower():
-                raise Unavailable("数据库正忙，请稍后重试 (database is locked)") from exc
-            raise Unavailable(f"数据库不可用 (database error): {exc.orig}") from exc
+    # --- one transaction per call ---------------------------------------------------------
+    def _read(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A read as the session's holder: service(db, actor, ...)."""
+        with store.transaction(self.url) as db:
+            return service(db, self._actor(db), *args, **kwargs)
 
-    @contextmanager
-    def _as_actor(self, write: bool) -> Iterator[tuple[Session, Actor]]:
-        with self._session(write) as session:
-            actor = accounts.actor_for_token(session, self.token)
-            yield session, actor
+    def _write(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A change as the session's holder: service(db, actor, ...), all or nothing."""
+        with store.transaction(self.url, write=True) as db:
+            return service(db, self._actor(db), *args, **kwargs)
 
-    # --- database -------------------------------------------------------
+    def _public(self, service: Callable[..., T], *args: Any, write: bool = False, **kwargs: Any) -> T:
+        """Anyone, no login: service(db, ...) (registering, unit search, verifying a certificate)."""
+        with store.transaction(self.url, write=write) as db:
+            return service(db, *args, **kwargs)
+
+    def _actor(self, db: Db) -> Actor:
+        from hnce_cli.services.accounts import actor_for_token
+
+        return actor_for_token(db, self.token)
+
+    # --- database -------------------------------------------------------------------------
+    def ready(self) -> None:
+        """Open the database once: a fresh SQLite file is migrated, an outdated one refused
+        (`hnce serve` checks before its workers start)."""
+        with store.transaction(self.url):
+            pass
+
     def db_upgrade(self) -> DbInfo:
+        from hnce_cli import db
+        from hnce_cli.schemas import DbInfo
+
         before, after = db.upgrade(self.url)
-        return DbInfo(url=self.description, dialect=db.get_engine(self.url).dialect.name,
-                      revision_before=before, revision=after)
+        store.close(self.url)
+        return DbInfo(url=self.description, dialect=self.target.dialect, revision_before=before, revision=after)
 
     def db_init(self, login: str, name: str, password: str) -> AccountOut:
-        with self._session(write=True) as session:
-            return accounts.init_system_admin(session, login, name, password)
+        from hnce_cli.services import accounts
 
-    # --- accounts -------------------------------------------------------
+        return self._public(accounts.init_system_admin, login, name, password, write=True)
+
+    # --- accounts -------------------------------------------------------------------------
     def login(self, login: str, password: str) -> LoginResult:
-        with self._session(write=True) as session:
-            return accounts.login(session, login, password)
+        from hnce_cli.services import accounts
+
+        return self._public(accounts.login, login, password, write=True)
 
     def logout(self) -> None:
+        from hnce_cli.services import accounts
+
         if self.token:
-            with self._session(write=True) as session:
-                accounts.logout(session, self.token)
+            self._public(accounts.logout, self.token, write=True)
 
     def whoami(self) -> AccountOut:
-        with self._as_actor(write=False) as (session, actor):
-            return accounts.whoami(session, actor)
+        from hnce_cli.services import accounts
+
+        return self._read(accounts.whoami)
 
     def create_account(self, data: AccountInput) -> AccountOut:
-        with self._as_actor(write=True) as (session, actor):
-            return accounts.create_account(session, actor, data)
+        from hnce_cli.services import accounts
 
-    # --- regions and units ---------------------------------------------
-    def list_regions(self, level: str | None = None, parent: str | None = None
-                     ) -> list[RegionOut]:
-        with self._session(write=False) as session:
-            return units.list_regions(session, level, parent)
+        return self._write(accounts.create_account, data)
+
+    # --- regions and units ----------------------------------------------------------------
+    def list_regions(self, level: str | None = None, parent: str | None = None) -> list[RegionOut]:
+        from hnce_cli.services import units
+
+        return self._public(units.list_regions, level, parent)
 
     def add_unit(self, data: UnitInput) -> UnitOut:
-        with self._as_actor(write=True) as (session, actor):
-            return units.add_unit(session, actor, data)
+        from hnce_cli.services import units
+
+        return self._write(units.add_unit, data)
 
     def import_units(self, rows: list[UnitInput]) -> UnitImportResult:
-        with self._as_actor(write=True) as (session, actor):
-            return units.import_units(session, actor, rows)
+        from hnce_cli.services import units
+
+        return self._write(units.import_units, rows)
 
     def search_units(self, query: str, region: str | None = None) -> UnitSearchResult:
-        with self._session(write=False) as session:
-            return units.search_units(session, query, region)
+        from hnce_cli.services import units
+
+        return self._public(units.search_units, query, region)
 
     def show_unit(self, value: str) -> UnitOut:
-        with self._session(write=False) as session:
-            return units.show_unit(session, value)
+        from hnce_cli.services import units
 
-    # --- registration ---------------------------------------------------
+        return self._public(units.show_unit, value)
+
+    # --- registration ---------------------------------------------------------------------
     def register(self, data: RegistrationInput) -> ProfessionalOut:
-        with self._session(write=True) as session:
-            return registration.register(session, data)
+        from hnce_cli.services import registration
 
-    def list_pending(self, request: DecisionRequest, limit: int | None = 100,
-                     offset: int = 0) -> PendingList:
-        with self._as_actor(write=False) as (session, actor):
-            return registration.list_pending(session, actor, request, limit, offset)
+        return self._public(registration.register, data, write=True)
+
+    def list_pending(self, request: DecisionRequest, limit: int | None = 100, offset: int = 0) -> PendingList:
+        from hnce_cli.services import registration
+
+        return self._read(registration.list_pending, request, limit, offset)
 
     def decide(self, request: DecisionRequest) -> DecisionResult:
-        with self._as_actor(write=True) as (session, actor):
-            return registration.decide(session, actor, request)
+        from hnce_cli.services import review
+
+        return self._write(review.decide, "registration", request)
 
     def lookup(self, query: str) -> LookupResult:
-        """The one-statement path where it applies (PostgreSQL, support / system admin),
-        else the full path, which applies every rule and raises the documented errors."""
-        found = lookup.token_lookup(self.url).lookup(self.token, query)
-        if found is not None:
-            return found
-        with self._as_actor(write=False) as (session, actor):
-            return lookup.lookup(session, actor, query)
+        from hnce_cli.services import lookup
 
-    # --- learning forms and declarations --------------------------------
+        return self._read(lookup.lookup, query)
+
+    # --- what awaits a decider --------------------------------------------------------------
+    def inbox(self, limit: int = 5) -> Inbox:
+        from hnce_cli.services import review
+
+        return self._read(review.inbox, limit)
+
+    # --- learning forms and declarations ----------------------------------------------------
     def list_forms(self) -> FormsOut:
-        with self._as_actor(write=False) as (session, _actor):
-            return forms.show(session)
+        from hnce_cli.services import forms
+
+        return self._read(lambda db, _actor: forms.show(db))
 
     def load_forms(self, data: Any) -> FormsOut:
-        with self._as_actor(write=True) as (session, actor):
-            return forms.load(session, actor, data)
+        from hnce_cli.services import forms
+
+        return self._write(forms.load, data)
 
     def create_declaration(self, data: DeclarationInput) -> DeclarationOut:
-        with self._as_actor(write=True) as (session, actor):
-            return declarations.create(session, actor, data)
+        from hnce_cli.services import declarations
+
+        return self._write(declarations.create, data)
 
     def edit_declaration(self, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
-        with self._as_actor(write=True) as (session, actor):
-            return declarations.edit(session, actor, declaration_id, data)
+        from hnce_cli.services import declarations
+
+        return self._write(declarations.edit, declaration_id, data)
 
     def delete_declaration(self, declaration_id: int) -> DeclarationDeleted:
-        with self._as_actor(write=True) as (session, actor):
-            return declarations.delete_draft(session, actor, declaration_id)
+        from hnce_cli.services import declarations
+
+        return self._write(declarations.delete_draft, declaration_id)
 
     def submit_declaration(self, declaration_id: int) -> DeclarationOut:
-        with self._as_actor(write=True) as (session, actor):
-            return declarations.submit(session, actor, declaration_id)
+        from hnce_cli.services import declarations
+
+        return self._write(declarations.submit, declaration_id)
 
     def withdraw_declaration(self, declaration_id: int) -> DeclarationOut:
-        with self._as_actor(write=True) as (session, actor):
-            return declarations.withdraw(session, actor, declaration_id)
+        from hnce_cli.services import declarations
+
+        return self._write(declarations.withdraw, declaration_id)
 
     def show_declaration(self, declaration_id: int) -> DeclarationOut:
-        with self._as_actor(write=False) as (session, actor):
-            return declarations.show(session, actor, declaration_id)
+        from hnce_cli.services import declarations
+
+        return self._read(declarations.show, declaration_id)
 
     def list_declarations(self, query: DeclarationQuery, limit: int | None = 100,
                           offset: int = 0) -> DeclarationList:
-        with self._as_actor(write=False) as (session, actor):
-            return declarations.list_declarations(session, actor, query, limit, offset)
+        from hnce_cli.services import declarations
+
+        return self._read(declarations.list_declarations, query, limit, offset)
 
     def review_declarations(self, request: ReviewRequest) -> ReviewResult:
-        with self._as_actor(write=True) as (session, actor):
-            return declarations.review(session, actor, request)
+        from hnce_cli.services import review
+
+        return self._write(review.decide, "declaration", request)
 
     def import_declarations(self, rows: list[dict]) -> DeclarationImportResult:
-        with self._as_actor(write=True) as (session, actor):
-            return declarations.import_rows(session, actor, rows)
+        from hnce_cli.services import declarations
+
+        return self._write(declarations.import_rows, rows)
 
     def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle:
-        with self._as_actor(write=False) as (session, actor):
-            return declarations.attachment_bundle(session, actor, query)
+        from hnce_cli.services import declarations
 
-    # --- certificates (docs/certificates.md) -----------------------------
+        return self._read(declarations.attachment_bundle, query)
+
+    # --- certificates (docs/certificates.md) ------------------------------------------------
     def issue_certificate(self, request: CertificateRequest) -> CertificateOut:
         from hnce_cli.services import certificates
 
-        with self._as_actor(write=True) as (session, actor):
-            return certificates.issue(session, actor, request)
+        return self._write(certificates.issue, request)
 
     def certificate_pdf(self, request: CertificateRequest) -> tuple[CertificateOut, bytes]:
-        """Issue (committed first: a font error must not undo the record), then draw the PDF here.
-        `hnce serve` answers POST /certificates/pdf with this, in a process that keeps fpdf2 loaded."""
-        from hnce_cli.certificates.batch import render_issued
+        """Issue (committed first: a font error must not undo the record), then draw the PDF
+        here. `hnce serve` answers POST /certificates/pdf with this, in a process that keeps
+        fpdf2 loaded."""
+        from hnce_cli.certificates.issued import render_issued
 
         cert = self.issue_certificate(request)
         return cert, render_issued(cert)
@@ -244,56 +266,49 @@ class LocalBackend:
     def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage:
         from hnce_cli.services import certificates
 
-        with self._as_actor(write=True) as (session, actor):
-            return certificates.batch(session, actor, request)
+        return self._write(certificates.batch, request)
 
     def verify_certificate(self, code: str) -> CertificateVerification:
         """Public: anyone holding a certificate may check it, no login needed."""
         from hnce_cli.services import certificates
 
-        with self._session(write=False) as session:
-            return certificates.verify(session, code)
+        return self._public(certificates.verify, code)
 
     def revoke_certificate(self, number: str, reason: str) -> CertificateOut:
         from hnce_cli.services import certificates
 
-        with self._as_actor(write=True) as (session, actor):
-            return certificates.revoke(session, actor, number, reason)
+        return self._write(certificates.revoke, number, reason)
 
-    # --- year rules, annual completion, national-platform sync (issue 5) --
+    # --- year rules, annual completion, national-platform sync --------------------------------
     def show_rules(self, year: int | None = None) -> RulesOut:
         from hnce_cli.services import rules
 
-        with self._as_actor(write=False) as (session, _actor):
-            return rules.show(session, year)
+        return self._read(lambda db, _actor: rules.show(db, year))
 
     def load_rules(self, data: object) -> RulesOut:
         from hnce_cli.services import rules
 
-        with self._as_actor(write=True) as (session, actor):
-            return rules.load(session, actor, data)
+        return self._write(rules.load, data)
 
     def person_completion(self, person: str | None, year: int | None = None,
                           details: bool = False) -> PersonCompletion:
         from hnce_cli.services import completion
 
-        with self._as_actor(write=False) as (session, actor):
-            return completion.person_view(session, actor, person, year, details)
+        return self._read(completion.person_view, person, year, details)
 
     def completion_page(self, query: CompletionQuery, after: int | None = None,
                         limit: int = 1000) -> CompletionPage:
         from hnce_cli.services import completion
 
-        with self._as_actor(write=False) as (session, actor):
-            return completion.page(session, actor, query, after, limit)
+        return self._read(completion.page, query, after, limit)
 
     def completion_list(self, query: CompletionQuery) -> tuple[CompletionPage, Iterator[CompletionRow]]:
         """The header now (errors raise here), the rows as one streamed query."""
         from hnce_cli.services import completion
 
-        def stream() -> Iterator:
-            with self._as_actor(write=False) as (session, actor):
-                header, rows = completion.list_rows(session, actor, query)
+        def stream() -> Iterator[Any]:
+            with store.transaction(self.url) as db:
+                header, rows = completion.list_rows(db, self._actor(db), query)
                 yield header
                 yield from rows
 
@@ -303,19 +318,14 @@ class LocalBackend:
     def completion_summary(self, query: CompletionQuery, by: str = "city") -> CompletionSummary:
         from hnce_cli.services import completion
 
-        with self._as_actor(write=False) as (session, actor):
-            return completion.summary(session, actor, query, by)
+        return self._read(completion.summary, query, by)
 
-    def import_credits(self, rows: list[dict], source: str = "national",
-                       first_row: int = 2) -> SyncImportResult:
+    def import_credits(self, rows: list[dict], source: str = "national", first_row: int = 2) -> SyncImportResult:
         from hnce_cli.services import sync
 
-        with self._as_actor(write=True) as (session, actor):
-            return sync.import_rows(session, actor, rows, source, first_row)
+        return self._write(sync.import_rows, rows, source, first_row)
 
-    def export_credits(self, year: int, after: int | None = None,
-                       limit: int = 10_000) -> CreditExportPage:
+    def export_credits(self, year: int, after: int | None = None, limit: int = 10_000) -> CreditExportPage:
         from hnce_cli.services import sync
 
-        with self._as_actor(write=False) as (session, actor):
-            return sync.export_page(session, actor, year, after, limit)
+        return self._read(sync.export_page, year, after, limit)

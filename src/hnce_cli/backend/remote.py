@@ -8,9 +8,9 @@ Only idempotent reads are retried.
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from hnce_cli.backend import CONNECT_TIMEOUT, READ_TIMEOUT
@@ -77,14 +77,20 @@ class RemoteBackend:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.description = self.base_url
-        self._client = httpx.Client(
-            base_url=self.base_url, timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
-            headers={"User-Agent": "hnce-cli"},
-        )
+        self.timeout = timeout
+
+    @cached_property
+    def _client(self) -> Any:
+        """The HTTP client, made on the first request: a print drawn by the server needs none."""
+        import httpx
+
+        return httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT),
+                            headers={"User-Agent": "hnce-cli"})
 
     def close(self) -> None:
         """Close the connection pool (a long-lived caller's tidy-up; the CLI just exits)."""
-        self._client.close()
+        if "_client" in self.__dict__:
+            self._client.close()
 
     # --- transport ------------------------------------------------------
     def _request(self, method: str, path: str, *, json: Any = None,
@@ -92,12 +98,14 @@ class RemoteBackend:
         return self._send(method, path, json=json, params=params).content
 
     def _send(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-              accept: str | None = None) -> httpx.Response:
+              accept: str | None = None) -> Any:
         """The successful response (its headers too); an error answer is raised as its domain error."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         if accept:
             headers["Accept"] = accept
         params = {k: v for k, v in (params or {}).items() if v is not None}
+        import httpx
+
         attempts = READ_RETRIES if method == "GET" else 1
         for attempt in range(1, attempts + 1):
             try:
@@ -122,7 +130,7 @@ class RemoteBackend:
             return self._decode(response)
         raise AssertionError("unreachable")
 
-    def _decode(self, response: httpx.Response) -> httpx.Response:
+    def _decode(self, response: Any) -> Any:
         if response.is_success:
             return response
         try:
@@ -279,13 +287,21 @@ class RemoteBackend:
 
     def certificate_pdf(self, request: CertificateRequest) -> tuple[CertificateOut, bytes]:
         """The server issues and draws (it keeps fpdf2 and the font loaded), so this process never
-        imports fpdf2. A desk that set its own template or fonts (HNCE_CERT_TEMPLATE, HNCE_CERT_FONT,
-        HNCE_CERT_FALLBACK_FONT) keeps drawing here with them, as a batch does."""
+        imports fpdf2; the one request goes out on the standard library's HTTP client
+        (remote_pdf), since loading httpx would cost a desk's one-certificate command a third of
+        its time. A desk that set its own template or fonts (HNCE_CERT_TEMPLATE, HNCE_CERT_FONT,
+        HNCE_CERT_FALLBACK_FONT) keeps drawing here with them, as a batch does; a proxy in the
+        environment, which httpx honours, takes httpx."""
+        from hnce_cli.backend import remote_pdf
+
         if desk_draws_itself():
-            from hnce_cli.certificates.batch import render_issued
+            from hnce_cli.certificates.issued import render_issued
 
             cert = self.issue_certificate(request)
             return cert, render_issued(cert)
+        answer = remote_pdf.issue_pdf(self.base_url, self.token, person=request.person, year=request.year)
+        if answer is not None:
+            return CertificateOut.model_validate(answer[0]), answer[1]
         response = self._send("POST", "/certificates/pdf", json=request.model_dump(mode="json"),
                               accept="application/pdf")
         cert = CertificateOut.model_validate_json(response.headers[CERTIFICATE_HEADER])

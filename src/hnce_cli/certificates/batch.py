@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hnce_cli.certificates.issued import to_data
 from hnce_cli.certificates.model import CertificateData
 from hnce_cli.errors import ValidationFailed
 
@@ -38,25 +39,6 @@ MANIFEST_JSON = "manifest.json"
 # Characters no file system accepts in a name (Windows is the strictest); '*' stays on POSIX,
 # so masked ID numbers read as printed.
 _BAD = set('<>:"/\\|?') | ({"*"} if os.name == "nt" else set())
-
-
-def to_data(c: CertificateOut) -> CertificateData:
-    """What the PDF prints, from what the backend returned."""
-    return CertificateData(
-        name=c.name, id_number_masked=c.id_number_masked, unit_name=c.unit_name, year=c.year,
-        public_credits=c.public_credits, professional_credits=c.professional_credits,
-        total_credits=c.total_credits, certificate_number=c.number, issue_date=c.issue_date,
-        verification_code=c.verification_code, result=c.result, verify_url=c.verify_url,
-    )
-
-
-def render_issued(c: CertificateOut) -> bytes:
-    """One issued certificate as PDF bytes, from this process's template and fonts: what
-    `hnce certificate print` writes, drawn by the CLI in local mode and by `hnce serve` in remote mode."""
-    from hnce_cli.certificates.pdf import render_certificate
-    from hnce_cli.certificates.template import load_template
-
-    return render_certificate(to_data(c), load_template())
 
 
 @dataclass

@@ -1,6 +1,5 @@
-"""The facts a certificate records and signs, as stored JSON: shared by the issuing
-service (services/certificates.py) and its SQL-free fast path (services/certificate_fast.py),
-so both record and sign exactly the same thing. Standard library only: cheap to import.
+"""The facts a certificate records and signs, as stored JSON (services/certificates.py
+records them; verifying reads them back). Standard library only: cheap to import.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from hnce_cli.commands._common import (
     fmt,
     get_backend,
     interactive,
-    load_profile,
     read_secret,
 )
+from hnce_cli.invocation import invocation
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import AccountOut
@@ -47,16 +47,16 @@ def login(
     from hnce_cli.errors import ValidationFailed
 
     if not account:
-        if not interactive():
+        if not interactive(ctx):
             raise ValidationFailed.one("account", "缺少账号", "give the login as an argument")
         import questionary
 
         account = questionary.text("账号（身份证号或管理员账号）：").unsafe_ask()
-    password = read_secret("password", from_stdin=password_stdin)
-    store, profile = load_profile(ctx)
-    result = get_backend(ctx).login(account or "", password)
-    profile.token, profile.login = result.token, result.account.login
-    store.save()
+    password = read_secret(ctx, "password", from_stdin=password_stdin)
+    run = invocation(ctx)
+    result = run.backend.login(account or "", password)
+    run.profile.token, run.profile.login = result.token, result.account.login
+    run.profiles.save()
     render_account(result.account, fmt(json_), "登录成功 (logged in)")
 
 
@@ -68,7 +68,8 @@ def logout(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from hnce_cli.errors import AuthRequired
     from hnce_cli.render import emit, note
 
-    store, profile = load_profile(ctx)
+    run = invocation(ctx)
+    profile = run.profile
     expired = False
     if profile.token:
         try:
@@ -78,7 +79,7 @@ def logout(ctx: typer.Context, json_: JsonOpt = False) -> None:
             # must still go, or every later command would keep failing with it.
             expired = True
     profile.token, profile.login = None, None
-    store.save()
+    run.profiles.save()
     message = ("会话已过期或已失效，已清除本地保存的登录 (session had already expired; "
                "the stored token was removed)" if expired else "已退出登录 (logged out)")
     emit({"logged_out": True, "session_expired": expired}, fmt(json_),
@@ -113,7 +114,7 @@ def add(
     """
     from hnce_cli.schemas import AccountInput
 
-    password = read_secret("password", from_stdin=password_stdin, confirm=True)
+    password = read_secret(ctx, "password", from_stdin=password_stdin, confirm=True)
     data = AccountInput.model_validate({"login": login_name, "name": name, "role": role,
                                         "password": password, "units": unit or [],
                                         "region": region})

@@ -100,7 +100,7 @@ def approve(
         if count == 0:
             render_decision(preview, fmt(json_, csv_))
             raise typer.Exit(int(_exit(preview)))
-        confirm(f"将{verb} {count} 条注册，确定吗？", yes)  # "no" exits 130
+        confirm(ctx, f"将{verb} {count} 条注册，确定吗？", yes)  # "no" exits 130
     result = backend.decide(request)
     render_decision(result, fmt(json_, csv_))
     raise typer.Exit(int(_exit(result)))

@@ -68,60 +68,19 @@ def print_(
     """
     from hnce_cli.certificates.files import write_atomic
     from hnce_cli.certificates.model import file_name
+    from hnce_cli.schemas import CertificateRequest
 
-    cert, pdf = _fast_issue(ctx, person, year)
-    if cert is None:
-        from hnce_cli.schemas import CertificateRequest
-
-        cert, pdf = get_backend(ctx).certificate_pdf(CertificateRequest(person=person, year=year))
+    cert, pdf = get_backend(ctx).certificate_pdf(CertificateRequest(person=person, year=year))
     target = output or Path(file_name(cert.number, cert.name))
     write_atomic(target, pdf)
     _show_issued(cert, target, fmt(json_))
-
-
-def _fast_issue(ctx: typer.Context, person: str | None, year: int) -> tuple[Any, bytes | None]:
-    """The plain cases without loading SQLAlchemy or pydantic: a professional's own certificate
-    from a local database (services/certificate_fast.py, drawn here), and any print against
-    `hnce serve` (backend/remote_pdf.py: the server draws, this process never loads fpdf2).
-    (None, None): take the backend, which applies every rule and gives the documented errors."""
-    import os
-
-    from hnce_cli.backend import choose_target
-    from hnce_cli.commands._common import globals_of, load_profile
-    from hnce_cli.services.progress_view import Obj
-
-    _, profile = load_profile(ctx)
-    token = os.environ.get("HNCE_TOKEN") or profile.token
-    api, url = choose_target(profile, globals_of(ctx).db)
-    if api and not url:
-        from hnce_cli.backend import remote_pdf
-
-        answer = remote_pdf.issue_pdf(api, token, person=person, year=year)
-        return (None, None) if answer is None else (Obj(answer[0]), answer[1])
-    from hnce_cli.services import certificate_fast, progress_view
-
-    url = progress_view.database_url(profile, globals_of(ctx).db)
-    data = None if url is None else certificate_fast.issue(url, token, person=person, year=year)
-    return (None, None) if data is None else (Obj(data), _render(Obj(data)))
-
-
-def _render(cert: Any) -> bytes:
-    """The fast path's certificate, drawn here (local mode: this process is the one with the engine)."""
-    from hnce_cli.certificates.batch import to_data
-    from hnce_cli.certificates.pdf import render_certificate
-    from hnce_cli.certificates.template import load_template
-
-    return render_certificate(to_data(cert), load_template())
 
 
 def _show_issued(cert: CertificateOut, target: Path, output: str) -> None:
     from hnce_cli.render import emit, note, print_details
 
     if output == "json":
-        from hnce_cli.services.progress_view import Obj, jsonable
-
-        data = jsonable(dict(cert)) if isinstance(cert, Obj) else cert.model_dump(mode="json")
-        emit({"file": str(target), "certificate": data}, "json")
+        emit({"file": str(target), "certificate": cert.model_dump(mode="json")}, "json")
         return
     said = {"issued": "已签发", "unchanged": "已签发（与记录一致）",
             "reissued": "已重新签发（内容有变化，验证码已更新）"}
@@ -185,7 +144,7 @@ def revoke(
     """
     from hnce_cli.render import emit, note
 
-    if not confirm(f"撤销证书 {number}（原因：{reason}）？撤销后验证将显示“已撤销”。", yes):
+    if not confirm(ctx, f"撤销证书 {number}（原因：{reason}）？撤销后验证将显示“已撤销”。", yes):
         raise typer.Exit(1)
     cert = get_backend(ctx).revoke_certificate(number, reason)
     emit(cert, fmt(json_), details=lambda: note(f"已撤销证书 {cert.number}（{cert.name}，{cert.year}年度）：{reason}"))

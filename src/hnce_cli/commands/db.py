@@ -42,6 +42,6 @@ def init(
     """
     from hnce_cli.commands.account import render_account
 
-    password = read_secret("password", from_stdin=password_stdin, confirm=True)
+    password = read_secret(ctx, "password", from_stdin=password_stdin, confirm=True)
     account = get_backend(ctx).db_init(login, name, password)
     render_account(account, fmt(json_), "已创建系统管理员 (system admin created)")

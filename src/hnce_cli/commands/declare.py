@@ -145,7 +145,7 @@ def new(
     if submit is not None:
         data["submit"] = submit
     backend = get_backend(ctx)
-    if interactive() and not from_file:
+    if interactive(ctx) and not from_file:
         data = _wizard(backend, data, ask_submit=submit is None)
     if not data.get("form"):
         raise ValidationFailed.one("form", "请先选择学习形式", "give --form CODE (list: hnce forms show)")
@@ -208,42 +208,12 @@ def list_(
 
     Example: hnce declare list --filter pending
     """
-    chosen = parse_filter(filter_)
-    if year is None and form is None and fast_progress(ctx, person=None, filter_=chosen, limit=limit or None,
-                                                       output=fmt(json_, csv_)):
-        return
     from hnce_cli.schemas import DeclarationQuery
 
+    chosen = parse_filter(filter_)
     result = get_backend(ctx).list_declarations(
         DeclarationQuery(filter=chosen, year=year, form=form), limit or None)
     render_list(result, fmt(json_, csv_))
-
-
-def fast_progress(ctx: typer.Context, *, person: str | None, filter_: str, limit: int | None,
-                  output: str) -> bool:
-    """The progress view straight from a local database, without loading SQLAlchemy or
-    pydantic (a second of start-up), when it is the plain case; False: take the full
-    path. See services/progress_view.py."""
-    import os
-
-    from hnce_cli.commands._common import globals_of, load_profile
-    from hnce_cli.services import progress_view
-
-    _, profile = load_profile(ctx)
-    url = progress_view.database_url(profile, globals_of(ctx).db)
-    if url is None:
-        return False
-    data = progress_view.progress(url, os.environ.get("HNCE_TOKEN") or profile.token, person=person,
-                                  filter_=filter_, limit=limit)
-    if data is None:
-        return False
-    if output == "json":
-        from hnce_cli.render import print_json
-
-        print_json(progress_view.jsonable(data))
-    else:
-        render_list(progress_view.Obj(data), output)  # type: ignore[arg-type]
-    return True
 
 
 @app.command("show")
@@ -297,7 +267,7 @@ def delete(
     """
     from hnce_cli.render import emit, note
 
-    if not confirm(f"删除申报 {declaration_id}？", yes):
+    if not confirm(ctx, f"删除申报 {declaration_id}？", yes):
         raise typer.Exit(1)
     result = get_backend(ctx).delete_declaration(declaration_id)
     emit(result, fmt(json_), details=lambda: note(f"已删除申报 {result.id}"))

@@ -23,5 +23,6 @@ def demo(
     Example: hnce demo
     """
     from hnce_cli.demo import run_demo
+    from hnce_cli.invocation import invocation
 
-    run_demo(db_url, as_json=json_)
+    run_demo(invocation(ctx), db_url, as_json=json_)

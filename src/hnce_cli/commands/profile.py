@@ -7,16 +7,11 @@ from typing import Annotated
 import typer
 
 from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt
+from hnce_cli.invocation import invocation
 
 app = typer.Typer(help="Profiles: which database or API to use, each with its own login.\n\n"
                   "Example: hnce profile add prod --api https://hnce.example.gov.cn",
                   no_args_is_help=True)
-
-
-def _store():  # noqa: ANN202
-    from hnce_cli.settings import ProfileStore
-
-    return ProfileStore.load()
 
 
 def _show(store, output: str) -> None:  # noqa: ANN001
@@ -26,20 +21,13 @@ def _show(store, output: str) -> None:  # noqa: ANN001
             for name, p in sorted(store.profiles.items())]
     emit({"current": store.current, "profiles": rows}, output, TableView(rows=rows, columns=[
         Column("", lambda r: "*" if r["current"] else ""), Column("名称", lambda r: r["name"]),
-        Column("数据库 / API", lambda r: r["api"] or _safe(r["db"]) or "（默认 SQLite）"),
+        Column("数据库 / API", lambda r: r["api"] or r["db"] or "（默认 SQLite）"),
         Column("登录账号", lambda r: r["login"])]))
-
-
-def _safe(url: str | None) -> str | None:
-    if not url:
-        return None
-    from hnce_cli.backend.local import redact_url
-
-    return redact_url(url)
 
 
 @app.command("add")
 def add(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Profile name.")],
     db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
     api: Annotated[str | None, typer.Option("--api", help="URL of an `hnce serve` API.")] = None,
@@ -57,7 +45,7 @@ def add(
         raise ValidationFailed.one("db", "须且只能指定 --db 或 --api 之一", "give --db URL or --api URL")
     if api and not api.startswith(("http://", "https://")):
         raise ValidationFailed.one("api", f"不是 http(s) 地址：{api}", "e.g. https://hnce.example.gov.cn")
-    store = _store()
+    store = invocation(ctx).profiles
     store.profiles[name] = Profile(name, db=db, api=api.rstrip("/") if api else None)
     if use:
         store.current = name
@@ -66,21 +54,21 @@ def add(
 
 
 @app.command("list")
-def list_(json_: JsonOpt = False, csv_: CsvOpt = False) -> None:
+def list_(ctx: typer.Context, json_: JsonOpt = False, csv_: CsvOpt = False) -> None:
     """List profiles; * marks the current one.
 
     Example: hnce profile list
     """
-    _show(_store(), fmt(json_, csv_))
+    _show(invocation(ctx).profiles, fmt(json_, csv_))
 
 
 @app.command("use")
-def use(name: Annotated[str, typer.Argument(help="Profile name.")], json_: JsonOpt = False) -> None:
+def use(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Profile name.")], json_: JsonOpt = False) -> None:
     """Make a profile the current one.
 
     Example: hnce profile use remote
     """
-    store = _store()
+    store = invocation(ctx).profiles
     store.get(name)  # not found → exit 3
     store.current = name
     store.save()
@@ -88,17 +76,18 @@ def use(name: Annotated[str, typer.Argument(help="Profile name.")], json_: JsonO
 
 
 @app.command("remove")
-def remove(name: Annotated[str, typer.Argument(help="Profile name.")], json_: JsonOpt = False) -> None:
+def remove(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Profile name.")],
+           json_: JsonOpt = False) -> None:
     """Remove a profile and its stored session.
 
     Example: hnce profile remove old
     """
     from hnce_cli.settings import DEFAULT_PROFILE
 
-    store = _store()
+    store = invocation(ctx).profiles
     store.get(name)
     del store.profiles[name]
     if store.current == name:
         store.current = DEFAULT_PROFILE
     store.save()
-    _show(_store(), fmt(json_))
+    _show(store, fmt(json_))

@@ -70,8 +70,8 @@ def register(
             raise ValidationFailed.one("birth_date", f"日期格式不对：{birth_date}",
                                        "use YYYY-MM-DD") from exc
     password = ""
-    if password_stdin or interactive() or _env_password():
-        password = read_secret("password", from_stdin=password_stdin, confirm=True)
+    if password_stdin or interactive(ctx) or _env_password(ctx):
+        password = read_secret(ctx, "password", from_stdin=password_stdin, confirm=True)
     data = RegistrationInput(
         id_number=id_number or "", password=password, mobile=mobile or "", email=email or "",
         name=name or "", has_employer=not no_employer, unit=unit, region=region,
@@ -79,18 +79,18 @@ def register(
         native_place=native_place, school=school, major=major, title=title,
     )
     backend = get_backend(ctx)
-    if data.missing() and interactive():
-        data = _wizard(backend, data)
+    if data.missing() and interactive(ctx):
+        data = _wizard(ctx, backend, data)
     render_registration(backend.register(data), fmt(json_))
 
 
-def _env_password() -> bool:
-    import os
+def _env_password(ctx: typer.Context) -> bool:
+    from hnce_cli.invocation import invocation
 
-    return bool(os.environ.get("HNCE_PASSWORD"))
+    return bool(invocation(ctx).env.get("HNCE_PASSWORD"))
 
 
-def _wizard(backend: Backend, data: RegistrationInput) -> RegistrationInput:
+def _wizard(ctx: typer.Context, backend: Backend, data: RegistrationInput) -> RegistrationInput:
     """Ask for what is missing, the way the platform's form does."""
     import questionary
 
@@ -99,7 +99,7 @@ def _wizard(backend: Backend, data: RegistrationInput) -> RegistrationInput:
         if not values[field]:
             values[field] = questionary.text(f"{LABELS[field]}：").unsafe_ask().strip()
     if not values["password"]:
-        values["password"] = read_secret("password", from_stdin=False, confirm=True)
+        values["password"] = read_secret(ctx, "password", from_stdin=False, confirm=True)
     if not values["unit"] and not (not values["has_employer"] and values["region"]):
         values["has_employer"] = questionary.select(
             "有无工作单位？", choices=["有工作单位", "无工作单位"]).unsafe_ask() == "有工作单位"

@@ -38,7 +38,7 @@ def review(
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:
-    """Approve (or --reject) declarations awaiting your review.
+    """Approve (or --reject) what awaits your review: declarations, or another KIND.
 
     A unit admin reviews their units' declarations first (审核通过 sends them on to
     HR); an HR reviewer (人社部门) decides those of their region, and approval makes
@@ -61,7 +61,7 @@ def review(
     query = DeclarationQuery(awaiting_review=True, unit=unit, year=year, form=form,
                              ids=list(ids) if ids else None)
     if open_ is not None:
-        _open(backend, open_, export_attachments, fmt(json_))
+        _open(ctx, backend, open_, export_attachments, fmt(json_))
         return
     if export_attachments is not None:
         bundle = backend.declaration_attachments(query)
@@ -82,7 +82,7 @@ def review(
             render_review(preview, fmt(json_, csv_))
             raise typer.Exit(_exit(preview))
         verb = OUTCOMES["rejected" if reject else "approved"]
-        if not confirm(f"将{verb} {count} 条申报，确定吗？", yes):
+        if not confirm(ctx, f"将{verb} {count} 条申报，确定吗？", yes):
             raise typer.Exit(1)
     result = backend.review_declarations(request)
     render_review(result, fmt(json_, csv_))
@@ -122,7 +122,7 @@ def _export(bundle: AttachmentBundle, folder: Path, output: str) -> None:
         Column("大小", lambda r: f"{r['size'] / 1024:.0f} KB", justify="right")]))
 
 
-def _open(backend, declaration_id: int, folder: Path | None, output: str) -> None:  # noqa: ANN001
+def _open(ctx: typer.Context, backend, declaration_id: int, folder: Path | None, output: str) -> None:  # noqa: ANN001
     import tempfile
 
     from hnce_cli.commands.declare import render_one
@@ -141,7 +141,7 @@ def _open(backend, declaration_id: int, folder: Path | None, output: str) -> Non
         return
     for path in paths:
         note(f"附件：{path}")
-        if interactive():
+        if interactive(ctx):
             _launch(path)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hnce_cli.commands._common import globals_of, load_profile
+from hnce_cli.invocation import invocation
 
 
 def serve(
@@ -26,13 +26,12 @@ def serve(
     """
     import uvicorn
 
-    from hnce_cli import db
-    from hnce_cli.settings import default_database_url
+    from hnce_cli.errors import Unsupported
 
-    _, profile = load_profile(ctx)
-    url = globals_of(ctx).db or os.environ.get("HNCE_DATABASE_URL") or profile.db \
-        or default_database_url()
-    db.ensure_schema(db.normalise_url(url))  # migrate a fresh database before workers start
-    os.environ["HNCE_DATABASE_URL"] = url  # the workers read it (they are new processes)
+    where = invocation(ctx).where
+    if where.database is None:
+        raise Unsupported("hnce serve 需要数据库地址，而不是另一个 API (give --db or HNCE_DATABASE_URL)")
+    invocation(ctx).backend.ready()  # type: ignore[attr-defined]  # a fresh database is migrated before the workers start
+    os.environ["HNCE_DATABASE_URL"] = where.database  # the workers are new processes: they read it
     uvicorn.run("hnce_cli.server.app:create_app", factory=True, host=host, port=port,
                 workers=workers, log_level=log_level, access_log=False)

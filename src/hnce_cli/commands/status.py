@@ -36,13 +36,10 @@ def status(
     from hnce_cli.render import TableView, emit
 
     if declarations:
-        from hnce_cli.commands.declare import fast_progress, parse_filter, render_list
-
-        chosen = parse_filter(filter_)
-        if fast_progress(ctx, person=query, filter_=chosen, limit=limit or None, output=fmt(json_, csv_)):
-            return
+        from hnce_cli.commands.declare import parse_filter, render_list
         from hnce_cli.schemas import DeclarationQuery
 
+        chosen = parse_filter(filter_)
         found = get_backend(ctx).list_declarations(
             DeclarationQuery(person=query, filter=chosen), limit or None)
         render_list(found, fmt(json_, csv_))
@@ -50,7 +47,7 @@ def status(
 
     result = get_backend(ctx).lookup(query)
     output = fmt(json_, csv_)
-    if len(result.matches) == 1 or (output == "table" and interactive()):
+    if len(result.matches) == 1 or (output == "table" and interactive(ctx)):
         person = result.matches[0] if len(result.matches) == 1 else _pick(result.matches)
         emit(result, output, TableView(rows=[person], columns=_columns()) if csv_ else None,
              details=lambda: show_person(person))

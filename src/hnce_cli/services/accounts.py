@@ -14,12 +14,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select, update
-from sqlmodel import Session
-
 from hnce_cli import clock
 from hnce_cli.errors import AuthRequired, Conflict, LoginFailed, NotFound, ValidationFailed
-from hnce_cli.models import Account, AdminScope, AuthSession, Professional, Region, Unit
 from hnce_cli.schemas import AccountInput, AccountOut, LoginResult
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
@@ -32,6 +28,7 @@ from hnce_cli.services.security import (
 )
 from hnce_cli.services.sessions import MSG_DISABLED, session_refusal
 from hnce_cli.services.units import resolve_region, resolve_unit
+from hnce_cli.store import Db
 from hnce_cli.validation import check_password_policy
 
 MSG_BAD_CREDENTIALS = "账户或密码错误"  # the manual's wording
@@ -47,70 +44,47 @@ def session_hours() -> float:
     return float(os.environ.get("HNCE_SESSION_HOURS", "12"))
 
 
-def account_out(session: Session, account: Account) -> AccountOut:
-    scopes = session.execute(
-        select(AdminScope).where(AdminScope.account_id == account.id)
-    ).scalars().all()
-    return AccountOut(
-        id=account.id,
-        login=account.login,
-        name=account.name,
-        role=account.role,
-        unit_ids=sorted(s.unit_id for s in scopes if s.unit_id is not None),
-        region_code=next((s.region_code for s in scopes if s.region_code), None),
-    )
+def _scopes(db: Db, account_id: int) -> tuple[list[int], str | None]:
+    rows = db.rows("SELECT unit_id, region_code FROM admin_scope WHERE account_id = :a", a=account_id)
+    return (sorted(u for u, _ in rows if u is not None), next((r for _, r in rows if r), None))
 
 
-def _create_account(
-    session: Session,
-    actor: Actor | None,
-    *,
-    login: str,
-    name: str,
-    role: str,
-    password: str,
-) -> Account:
+def account_out(db: Db, account_id: int, login: str, name: str, role: str) -> AccountOut:
+    unit_ids, region_code = _scopes(db, account_id)
+    return AccountOut(id=account_id, login=login, name=name, role=role, unit_ids=unit_ids,
+                      region_code=region_code)
+
+
+def _create_account(db: Db, actor: Actor | None, *, login: str, name: str, role: str, password: str) -> int:
     login = login.strip()
     if not login:
         raise ValidationFailed.one("login", "账号不能为空", "give --login")
     if not name.strip():
         raise ValidationFailed.one("name", "姓名不能为空", "give --name")
     check_password_policy(password)
-    exists = session.execute(select(Account.id).where(Account.login == login)).first()
-    if exists:
+    if db.one("SELECT id FROM account WHERE login = :l", l=login):
         raise Conflict(f"账号 {login} 已存在 (login already taken)", {"login": login})
-    account = Account(
-        login=login,
-        password_hash=hash_password(password),
-        role=role,
-        name=name.strip(),
-        created_at=clock.now(),
-        created_by=actor.account_id if actor else None,
-    )
-    session.add(account)
-    session.flush()
-    audit.record(session, actor, "account.create", "account", account.id, None,
-                 {"login": login, "role": role})
-    return account
+    account_id = db.insert(
+        "INSERT INTO account (login, password_hash, role, name, active, failed_logins, created_at, created_by) "
+        "VALUES (:login, :hash, :role, :name, :active, 0, :at, :by)",
+        login=login, hash=hash_password(password), role=role, name=name.strip(), active=True, at=clock.now(),
+        by=actor.account_id if actor else None)
+    audit.record(db, actor, "account.create", "account", account_id, None, {"login": login, "role": role})
+    return account_id
 
 
-def init_system_admin(session: Session, login: str, name: str, password: str) -> AccountOut:
+def init_system_admin(db: Db, login: str, name: str, password: str) -> AccountOut:
     """Create the first system admin; refused once any system admin exists."""
-    count = session.execute(
-        select(func.count()).select_from(Account).where(Account.role == "system_admin")
-    ).scalar_one()
-    if count:
+    if db.scalar("SELECT count(*) FROM account WHERE role = 'system_admin'"):
         raise Conflict(
             "系统管理员已存在：数据库已初始化 (the database already has a system admin; "
             "ask them to create your account)"
         )
-    account = _create_account(
-        session, None, login=login, name=name, role="system_admin", password=password
-    )
-    return account_out(session, account)
+    account_id = _create_account(db, None, login=login, name=name, role="system_admin", password=password)
+    return account_out(db, account_id, login.strip(), name.strip(), "system_admin")
 
 
-def create_account(session: Session, actor: Actor, data: AccountInput) -> AccountOut:
+def create_account(db: Db, actor: Actor, data: AccountInput) -> AccountOut:
     """System admin creates an admin, HR, support or institution account with its scope."""
     actor.require("system_admin")
     unit_ids: list[int] = []
@@ -119,12 +93,12 @@ def create_account(session: Session, actor: Actor, data: AccountInput) -> Accoun
         if not data.units:
             raise ValidationFailed.one("units", "用人单位管理员必须指定所管理的单位",
                                        "give --unit (repeatable)")
-        unit_ids = [resolve_unit(session, u, field="units").id for u in data.units]
+        unit_ids = [resolve_unit(db, u, field="units").id for u in data.units]
     elif data.role == "hr":
         if not data.region:
             raise ValidationFailed.one("region", "人社部门审核员必须指定所属区域",
                                        "give --region 410100 (a city) or 410000 (the province)")
-        region = resolve_region(session, data.region, field="region")
+        region = resolve_region(db, data.region, field="region")
         if region.level not in ("province", "city"):
             raise ValidationFailed.one("region", f"{region.name} 不是市或省",
                                        "HR reviewers work for a city or the province")
@@ -132,54 +106,56 @@ def create_account(session: Session, actor: Actor, data: AccountInput) -> Accoun
     elif data.units or data.region:
         raise ValidationFailed.one("units", "只有用人单位管理员和人社部门审核员有管理范围",
                                    "drop --unit / --region for this role")
-    account = _create_account(
-        session, actor, login=data.login, name=data.name, role=data.role, password=data.password
-    )
-    for unit_id in unit_ids:
-        session.add(AdminScope(account_id=account.id, unit_id=unit_id))
+    account_id = _create_account(db, actor, login=data.login, name=data.name, role=data.role,
+                                 password=data.password)
+    for unit_id in dict.fromkeys(unit_ids):
+        db.execute("INSERT INTO admin_scope (account_id, unit_id) VALUES (:a, :u)", a=account_id, u=unit_id)
     if region_code:
-        session.add(AdminScope(account_id=account.id, region_code=region_code))
-    session.flush()
-    return account_out(session, account)
+        db.execute("INSERT INTO admin_scope (account_id, region_code) VALUES (:a, :r)", a=account_id, r=region_code)
+    return account_out(db, account_id, data.login.strip(), data.name.strip(), data.role)
 
 
-def login(session: Session, login_name: str, password: str) -> LoginResult:
+_ACCOUNT = ("SELECT id, login, name, role, active, password_hash, failed_logins, locked_until FROM account "
+            "WHERE login = :login")
+
+
+def _account_for_login(db: Db, login_name: str) -> tuple | None:
+    lock = "" if not db.pg else " FOR UPDATE"
+    row = db.one(_ACCOUNT + lock, login=login_name.strip().upper())
+    if row is None and login_name.strip() != login_name.strip().upper():
+        row = db.one(_ACCOUNT + lock, login=login_name.strip())
+    return row
+
+
+def login(db: Db, login_name: str, password: str) -> LoginResult:
     """Check the password, apply the lockout, and open a session."""
     now = clock.now()
-    account = session.execute(
-        select(Account).where(Account.login == login_name.strip().upper()).with_for_update()
-    ).scalar_one_or_none()
-    if account is None and login_name.strip() != login_name.strip().upper():
-        account = session.execute(
-            select(Account).where(Account.login == login_name.strip()).with_for_update()
-        ).scalar_one_or_none()
-    if account is None:
+    row = _account_for_login(db, login_name)
+    if row is None:
         verify_password(dummy_hash(), password)
         raise LoginFailed(MSG_BAD_CREDENTIALS)
-    if account.locked_until and account.locked_until > now:
+    account_id, login_value, name, role, active, password_hash, failed_logins, locked_until = row
+    if locked_until and locked_until > now:
         verify_password(dummy_hash(), password)
-        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
         raise LoginFailed(
             f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试", {"locked_minutes": minutes}
         )
-    if not verify_password(account.password_hash, password):
-        failed = account.failed_logins + 1
-        values: dict[str, object] = {"failed_logins": failed}
+    if not verify_password(password_hash, password):
+        failed = failed_logins + 1
         if failed >= MAX_FAILED_LOGINS:
-            values = {"failed_logins": 0, "locked_until": now + timedelta(minutes=LOCK_MINUTES)}
-        session.execute(update(Account).where(Account.id == account.id).values(**values))
-        if "locked_until" in values:
-            audit.record(session, None, "account.lock", "account", account.id, None,
-                         {"locked_minutes": LOCK_MINUTES})
+            db.execute("UPDATE account SET failed_logins = 0, locked_until = :until WHERE id = :id",
+                       until=now + timedelta(minutes=LOCK_MINUTES), id=account_id)
+            audit.record(db, None, "account.lock", "account", account_id, None, {"locked_minutes": LOCK_MINUTES})
+        else:
+            db.execute("UPDATE account SET failed_logins = :n WHERE id = :id", n=failed, id=account_id)
         failure = LoginFailed(MSG_BAD_CREDENTIALS)
         failure.keep_changes = True  # the failure count must survive the refusal
         raise failure
-    if not account.active:
+    if not active:
         raise LoginFailed(MSG_DISABLED)
-    if account.role == "professional":
-        status = session.execute(
-            select(Professional.status).where(Professional.account_id == account.id)
-        ).scalar_one()
+    if role == "professional":
+        status = db.scalar("SELECT status FROM professional WHERE account_id = :a", a=account_id)
         if status == "pending":
             raise LoginFailed(MSG_NOT_APPROVED, {"status": status})
         if status == "rejected":
@@ -188,41 +164,30 @@ def login(session: Session, login_name: str, password: str) -> LoginResult:
             raise LoginFailed(MSG_CANCELLED, {"status": status})
     token = new_token()
     expires = now + timedelta(hours=session_hours())
-    session.add(AuthSession(token_hash=token_digest(token), account_id=account.id,
-                            created_at=now, expires_at=expires))
-    session.execute(
-        update(Account).where(Account.id == account.id)
-        .values(failed_logins=0, locked_until=None, last_login_at=now)
-    )
-    return LoginResult(token=token, expires_at=expires, account=account_out(session, account))
+    db.execute("INSERT INTO auth_session (token_hash, account_id, created_at, expires_at) "
+               "VALUES (:h, :a, :now, :expires)", h=token_digest(token), a=account_id, now=now, expires=expires)
+    db.execute("UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = :now WHERE id = :id",
+               now=now, id=account_id)
+    return LoginResult(token=token, expires_at=expires,
+                       account=account_out(db, account_id, login_value, name, role))
 
 
-def logout(session: Session, token: str) -> None:
-    session.execute(
-        update(AuthSession)
-        .where(AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
-    )
+def logout(db: Db, token: str) -> None:
+    db.execute("UPDATE auth_session SET revoked_at = :now WHERE token_hash = :h AND revoked_at IS NULL",
+               now=clock.now(), h=token_digest(token))
 
 
-_SESSION_QUERY = (
-    select(AuthSession.expires_at, AuthSession.revoked_at, Account.id, Account.login,
-           Account.name, Account.role, Account.active)
-    .join(Account, Account.id == AuthSession.account_id)
-    .where(AuthSession.token_hash == bindparam("token_hash"))
-)
+# The session of a token, with the account's scope, in one indexed query (every request).
+SESSION_OF_TOKEN = (
+    "SELECT s.expires_at, s.revoked_at, a.id, a.login, a.name, a.role, a.active FROM auth_session s "
+    "JOIN account a ON a.id = s.account_id WHERE s.token_hash = :token_hash")
 
 
-def actor_for_token(session: Session, token: str | None) -> Actor:
-    """Resolve a session token to an Actor with its scope, or ask to log in.
-
-    On every request of the API, so it is one indexed query (two for admins),
-    through SQLAlchemy Core rather than the ORM.
-    """
+def actor_for_token(db: Db, token: str | None) -> Actor:
+    """Resolve a session token to an Actor with its scope, or ask to log in."""
     if not token:
         raise AuthRequired("请先登录：hnce login (login required)")
-    conn = session.connection()
-    row = conn.execute(_SESSION_QUERY, {"token_hash": token_digest(token)}).first()
+    row = db.one(SESSION_OF_TOKEN, token_hash=token_digest(token))
     if row is None:
         raise AuthRequired("登录已失效，请重新登录：hnce login (session not found)")
     expires_at, revoked_at, account_id, login_name, name, role, active = row
@@ -232,32 +197,25 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
     unit_ids: frozenset[int] = frozenset()
     region = None
     if role in ("unit_admin", "hr"):
-        scopes = conn.execute(
-            select(AdminScope.unit_id, AdminScope.region_code)
-            .where(AdminScope.account_id == account_id)
-        ).all()
-        unit_ids = frozenset(u for u, _ in scopes if u is not None)
-        region = next((r for _, r in scopes if r), None)
+        units, region = _scopes(db, account_id)
+        unit_ids = frozenset(units)
     elif role == "professional":
-        unit_ids = frozenset(conn.execute(
-            select(Professional.unit_id).where(Professional.account_id == account_id)
-        ).scalars())
+        unit_ids = frozenset(db.column("SELECT unit_id FROM professional WHERE account_id = :a", a=account_id))
     return Actor(account_id=account_id, login=login_name, name=name, role=role,
                  unit_ids=unit_ids, region_code=region)
 
 
-def whoami(session: Session, actor: Actor) -> AccountOut:
-    account = session.get(Account, actor.account_id)
-    if account is None:
+def whoami(db: Db, actor: Actor) -> AccountOut:
+    row = db.one("SELECT id, login, name, role FROM account WHERE id = :id", id=actor.account_id)
+    if row is None:
         raise NotFound("账号不存在")
-    return account_out(session, account)
+    return account_out(db, *row)
 
 
-def region_descendants(session: Session, code: str) -> set[str]:
+def region_descendants(db: Db, code: str) -> set[str]:
     """A region and everything under it (for an HR reviewer's scope)."""
-    rows = session.execute(select(Region.code, Region.parent_code)).all()
     children: dict[str, list[str]] = {}
-    for child, parent in rows:
+    for child, parent in db.rows("SELECT code, parent_code FROM region"):
         if parent:
             children.setdefault(parent, []).append(child)
     found, stack = set(), [code]
@@ -268,5 +226,8 @@ def region_descendants(session: Session, code: str) -> set[str]:
     return found
 
 
-def units_in_regions(session: Session, codes: set[str]) -> set[int]:
-    return set(session.execute(select(Unit.id).where(Unit.region_code.in_(codes))).scalars())
+def units_in_regions(db: Db, codes: set[str]) -> set[int]:
+    from hnce_cli.store import json_list
+
+    return set(db.column(f"SELECT id FROM unit WHERE region_code IN (SELECT value FROM "
+                         f"{db.json_values('codes')} AS c)", codes=json_list(sorted(codes))))

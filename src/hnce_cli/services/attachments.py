@@ -17,12 +17,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from sqlalchemy import delete, func, insert, select
-from sqlmodel import Session
-
 from hnce_cli.errors import FieldProblem
-from hnce_cli.models import Attachment, Blob
 from hnce_cli.schemas import AttachmentIn
+from hnce_cli.store import Db, in_list, json_list
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # per file, as uploaded
 MAX_ATTACHMENTS = 5  # per declaration
@@ -149,36 +146,44 @@ def check_uploads(uploads: list[AttachmentIn], *, already: int = 0,
     return files, problems
 
 
-def store(session: Session, declaration_id: int, files: list[CheckedFile]) -> None:
-    """Write checked files: each blob once (by hash), one attachment row per file."""
+def store(db: Db, declaration_id: int, files: list[CheckedFile]) -> None:
+    """Write checked files: each blob once (by hash), one attachment row per file.
+
+    Bytes already stored are not sent again; a blob another writer stored meanwhile
+    is the same content (the key is its hash), so that insert simply does nothing."""
     if not files:
         return
-    hashes = {f.sha256 for f in files}
-    have = set(session.execute(select(Blob.sha256).where(Blob.sha256.in_(hashes))).scalars())
+    hashes = sorted({f.sha256 for f in files})
+    have = set(db.column(f"SELECT sha256 FROM blob WHERE {in_list(db, 'sha256', 'hashes')}",
+                         hashes=json_list(hashes)))
     new = {f.sha256: f for f in files if f.sha256 not in have}
-    if new:
-        session.execute(insert(Blob), [{"sha256": f.sha256, "content": f.content, "size": f.size,
-                                        "media_type": f.media_type} for f in new.values()])
-    session.execute(insert(Attachment), [
-        {"declaration_id": declaration_id, "sha256": f.sha256, "filename": f.filename,
-         "media_type": f.media_type, "size": f.size} for f in files])
+    db.many("INSERT INTO blob (sha256, content, size, media_type) VALUES (:sha256, :content, :size, :media_type) "
+            "ON CONFLICT (sha256) DO NOTHING",
+            [{"sha256": f.sha256, "content": f.content, "size": f.size, "media_type": f.media_type}
+             for f in new.values()])
+    db.many("INSERT INTO attachment (declaration_id, sha256, filename, media_type, size) "
+            "VALUES (:declaration_id, :sha256, :filename, :media_type, :size)",
+            [{"declaration_id": declaration_id, "sha256": f.sha256, "filename": f.filename,
+              "media_type": f.media_type, "size": f.size} for f in files])
 
 
-def remove(session: Session, declaration_id: int, attachment_ids: list[int] | None = None) -> list[str]:
+def remove(db: Db, declaration_id: int, attachment_ids: list[int] | None = None) -> list[str]:
     """Delete attachment rows (all of a declaration's, or the given ones) and blobs no
     longer used by any attachment. Returns the removed file names."""
-    where = [Attachment.declaration_id == declaration_id]
+    where = "declaration_id = :declaration_id"
+    params: dict[str, object] = {"declaration_id": declaration_id}
     if attachment_ids is not None:
-        where.append(Attachment.id.in_(attachment_ids))
-    rows = session.execute(select(Attachment.id, Attachment.sha256, Attachment.filename).where(*where)).all()
+        where += " AND " + in_list(db, "id", "wanted", "BIGINT")
+        params["wanted"] = json_list(attachment_ids)
+    rows = db.rows(f"SELECT id, sha256, filename FROM attachment WHERE {where} ORDER BY id", **params)
     if not rows:
         return []
-    session.execute(delete(Attachment).where(Attachment.id.in_([r[0] for r in rows])))
+    db.execute(f"DELETE FROM attachment WHERE {in_list(db, 'id', 'ids', 'BIGINT')}",
+               ids=json_list(r[0] for r in rows))
     hashes = {r[1] for r in rows}
-    used = set(session.execute(
-        select(Attachment.sha256).where(Attachment.sha256.in_(hashes)).group_by(Attachment.sha256)
-        .having(func.count() > 0)).scalars())
+    used = set(db.column(f"SELECT DISTINCT sha256 FROM attachment WHERE {in_list(db, 'sha256', 'hashes')}",
+                         hashes=json_list(sorted(hashes))))
     orphans = hashes - used
     if orphans:
-        session.execute(delete(Blob).where(Blob.sha256.in_(orphans)))
+        db.execute(f"DELETE FROM blob WHERE {in_list(db, 'sha256', 'orphans')}", orphans=json_list(sorted(orphans)))
     return [r[2] for r in rows]

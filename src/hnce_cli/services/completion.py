@@ -8,29 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import sqlalchemy as sa
-from sqlmodel import Session
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from hnce_cli import clock
 from hnce_cli.errors import NotFound, PermissionDenied, ValidationFailed
-from hnce_cli.models import CreditRecord, Professional, Unit
 from hnce_cli.schemas import CompletionQuery, CompletionRow
 from hnce_cli.services.context import Actor
-from hnce_cli.services.reference import region_prefix
 from hnce_cli.services.rules import (  # the results and result_of are re-exported from here too
     NO_RULES,  # noqa: F401
     NOT_PASSED,
     PASSED,
     YearRules,
-    all_rules,
-    refresh,
     result_of,
 )
+from hnce_cli.services.rules import current as current_rules
 from hnce_cli.services.sync import SOURCES as SYNC_SOURCES
+from hnce_cli.store import Db, in_list, json_list, like_prefix
 from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES
 from hnce_cli.validation import mask_id_number
+
+Rules = dict[int, YearRules]  # the rules in force (rules.current): read once a request, passed along
+
+# A person's sums of one year by subject, as every completion view adds them: the same
+# expression everywhere (certificate_fast too), so that floats add up in the same order.
+_SUMS = ("sum(CASE WHEN c.subject = 'public' THEN c.credits ELSE 0 END), "
+         "sum(CASE WHEN c.subject = 'professional' THEN c.credits ELSE 0 END)")
 
 
 @dataclass(frozen=True)
@@ -54,128 +57,116 @@ class YearSummary:
         return self.result == PASSED
 
 
-def year_summary(session: Session, professional_id: int, year: int) -> YearSummary:
+def year_summary(db: Db, professional_id: int, year: int, *, rules: Rules | None = None) -> YearSummary:
     """One person's credits of one year by subject, with the result against the rules."""
-    t = CreditRecord.__table__
-    rows = session.connection().execute(
-        sa.select(t.c.subject, sa.func.coalesce(sa.func.sum(t.c.credits), 0))
-        .where(t.c.year == year, t.c.professional_id == professional_id)
-        .group_by(t.c.subject)
-    ).all()
+    rows = db.rows("SELECT subject, coalesce(sum(credits), 0) FROM credit_record "
+                   "WHERE year = :year AND professional_id = :p GROUP BY subject", year=year, p=professional_id)
     by_subject = {subject: float(total) for subject, total in rows}
+    in_force = current_rules(db) if rules is None else rules
     return YearSummary(professional_id=professional_id, year=year,
                        public=by_subject.get("public", 0.0),
                        professional=by_subject.get("professional", 0.0),
-                       rules=refresh(session).get(year))
+                       rules=in_force.get(year))
 
 
 # --- many people at once (unit / region / province views, certificate batches) ------------
 
-def _units(session: Session) -> dict[int, tuple[str, str]]:
+def _units(db: Db) -> dict[int, tuple[str, str]]:
     """Every unit's name and region (thousands, not millions): joined in Python, not per row in SQL."""
-    u = Unit.__table__
-    return {uid: (name, region) for uid, name, region in
-            session.connection().execute(sa.select(u.c.id, u.c.name, u.c.region_code))}
+    return {uid: (name, region) for uid, name, region in db.rows("SELECT id, name, region_code FROM unit")}
 
 
-def _people_statement(*, unit_ids: Iterable[int] | None, region_prefix: str | None,
-                      professional_ids: Iterable[int] | None, after_id: int | None,
-                      limit: int | None) -> sa.Select:
-    p, u = Professional.__table__, Unit.__table__
-    statement = sa.select(p.c.id, p.c.id_number, p.c.name, p.c.unit_id).where(p.c.status == "approved")
+def _whole_province(units: dict[int, tuple[str, str]], region_prefix: str | None) -> str | None:
+    """The region prefix to filter by; None when every unit is under it (the whole province:
+    no filter at all, so the people are a plain scan and the sums are not narrowed)."""
+    if region_prefix and all(region.startswith(region_prefix) for _, region in units.values()):
+        return None
+    return region_prefix
+
+
+def _ids_in(db: Db, column: str, param: str) -> str:
+    """`column IN (the ids bound as one JSON array in :param)`. On PostgreSQL the array is read
+    as a constant, `= ANY('{…}')` (what an IN list of literals becomes there), so the planner
+    knows how many ids there are: it guesses 100 rows for a set-returning function, and a
+    streamed cursor then plans a whole-table scan for one unit's people (10× slower)."""
+    if db.pg:
+        return f"{column} = ANY(CAST(translate(CAST(:{param} AS TEXT), '[]', '{{}}') AS BIGINT[]))"
+    return in_list(db, column, param, "BIGINT")
+
+
+def _people_filter(db: Db, alias: str, *, unit_ids: Iterable[int] | None, region_prefix: str | None,
+                   professional_ids: Iterable[int] | None = None,
+                   after_id: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The approved professionals in the filters, as a WHERE condition on `alias` (professional)
+    and its parameters. Lists of ids are one JSON parameter each."""
+    where = [f"{alias}.status = 'approved'"]
+    params: dict[str, Any] = {}
     if unit_ids is not None:
-        statement = statement.where(p.c.unit_id.in_(sorted(set(unit_ids))))
+        where.append(_ids_in(db, f"{alias}.unit_id", "unit_ids"))
+        params["unit_ids"] = json_list(sorted(set(unit_ids)))
     if region_prefix:
-        statement = statement.where(p.c.unit_id.in_(
-            sa.select(u.c.id).where(u.c.region_code.startswith(region_prefix, autoescape=True))))
+        where.append(f"{alias}.unit_id IN (SELECT u.id FROM unit u WHERE u.region_code LIKE :prefix ESCAPE '/')")
+        params["prefix"] = like_prefix(region_prefix)
     if professional_ids is not None:
-        statement = statement.where(p.c.id.in_(sorted(set(professional_ids))))
+        where.append(_ids_in(db, f"{alias}.id", "professional_ids"))
+        params["professional_ids"] = json_list(sorted(set(professional_ids)))
     if after_id is not None:
-        statement = statement.where(p.c.id > after_id)
-    statement = statement.order_by(p.c.id)
-    return statement.limit(limit) if limit is not None else statement
+        where.append(f"{alias}.id > :after_id")
+        params["after_id"] = after_id
+    return " AND ".join(where), params
 
 
-def _sums_statement(year: int, people: sa.Select | None) -> sa.Select:
-    """One grouped aggregate over credit_record, in professional_id order; the covering index
-    (year, professional_id, subject, credits) answers it without touching the table. Narrowed
-    to `people` (index seeks) unless the list is everyone."""
-    c = CreditRecord.__table__
-    statement = (
-        sa.select(
-            c.c.professional_id,
-            sa.func.sum(sa.case((c.c.subject == "public", c.c.credits), else_=0)),
-            sa.func.sum(sa.case((c.c.subject == "professional", c.c.credits), else_=0)),
-        )
-        .where(c.c.year == year)
-        .group_by(c.c.professional_id)
-        .order_by(c.c.professional_id)
-    )
-    if people is not None:
-        statement = statement.where(c.c.professional_id.in_(people.with_only_columns(people.selected_columns[0])))
-    return statement
-
-
-def _stream(session: Session, statement: sa.Select) -> Iterator[tuple]:
-    """Rows as plain tuples, streamed. SQLite: the driver's cursor directly (a province is a
-    million rows; SQLAlchemy's Row objects would cost more than the query); elsewhere a
-    server-side cursor through SQLAlchemy."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        # Options on the statement, not the connection: Connection.execution_options
-        # changes the connection in place, and later writes in the same transaction
-        # would run through a server-side cursor too.
-        yield from conn.execute(statement.execution_options(yield_per=10_000))
-        return
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(str(compiled), args)
-        while batch := cursor.fetchmany(10_000):
-            yield from batch
-    finally:
-        cursor.close()
-
-
-def year_rows(session: Session, year: int, *, unit_ids: Iterable[int] | None = None,
+def year_rows(db: Db, year: int, *, unit_ids: Iterable[int] | None = None,
               region_prefix: str | None = None, professional_ids: Iterable[int] | None = None,
               result: str | None = None, after_id: int | None = None,
-              limit: int | None = None) -> Iterator[CompletionRow]:
+              limit: int | None = None, rules: Rules | None = None) -> Iterator[CompletionRow]:
     """Every approved professional in the filters with their year, ordered by id.
 
     People with no credits that year appear with zeros (未通过). Filters combine (AND);
     `result` is PASSED or NOT_PASSED; `after_id`/`limit` page by id (keyset), and `limit`
-    counts rows before the result filter. No scope check here: callers scope.
+    counts rows before the result filter. No scope check here: callers scope. `rules`:
+    the rules in force when the caller has read them already (else read here).
 
     Two streams in id order — the people, and the sums of their credits — merged here,
     so the cost is one pass over each, however large the list.
     """
-    rules = refresh(session).get(year)
-    units = _units(session)
-    if region_prefix and all(region.startswith(region_prefix) for _, region in units.values()):
-        region_prefix = None  # the whole province: no filter at all
-    people = _people_statement(unit_ids=unit_ids, region_prefix=region_prefix, professional_ids=professional_ids,
-                               after_id=after_id, limit=limit)
+    year_rules = (current_rules(db) if rules is None else rules).get(year)
+    units = _units(db)
+    region_prefix = _whole_province(units, region_prefix)
+    where, params = _people_filter(db, "p", unit_ids=unit_ids, region_prefix=region_prefix,
+                                   professional_ids=professional_ids, after_id=after_id)
+    people = f"FROM professional p WHERE {where} ORDER BY p.id"
+    if limit is not None:
+        people += " LIMIT :limit"
+        params["limit"] = int(limit)
     everyone = unit_ids is None and region_prefix is None and professional_ids is None and after_id is None \
         and limit is None
-    sums = _stream(session, _sums_statement(year, None if everyone else people))
-    pending = next(sums, None)
-    new = tuple.__new__
-    for pid, id_number, name, unit_id in _stream(session, people):
-        while pending is not None and pending[0] < pid:
-            pending = next(sums, None)
-        if pending is not None and pending[0] == pid:
-            pub, pro = float(pending[1]), float(pending[2])
-        else:
-            pub = pro = 0.0
-        outcome = result_of(pub, pro, rules)
-        if result is not None and outcome != result:
-            continue
-        unit_name, region_code = units[unit_id]
-        yield new(CompletionRow, (pid, id_number, name, unit_id, unit_name, region_code, pub, pro,
-                                  pub + pro, outcome))
+    # The covering index (year, professional_id, subject, credits) answers the sums in
+    # professional_id order without touching the table; narrowed to the people (index
+    # seeks) unless the list is everyone.
+    narrowed = "" if everyone else f" AND c.professional_id IN (SELECT p.id {people})"
+    sums = db.stream(
+        f"SELECT c.professional_id, {_SUMS} FROM credit_record c WHERE c.year = :year{narrowed} "
+        "GROUP BY c.professional_id ORDER BY c.professional_id", year=year, **params)
+    try:
+        pending = next(sums, None)
+        new = tuple.__new__
+        for pid, id_number, name, unit_id in db.stream(f"SELECT p.id, p.id_number, p.name, p.unit_id {people}",
+                                                       **params):
+            while pending is not None and pending[0] < pid:
+                pending = next(sums, None)
+            if pending is not None and pending[0] == pid:
+                pub, pro = float(pending[1]), float(pending[2])
+            else:
+                pub = pro = 0.0
+            outcome = result_of(pub, pro, year_rules)
+            if result is not None and outcome != result:
+                continue
+            unit_name, region_code = units[unit_id]
+            yield new(CompletionRow, (pid, id_number, name, unit_id, unit_name, region_code, pub, pro,
+                                      pub + pro, outcome))
+    finally:
+        sums.close()
 
 
 # --- who may see whose completion -------------------------------------------------------
@@ -190,7 +181,7 @@ class Scope:
     masked: bool = True
 
 
-def resolve_scope(session: Session, actor: Actor, unit: str | None, region: str | None) -> Scope:
+def resolve_scope(db: Db, actor: Actor, unit: str | None, region: str | None) -> Scope:
     """The list an admin asked for, within what their role allows.
 
     Unit admins: their units (or one of them); HR: their region (or a unit or region
@@ -202,11 +193,11 @@ def resolve_scope(session: Session, actor: Actor, unit: str | None, region: str 
 
     actor.require("unit_admin", "hr", "support", "system_admin")
     masked = actor.role not in ("system_admin", "unit_admin")
-    unit_row = resolve_unit(session, unit, field="unit") if unit else None
-    region_row = resolve_region(session, region, field="region") if region else None
+    unit_row = resolve_unit(db, unit, field="unit") if unit else None
+    region_row = resolve_region(db, region, field="region") if region else None
     allowed_regions: set[str] | None = None
     if actor.role == "hr":
-        allowed_regions = region_descendants(session, actor.region_code or "")
+        allowed_regions = region_descendants(db, actor.region_code or "")
     if actor.role == "unit_admin" and unit_row is not None and unit_row.id not in actor.unit_ids:
         raise PermissionDenied(f"{unit_row.name} 不是您管理的单位", {"unit_id": unit_row.id})
     if allowed_regions is not None:
@@ -223,13 +214,13 @@ def resolve_scope(session: Session, actor: Actor, unit: str | None, region: str 
     elif actor.role == "unit_admin":
         unit_ids = actor.unit_ids
         parts.append("您管理的单位")
-    if region_row is not None:
+    if region_row is not None or (actor.role == "hr" and unit_row is None):
+        from hnce_cli.services.reference import region_prefix
+
+        if region_row is None:
+            region_row = resolve_region(db, actor.region_code or "", field="region")
         prefix = region_prefix(region_row.code)
         parts.append(region_row.name)
-    elif actor.role == "hr" and unit_row is None:
-        own = resolve_region(session, actor.region_code or "", field="region")
-        prefix = region_prefix(own.code)
-        parts.append(own.name)
     if not parts:
         parts.append("全省")
     return Scope(label=" · ".join(parts), unit_ids=unit_ids, region_prefix=prefix, masked=masked)
@@ -274,24 +265,24 @@ def _rules_out(rules: YearRules | None) -> Any:
     return None if rules is None else YearRulesOut(**rules.as_data(), origin=rules.origin)
 
 
-def _header(session: Session, actor: Actor, query: CompletionQuery) -> tuple[Any, Scope]:
+def _header(db: Db, actor: Actor, query: CompletionQuery, rules: Rules) -> tuple[Any, Scope]:
     from hnce_cli.schemas import CompletionPage
 
-    refresh(session)
-    scope = resolve_scope(session, actor, query.unit, query.region)
-    return CompletionPage(year=query.year, scope=scope.label, rules=_rules_out(all_rules().get(query.year)),
+    scope = resolve_scope(db, actor, query.unit, query.region)
+    return CompletionPage(year=query.year, scope=scope.label, rules=_rules_out(rules.get(query.year)),
                           masked=scope.masked, rows=[], next_after=None), scope
 
 
-def list_rows(session: Session, actor: Actor, query: CompletionQuery) -> tuple[Any, Iterator[CompletionRow]]:
+def list_rows(db: Db, actor: Actor, query: CompletionQuery) -> tuple[Any, Iterator[CompletionRow]]:
     """A whole list as (header page without rows, rows as a stream), masked for the viewer.
 
-    The stream reads the session: consume it before the session closes.
+    The stream reads the transaction: consume it before the transaction ends.
     """
     query, _ = check_query(query)
-    header, scope = _header(session, actor, query)
-    rows = year_rows(session, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix,
-                     result=query.result)
+    rules = current_rules(db)
+    header, scope = _header(db, actor, query, rules)
+    rows = year_rows(db, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix,
+                     result=query.result, rules=rules)
     if scope.masked:
         rows = (r._replace(id_number=mask_id_number(r.id_number)) for r in rows)
     return header, rows
@@ -300,26 +291,30 @@ def list_rows(session: Session, actor: Actor, query: CompletionQuery) -> tuple[A
 PAGE_MAX = 5000
 
 
-def page(session: Session, actor: Actor, query: CompletionQuery, after: int | None, limit: int) -> Any:
+def page(db: Db, actor: Actor, query: CompletionQuery, after: int | None, limit: int) -> Any:
     """One page (keyset by professional id) of a list, for the HTTP API: the page's people
     first (an indexed range), then the aggregate of only their credits, so every page
     costs the same however deep it is."""
     from hnce_cli.schemas import CompletionRowOut
 
     query, _ = check_query(query)
-    header, scope = _header(session, actor, query)
+    rules = current_rules(db)
+    header, scope = _header(db, actor, query, rules)
     limit = max(1, min(limit, PAGE_MAX))
-    p, u = Professional.__table__, Unit.__table__
-    ids_statement = (sa.select(p.c.id).select_from(p.join(u, u.c.id == p.c.unit_id))
-                     .where(p.c.status == "approved").order_by(p.c.id).limit(limit))
+    where = ["p.status = 'approved'"]
+    params: dict[str, Any] = {"limit": limit}
     if scope.unit_ids is not None:
-        ids_statement = ids_statement.where(p.c.unit_id.in_(sorted(scope.unit_ids)))
+        where.append(_ids_in(db, "p.unit_id", "unit_ids"))
+        params["unit_ids"] = json_list(sorted(scope.unit_ids))
     if scope.region_prefix:
-        ids_statement = ids_statement.where(u.c.region_code.startswith(scope.region_prefix, autoescape=True))
+        where.append("u.region_code LIKE :prefix ESCAPE '/'")
+        params["prefix"] = like_prefix(scope.region_prefix)
     if after is not None:
-        ids_statement = ids_statement.where(p.c.id > after)
-    ids = list(session.connection().execute(ids_statement).scalars())
-    rows = list(year_rows(session, query.year, professional_ids=ids, result=query.result)) if ids else []
+        where.append("p.id > :after")
+        params["after"] = after
+    ids = db.column(f"SELECT p.id FROM professional p JOIN unit u ON u.id = p.unit_id WHERE {' AND '.join(where)} "
+                    "ORDER BY p.id LIMIT :limit", **params)
+    rows = list(year_rows(db, query.year, professional_ids=ids, result=query.result, rules=rules)) if ids else []
     out = [CompletionRowOut.model_construct(
         **r._replace(id_number=mask_id_number(r.id_number) if scope.masked else r.id_number)._asdict())
         for r in rows]
@@ -328,19 +323,30 @@ def page(session: Session, actor: Actor, query: CompletionQuery, after: int | No
 
 # --- one person's years and details (年度完成情况 / 详细) ---------------------------------
 
-def _person(session: Session, actor: Actor, query: str | None) -> Any:
+class CreditRow(NamedTuple):
+    """One credit record as the details view reads it."""
+
+    id: int
+    year: int
+    subject: str
+    credits: float
+    source: str
+    source_ref: str
+    created_at: datetime
+
+
+def _person(db: Db, actor: Actor, query: str | None) -> Any:
     """The person asked about, within the viewer's scope (a professional: themself)."""
     from hnce_cli.services import lookup
 
     if actor.role == "professional" and not query:
-        statement = lookup.view_statement().where(Professional.account_id == actor.account_id)
-        people = lookup.professional_views(session, statement, actor)
+        people = lookup.people(db, "p.account_id = :a", actor, a=actor.account_id)
         if not people:
             raise NotFound("没有您的注册信息")
         return people[0]
     if not query:
         raise ValidationFailed.one("person", "请指定人员", "give an ID number, mobile or name")
-    found = lookup.lookup(session, actor, query)
+    found = lookup.lookup(db, actor, query)
     if len(found.matches) > 1:
         listed = "；".join(f"{p.name} {p.id_number} {p.unit_name}" for p in found.matches[:5])
         raise ValidationFailed.one("person", f"找到 {found.total} 人：{listed}",
@@ -348,18 +354,17 @@ def _person(session: Session, actor: Actor, query: str | None) -> Any:
     return found.matches[0]
 
 
-def _origins(session: Session, records: list[Any]) -> dict[int, str]:
+def _origins(db: Db, records: list[CreditRow]) -> dict[int, str]:
     """What each record came from, in words (the declaration's form, the national record no.)."""
-    from hnce_cli.models import Declaration
     from hnce_cli.services.forms import current_forms
 
     ids = {int(r.source_ref.split(":", 1)[1]): r.id for r in records
            if r.source == "declaration" and r.source_ref.split(":", 1)[-1].isdigit()}
-    forms = {f.code: f.name for f in current_forms(session)} if ids else {}
     described: dict[int, str] = {}
     if ids:
-        for did, form_code in session.execute(
-                sa.select(Declaration.id, Declaration.form_code).where(Declaration.id.in_(sorted(ids)))):
+        forms = {f.code: f.name for f in current_forms(db)}
+        for did, form_code in db.rows(f"SELECT d.id, d.form_code FROM declaration d WHERE "
+                                      f"{in_list(db, 'd.id', 'ids', 'BIGINT')}", ids=json_list(sorted(ids))):
             described[ids[did]] = f"学时申报 #{did}（{forms.get(form_code, form_code)}）"
     for r in records:
         if r.id not in described:
@@ -369,18 +374,16 @@ def _origins(session: Session, records: list[Any]) -> dict[int, str]:
     return described
 
 
-def person_view(session: Session, actor: Actor, query: str | None, year: int | None = None,
+def person_view(db: Db, actor: Actor, query: str | None, year: int | None = None,
                 details: bool = False) -> Any:
     """Every year of one person against its rules, and (details) each credit record."""
     from hnce_cli.schemas import CompletionYear, CreditRecordOut, PersonCompletion
 
-    rules = refresh(session)
-    person = _person(session, actor, query)
-    t = CreditRecord.__table__
+    rules = current_rules(db)
+    person = _person(db, actor, query)
     sums: dict[int, dict[str, float]] = {}
-    for y, subject, total in session.connection().execute(
-            sa.select(t.c.year, t.c.subject, sa.func.sum(t.c.credits))
-            .where(t.c.professional_id == person.id).group_by(t.c.year, t.c.subject)):
+    for y, subject, total in db.rows("SELECT year, subject, sum(credits) FROM credit_record "
+                                     "WHERE professional_id = :p GROUP BY year, subject", p=person.id):
         sums.setdefault(int(y), {})[subject] = float(total)
     today = clock.today()
     first = person.registered_at.year if person.registered_at else today.year
@@ -398,12 +401,12 @@ def person_view(session: Session, actor: Actor, query: str | None, year: int | N
             open=bool(r and today <= r.deadline)))
     records_out = None
     if details:
-        statement = sa.select(CreditRecord).where(CreditRecord.professional_id == person.id)
-        if year is not None:
-            statement = statement.where(CreditRecord.year == year)
-        records = list(session.execute(
-            statement.order_by(CreditRecord.year.desc(), CreditRecord.created_at, CreditRecord.id)).scalars())
-        origins = _origins(session, records)
+        params: dict[str, Any] = {"p": person.id} if year is None else {"p": person.id, "year": year}
+        in_year = "" if year is None else " AND year = :year"
+        records = [CreditRow(*row) for row in db.rows(
+            "SELECT id, year, subject, credits, source, source_ref, created_at FROM credit_record "
+            f"WHERE professional_id = :p{in_year} ORDER BY year DESC, created_at, id", **params)]
+        origins = _origins(db, records)
         records_out = [CreditRecordOut(id=r.id, year=r.year, subject=r.subject, credits=r.credits,
                                        source=r.source, source_ref=r.source_ref, origin=origins[r.id],
                                        created_at=r.created_at) for r in records]
@@ -417,64 +420,53 @@ def person_view(session: Session, actor: Actor, query: str | None, year: int | N
 EPS = 1e-9  # the tolerance of result_of, the same in SQL
 
 
-def passing_statement(year: int, rules: YearRules, people: sa.Select | None = None) -> sa.Select:
-    """The ids of people who pass `year`, decided in SQL exactly as result_of decides in Python:
-    the two grouped sums per person over the covering index (once each: a HAVING that repeats
-    them costs a third more on SQLite), then the three minimums as bound parameters."""
-    c = CreditRecord.__table__
-    sums = (
-        sa.select(c.c.professional_id,
-                  sa.func.sum(sa.case((c.c.subject == "public", c.c.credits), else_=0)).label("pub"),
-                  sa.func.sum(sa.case((c.c.subject == "professional", c.c.credits), else_=0)).label("pro"))
-        .where(c.c.year == year)
-        .group_by(c.c.professional_id)
-    )
-    if people is not None:
-        sums = sums.where(c.c.professional_id.in_(people))
-    s = sums.subquery("sums")
-    eps = sa.bindparam("eps", EPS, type_=sa.Float)
-    return sa.select(s.c.professional_id).where(
-        s.c.pub + eps >= sa.bindparam("min_public", rules.min_public, type_=sa.Float),
-        s.c.pro + eps >= sa.bindparam("min_professional", rules.min_professional, type_=sa.Float),
-        s.c.pub + s.c.pro + eps >= sa.bindparam("min_total", rules.min_total, type_=sa.Float))
+def passing_statement(year: int, rules: YearRules, people: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The ids (column professional_id) of people who pass `year`, decided in SQL exactly as
+    result_of decides in Python, and its parameters: the two grouped sums per person over
+    the covering index (once each: a HAVING that repeats them costs a third more on SQLite),
+    then the three minimums as bound parameters. `people`, a SELECT of ids, narrows the sums
+    (its parameters are the caller's)."""
+    narrowed = "" if people is None else f" AND c.professional_id IN ({people})"
+    sql = (f"SELECT sums.professional_id FROM (SELECT c.professional_id AS professional_id, "
+           f"sum(CASE WHEN c.subject = 'public' THEN c.credits ELSE 0 END) AS pub, "
+           f"sum(CASE WHEN c.subject = 'professional' THEN c.credits ELSE 0 END) AS pro "
+           f"FROM credit_record c WHERE c.year = :year{narrowed} GROUP BY c.professional_id) AS sums "
+           "WHERE sums.pub + :eps >= :min_public AND sums.pro + :eps >= :min_professional "
+           "AND sums.pub + sums.pro + :eps >= :min_total")
+    return sql, {"year": year, "eps": EPS, "min_public": float(rules.min_public),
+                 "min_professional": float(rules.min_professional), "min_total": float(rules.min_total)}
 
 
-def unit_counts(session: Session, year: int, *, unit_ids: Iterable[int] | None = None,
-                region_prefix: str | None = None) -> dict[int, tuple[int, int]]:
+def unit_counts(db: Db, year: int, *, unit_ids: Iterable[int] | None = None,
+                region_prefix: str | None = None, rules: Rules | None = None,
+                units: dict[int, tuple[str, str]] | None = None) -> dict[int, tuple[int, int]]:
     """{unit id: (approved people, passed)} for the year, as one SQL statement. No scope check here.
 
     Two grouped counts per unit, added up: the approved people (a covering-index scan of
     professional), and the ids that pass (passing_statement) joined to professional by
     primary key. On SQLite this costs what the bare grouped aggregate costs; a LEFT JOIN
     of all people to the passing ids is ~40 % dearer (an automatic index on the aggregate).
-    People with no credits that year are counted, and do not pass.
+    People with no credits that year are counted, and do not pass. `rules` and `units`:
+    what the caller has read already.
     """
-    p, u = Professional.__table__, Unit.__table__
-    rules = refresh(session).get(year)
-    if region_prefix and all(region.startswith(region_prefix) for _, region in _units(session).values()):
-        region_prefix = None  # the whole province: no filter at all
-    where = [p.c.status == "approved"]
-    if unit_ids is not None:
-        where.append(p.c.unit_id.in_(sorted(set(unit_ids))))
-    if region_prefix:
-        where.append(p.c.unit_id.in_(
-            sa.select(u.c.id).where(u.c.region_code.startswith(region_prefix, autoescape=True))))
-    zero = sa.literal_column("0", sa.Integer)
-    people = (sa.select(p.c.unit_id.label("unit_id"), sa.func.count().label("people"), zero.label("passed"))
-              .where(*where).group_by(p.c.unit_id))
-    if rules is None:
-        counted = people.subquery("counted")
+    year_rules = (current_rules(db) if rules is None else rules).get(year)
+    region_prefix = _whole_province(_units(db) if units is None else units, region_prefix)
+    where, params = _people_filter(db, "p", unit_ids=unit_ids, region_prefix=region_prefix)
+    people = f"SELECT p.unit_id AS unit_id, count(*) AS people, 0 AS passed FROM professional p WHERE {where} " \
+             "GROUP BY p.unit_id"
+    if year_rules is None:
+        counted = people
     else:
         narrowed = unit_ids is not None or region_prefix is not None
-        passing = passing_statement(year, rules, sa.select(p.c.id).where(*where) if narrowed else None
-                                    ).subquery("passing")
-        passed = (sa.select(p.c.unit_id, zero, sa.func.count())
-                  .select_from(passing.join(p, p.c.id == passing.c.professional_id))
-                  .where(*where).group_by(p.c.unit_id))
-        counted = sa.union_all(people, passed).subquery("counted")
-    statement = (sa.select(counted.c.unit_id, sa.func.sum(counted.c.people), sa.func.sum(counted.c.passed))
-                 .group_by(counted.c.unit_id))
-    return {int(uid): (int(n), int(ok)) for uid, n, ok in session.connection().execute(statement)}
+        inner, _ = _people_filter(db, "q", unit_ids=unit_ids, region_prefix=region_prefix)
+        passing, passing_params = passing_statement(
+            year, year_rules, f"SELECT q.id FROM professional q WHERE {inner}" if narrowed else None)
+        params.update(passing_params)
+        counted = (f"{people} UNION ALL SELECT p.unit_id, 0, count(*) FROM ({passing}) AS passing "
+                   f"JOIN professional p ON p.id = passing.professional_id WHERE {where} GROUP BY p.unit_id")
+    sql = f"SELECT counted.unit_id, sum(counted.people), sum(counted.passed) FROM ({counted}) AS counted " \
+          "GROUP BY counted.unit_id"
+    return {int(uid): (int(n), int(ok)) for uid, n, ok in db.rows(sql, **params)}
 
 
 def _group(code: str, name: str, people: int, passed: int, has_rules: bool,
@@ -488,22 +480,23 @@ def _group(code: str, name: str, people: int, passed: int, has_rules: bool,
                            not_passed=people - passed, pass_rate=round(passed / people, 4) if people else None)
 
 
-def summary(session: Session, actor: Actor, query: CompletionQuery, by: str = "city") -> Any:
+def summary(db: Db, actor: Actor, query: CompletionQuery, by: str = "city") -> Any:
     """A scope's completion of a year counted per city, county-level region or unit, with the
     total: counted per unit in SQL (unit_counts), rolled up over the region tree in Python
     (thousands of units, not millions of people)."""
-    from hnce_cli.models import Region
     from hnce_cli.schemas import CompletionSummary
 
     query, level = check_query(query, by)
     by = level or "city"
-    header, scope = _header(session, actor, query)
-    rules = all_rules().get(query.year)  # refreshed by _header
-    counts = unit_counts(session, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix)
-    units = {uid: (name, region) for uid, (name, region) in _units(session).items() if uid in counts}
-    r = Region.__table__
+    in_force = current_rules(db)
+    header, scope = _header(db, actor, query, in_force)
+    rules = in_force.get(query.year)
+    all_units = _units(db)
+    counts = unit_counts(db, query.year, unit_ids=scope.unit_ids, region_prefix=scope.region_prefix,
+                         rules=in_force, units=all_units)
+    units = {uid: unit for uid, unit in all_units.items() if uid in counts}
     regions = {code: (name, level, parent) for code, name, level, parent in
-               session.connection().execute(sa.select(r.c.code, r.c.name, r.c.level, r.c.parent_code))}
+               db.rows("SELECT code, name, level, parent_code FROM region")}
 
     def city_of(code: str) -> str:
         seen = code

@@ -8,30 +8,24 @@ Every transition is one conditional UPDATE (`... WHERE status = <expected>`, wit
 the owner or the reviewer's scope in the WHERE), so a second reviewer of the same
 declaration changes nothing and gets a conflict; each transition writes one
 audit row in the same transaction, and that row is also the review history the
-declarant sees (`_history`). HR approval inserts the credit record that makes the
+declarant sees (`history`). HR approval inserts the credit record that makes the
 declaration count.
+
+The reviewers' decisions themselves are made by the review engine, which reads from
+here what a declaration review needs: the levels (`LEVELS`), who may see what
+(`_scope`, `_unit_clause`, `_level`), the history, and the view (`DECLARATION_VIEW`,
+`views`). Clauses are SQL on the declaration as `d`, with their parameters beside them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
-
-from sqlalchemy import Select, delete, func, literal, select, update
-from sqlmodel import Session
 
 from hnce_cli import clock
 from hnce_cli.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
-from hnce_cli.models import (
-    Account,
-    Attachment,
-    AuditLog,
-    Blob,
-    Declaration,
-    Professional,
-    Unit,
-)
 from hnce_cli.schemas import (
     AttachmentBundle,
     AttachmentFile,
@@ -45,15 +39,14 @@ from hnce_cli.schemas import (
     DeclarationOut,
     DeclarationQuery,
     LearningForm,
-    ReviewItem,
-    ReviewRequest,
-    ReviewResult,
+    ProfessionalOut,
 )
-from hnce_cli.services import attachments, audit, bulk
+from hnce_cli.services import attachments, audit, rules
 from hnce_cli.services.context import Actor
 from hnce_cli.services.forms import check_answers, current_forms, find_form
 from hnce_cli.services.lookup import may_see_personal_data
-from hnce_cli.services.rules import check_open_year, refresh
+from hnce_cli.services.rules import check_open_year
+from hnce_cli.store import Db, in_list, json_list
 from hnce_cli.terms import DECLARATION_ACTIONS, DECLARATION_STATUS
 from hnce_cli.validation import mask_id_number
 
@@ -62,21 +55,51 @@ FILTERS: dict[str, tuple[str, ...] | None] = {
     "all": None, "draft": ("draft",), "pending": PENDING, "approved": ("approved",),
     "rejected": ("rejected",),
 }
-CHUNK = 5000  # ids per statement: well under SQLite's and PostgreSQL's bind limits
 LIST_LIMIT = 100
 
-DECIDED = {"approve": "approved", "reject": "rejected"}
 # Review levels: who reviews what, and where each decision leads.
 LEVELS = {
     "unit": {"from": "pending_unit", "approve": "pending_hr", "reject": "rejected"},
     "hr": {"from": "pending_hr", "approve": "approved", "reject": "rejected"},
 }
+_STATUSES = frozenset({"draft", *PENDING, "approved", "rejected"})
+
+# SQL on `d` (the declaration) and the parameters it names.
+Clauses = tuple[list[str], dict[str, Any]]
 
 
-def _status_is(status: str) -> Any:
-    """`status = '<literal>'`: a review queue is a partial index (migration 0005), and
-    the planners only use one when the query names the status itself, not a parameter."""
-    return Declaration.status == literal(status, literal_execute=True)
+def status_is(status: str) -> str:
+    """`d.status = '<literal>'`: a review queue is a partial index (migration 0005), and
+    the planners only use one when the query names the status itself, not a parameter.
+    Only our own status codes are written into SQL."""
+    if status not in _STATUSES:
+        raise ValueError(f"not a declaration status: {status!r}")
+    return f"d.status = '{status}'"
+
+
+def _status_in(statuses: Sequence[str]) -> str:
+    if len(statuses) == 1:
+        return status_is(statuses[0])
+    for status in statuses:
+        status_is(status)  # only our own codes become literals
+    return "d.status IN (" + ", ".join(f"'{s}'" for s in statuses) + ")"
+
+
+def where_sql(clauses: Sequence[str]) -> str:
+    """Clauses joined with AND (all rows when there are none)."""
+    return " AND ".join(f"({c})" for c in clauses) or "1 = 1"
+
+
+def _page(db: Db, limit: int | None, offset: int) -> str:
+    """LIMIT/OFFSET as the dialect writes them (SQLite needs a LIMIT before an OFFSET)."""
+    sql = ""
+    if limit is not None:
+        sql = f" LIMIT {int(limit)}"
+    elif offset:
+        sql = " LIMIT ALL" if db.pg else " LIMIT -1"
+    if offset:
+        sql += f" OFFSET {int(offset)}"
+    return sql
 
 
 def _collect(problems: list[FieldProblem], check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -98,35 +121,40 @@ def _label(status: str) -> str:
 
 # --- who ------------------------------------------------------------------------
 
-def _me(session: Session, actor: Actor) -> Any:
+class _Me(NamedTuple):
+    id: int
+    unit_id: int
+    status: str
+    id_number: str
+
+
+def _me(db: Db, actor: Actor) -> _Me:
     """The acting professional (id, unit, name); only approved accounts declare."""
     actor.require("professional")
-    row = session.execute(
-        select(Professional.id, Professional.unit_id, Professional.status, Professional.id_number)
-        .where(Professional.account_id == actor.account_id)
-    ).first()
-    if row is None or row.status != "approved":
+    row = db.one("SELECT id, unit_id, status, id_number FROM professional WHERE account_id = :a",
+                 a=actor.account_id)
+    if row is None or row[2] != "approved":
         raise PermissionDenied("只有注册审核通过的专业技术人员可以申报")
-    return row
+    return _Me(*row)
 
 
-def _hr_units(session: Session, actor: Actor) -> Select:
+def _hr_regions(db: Db, actor: Actor) -> list[str]:
     from hnce_cli.services.accounts import region_descendants
 
-    regions = sorted(region_descendants(session, actor.region_code or ""))
-    return select(Unit.id).where(Unit.region_code.in_(regions))
+    return sorted(region_descendants(db, actor.region_code or ""))
 
 
-def _scope(session: Session, actor: Actor) -> list:
+def _scope(db: Db, actor: Actor) -> Clauses:
     """What the actor may see: own declarations, their units', their region's, or all."""
     if actor.role == "professional":
-        return [Declaration.professional_id == _me(session, actor).id]
+        return ["d.professional_id = :scope_me"], {"scope_me": _me(db, actor).id}
     if actor.role == "unit_admin":
-        return [Declaration.unit_id.in_(sorted(actor.unit_ids))]
+        return [in_list(db, "d.unit_id", "scope_units", "BIGINT")], {"scope_units": json_list(sorted(actor.unit_ids))}
     if actor.role == "hr":
-        return [Declaration.unit_id.in_(_hr_units(session, actor))]
+        return ([f"d.unit_id IN (SELECT su.id FROM unit su WHERE {in_list(db, 'su.region_code', 'scope_regions')})"],
+                {"scope_regions": json_list(_hr_regions(db, actor))})
     actor.require("support", "system_admin", "professional", "unit_admin", "hr")
-    return []
+    return [], {}
 
 
 def _level(actor: Actor) -> str:
@@ -138,231 +166,256 @@ def _level(actor: Actor) -> str:
     raise AssertionError("unreachable")
 
 
-def _unit_clause(session: Session, actor: Actor, value: str) -> Any:
+def _unit_clause(db: Db, actor: Actor, value: str) -> Clauses:
     """Narrow to one unit, which must be within the reviewer's scope."""
     from hnce_cli.services.units import resolve_unit
 
-    unit = resolve_unit(session, value, field="unit")
+    unit = resolve_unit(db, value, field="unit")
     if actor.role == "unit_admin" and unit.id not in actor.unit_ids:
         raise PermissionDenied(f"{unit.name} 不是您管理的单位", {"unit_id": unit.id})
-    if actor.role == "hr" and unit.id not in set(session.execute(_hr_units(session, actor)).scalars()):
+    if actor.role == "hr" and unit.region_code not in _hr_regions(db, actor):
         raise PermissionDenied(f"{unit.name} 不在您的审核区域内", {"unit_id": unit.id})
-    return Declaration.unit_id == unit.id
+    return ["d.unit_id = :narrow_unit"], {"narrow_unit": unit.id}
 
 
 # --- views ----------------------------------------------------------------------
 
-_VIEW_COLUMNS = (
-    *Declaration.__table__.c,
-    Professional.id_number, Professional.name, Professional.account_id,
-    Unit.name.label("unit_name"),
-)
+# Everything a view of a declaration shows, in one query (joins, no N+1); narrow it
+# with clauses on d, p (the declarant) and u (the unit).
+DECLARATION_VIEW = (
+    "SELECT d.id, d.professional_id, p.id_number, p.name, p.account_id, d.unit_id, u.name, d.form_code, "
+    "d.subject, d.year, d.credits, d.status, d.fields, d.created_at, d.updated_at, d.submitted_at, "
+    "d.decided_at, d.reject_reason, d.rejected_level "
+    "FROM declaration d JOIN professional p ON p.id = d.professional_id JOIN unit u ON u.id = d.unit_id")
 
 
-def _view_statement() -> Select:
-    return (select(*_VIEW_COLUMNS)
-            .join(Professional, Professional.id == Declaration.professional_id)
-            .join(Unit, Unit.id == Declaration.unit_id))
-
-
-def _views(session: Session, actor: Actor, statement: Select, forms: list[LearningForm],
-           *, detail: bool = False) -> list[DeclarationOut]:
+def views(db: Db, actor: Actor, where: str, params: dict[str, Any], forms: list[LearningForm], *,
+          detail: bool = False, order: str = "d.id DESC", limit: int | None = None,
+          offset: int = 0) -> list[DeclarationOut]:
+    """DECLARATION_VIEW narrowed by `where`, as the actor may see each row; with `detail`,
+    each declaration's attachments and review history too (two more queries, not one per row)."""
     names = {f.code: f.name for f in forms}
     labels = {f.code: {x.name: x.label for x in f.fields} for f in forms}
-    rows = session.connection().execute(statement).mappings().all()
+    rows = db.rows(f"{DECLARATION_VIEW} WHERE {where} ORDER BY {order}{_page(db, limit, offset)}", **params)
     files: dict[int, list[AttachmentOut]] = {}
-    history: dict[int, list[DeclarationEventOut]] = {}
+    events: dict[int, list[DeclarationEventOut]] = {}
     if detail and rows:
-        ids = [r["id"] for r in rows]
-        for a in session.execute(select(Attachment).where(Attachment.declaration_id.in_(ids))
-                                 .order_by(Attachment.id)).scalars():
-            files.setdefault(a.declaration_id, []).append(AttachmentOut(
-                id=a.id, filename=a.filename, media_type=a.media_type, size=a.size, sha256=a.sha256))
-        for did, steps in _history(session, ids).items():
-            history[did] = [DeclarationEventOut(
+        ids = [r[0] for r in rows]
+        for aid, did, filename, media_type, size, sha256 in db.rows(
+                "SELECT id, declaration_id, filename, media_type, size, sha256 FROM attachment "
+                f"WHERE {in_list(db, 'declaration_id', 'ids', 'BIGINT')} ORDER BY id", ids=json_list(ids)):
+            files.setdefault(did, []).append(AttachmentOut(
+                id=aid, filename=filename, media_type=media_type, size=size, sha256=sha256))
+        for did, steps in history(db, ids).items():
+            events[did] = [DeclarationEventOut(
                 at=step.at, action=step.action, action_label=DECLARATION_ACTIONS.get(step.action, step.action),
                 actor_name=step.actor_name, reason=step.reason) for step in steps]
-    views = []
-    for r in rows:
-        full = may_see_personal_data(actor, r["account_id"], r["unit_id"])
-        views.append(DeclarationOut(
-            id=r["id"], professional_id=r["professional_id"],
-            id_number=r["id_number"] if full else mask_id_number(r["id_number"]), name=r["name"],
-            unit_id=r["unit_id"], unit_name=r["unit_name"], form_code=r["form_code"],
-            form_name=names.get(r["form_code"], r["form_code"]), subject=r["subject"], year=r["year"],
-            credits=r["credits"], status=r["status"], fields=json.loads(r["fields"]),
-            field_labels=labels.get(r["form_code"], {}),
-            created_at=r["created_at"], updated_at=r["updated_at"], submitted_at=r["submitted_at"],
-            decided_at=r["decided_at"], reject_reason=r["reject_reason"],
-            rejected_level=r["rejected_level"], attachments=files.get(r["id"], []),
-            history=history.get(r["id"], []),
+    found = []
+    for (did, professional_id, id_number, name, account_id, unit_id, unit_name, form_code, subject, year, credits,
+         status, fields, created_at, updated_at, submitted_at, decided_at, reject_reason, rejected_level) in rows:
+        full = may_see_personal_data(actor, account_id, unit_id)
+        found.append(DeclarationOut(
+            id=did, professional_id=professional_id,
+            id_number=id_number if full else mask_id_number(id_number), name=name,
+            unit_id=unit_id, unit_name=unit_name, form_code=form_code,
+            form_name=names.get(form_code, form_code), subject=subject, year=year,
+            credits=credits, status=status, fields=json.loads(fields),
+            field_labels=labels.get(form_code, {}),
+            created_at=created_at, updated_at=updated_at, submitted_at=submitted_at,
+            decided_at=decided_at, reject_reason=reject_reason,
+            rejected_level=rejected_level, attachments=files.get(did, []),
+            history=events.get(did, []),
         ))
-    return views
+    return found
 
 
-def show(session: Session, actor: Actor, declaration_id: int) -> DeclarationOut:
+def show(db: Db, actor: Actor, declaration_id: int) -> DeclarationOut:
     """One declaration with its fields, attachments and review history."""
-    statement = _view_statement().where(Declaration.id == declaration_id, *_scope(session, actor))
-    found = _views(session, actor, statement, current_forms(session), detail=True)
+    clauses, params = _scope(db, actor)
+    found = views(db, actor, where_sql(["d.id = :id", *clauses]), {**params, "id": declaration_id},
+                  current_forms(db), detail=True)
     if not found:
         raise NotFound(f"未找到申报 {declaration_id}（在您可查看的范围内）", {"id": declaration_id})
     return found[0]
 
 
-def _query_clauses(session: Session, actor: Actor, query: DeclarationQuery) -> tuple[list, Any]:
+def _query_clauses(db: Db, actor: Actor, query: DeclarationQuery) -> tuple[list[str], dict[str, Any],
+                                                                           ProfessionalOut | None]:
     """Scope and narrowing (not the status filter); the person looked up, if any."""
-    clauses = _scope(session, actor)
+    clauses, params = _scope(db, actor)
     person = None
     if query.person:
         from hnce_cli.services.lookup import lookup
 
-        found = lookup(session, actor, query.person)
+        found = lookup(db, actor, query.person)
         if len(found.matches) > 1:
             raise ValidationFailed.one("person", f"找到 {found.total} 人，请用身份证号指定",
                                        "give the 18-digit ID number")
         person = found.matches[0]
-        clauses.append(Declaration.professional_id == person.id)
+        clauses.append("d.professional_id = :narrow_person")
+        params["narrow_person"] = person.id
     if query.unit:
-        clauses.append(_unit_clause(session, actor, query.unit))
+        more, more_params = _unit_clause(db, actor, query.unit)
+        clauses.extend(more)
+        params.update(more_params)
     if query.year is not None:
-        clauses.append(Declaration.year == query.year)
+        clauses.append("d.year = :narrow_year")
+        params["narrow_year"] = query.year
     if query.form:
-        clauses.append(Declaration.form_code == find_form(current_forms(session), query.form).code)
+        clauses.append("d.form_code = :narrow_form")
+        params["narrow_form"] = find_form(current_forms(db), query.form).code
     if query.ids is not None:
-        clauses.append(Declaration.id.in_(query.ids))
+        clauses.append(in_list(db, "d.id", "narrow_ids", "BIGINT"))
+        params["narrow_ids"] = json_list(query.ids)
     if query.awaiting_review:
-        clauses.append(_status_is(LEVELS[_level(actor)]["from"]))
-    return clauses, person
+        clauses.append(status_is(LEVELS[_level(actor)]["from"]))
+    return clauses, params, person
 
 
-def list_declarations(session: Session, actor: Actor, query: DeclarationQuery,
+def list_declarations(db: Db, actor: Actor, query: DeclarationQuery,
                       limit: int | None = LIST_LIMIT, offset: int = 0) -> DeclarationList:
     """The progress view 申报进度查询: counts per filter and one page of rows."""
-    clauses, person = _query_clauses(session, actor, query)
-    by_status = dict(session.execute(
-        select(Declaration.status, func.count()).where(*clauses).group_by(Declaration.status)).all())
+    clauses, params, person = _query_clauses(db, actor, query)
+    by_status = dict(db.rows(f"SELECT d.status, count(*) FROM declaration d WHERE {where_sql(clauses)} "
+                             "GROUP BY d.status", **params))
     counts = {name: sum(by_status.get(s, 0) for s in (statuses or by_status))
               for name, statuses in FILTERS.items()}
     statuses = FILTERS[query.filter]
     where = list(clauses)
     if statuses:
-        where.append(Declaration.status.in_(statuses))
-    order = ((Declaration.submitted_at, Declaration.id) if query.awaiting_review
-             else (Declaration.id.desc(),))
+        where.append(_status_in(statuses))
+    forms = current_forms(db)
     if query.awaiting_review:
         # A review queue can hold a million items. The page's ids come from the
         # queue's index alone (unit, status, submitted_at and the id are its key);
         # only those rows are read. Sorting the full rows took ~1 s per million.
-        page = select(Declaration.id).where(*where).order_by(*order).offset(offset)
-        if limit is not None:
-            page = page.limit(limit)
-        statement = _view_statement().where(Declaration.id.in_(page)).order_by(*order)
+        order = "d.submitted_at, d.id"
+        page = (f"SELECT d.id FROM declaration d WHERE {where_sql(where)} ORDER BY {order}"
+                f"{_page(db, limit, offset)}")
+        rows = views(db, actor, f"d.id IN ({page})", params, forms, order=order)
     else:
-        statement = _view_statement().where(*where).order_by(*order).offset(offset)
-        if limit is not None:
-            statement = statement.limit(limit)
-    rows = _views(session, actor, statement, current_forms(session))
+        rows = views(db, actor, where_sql(where), params, forms, limit=limit, offset=offset)
     return DeclarationList(person=person, filter=query.filter, counts=counts,
                            total=counts[query.filter], declarations=rows)
 
 
-def attachment_bundle(session: Session, actor: Actor, query: DeclarationQuery) -> AttachmentBundle:
+def attachment_bundle(db: Db, actor: Actor, query: DeclarationQuery) -> AttachmentBundle:
     """The files of the declarations a query matches (for --open / --export-attachments)."""
-    clauses, _ = _query_clauses(session, actor, query)
+    import base64
+
+    clauses, params, _ = _query_clauses(db, actor, query)
     statuses = FILTERS[query.filter]
     if statuses:
-        clauses.append(Declaration.status.in_(statuses))
-    ids = list(session.execute(select(Declaration.id).where(*clauses)).scalars())
+        clauses.append(_status_in(statuses))
+    ids = db.column(f"SELECT d.id FROM declaration d WHERE {where_sql(clauses)} ORDER BY d.id", **params)
     if query.ids is not None:
         missing = sorted(set(query.ids) - set(ids))
         if missing:
             raise NotFound(f"未找到申报 {', '.join(map(str, missing))}（在您可查看的范围内）",
                            {"ids": missing})
     files: list[AttachmentFile] = []
-    import base64
-
-    for i in range(0, len(ids), CHUNK):
-        for a, content in session.execute(
-                select(Attachment, Blob.content).join(Blob, Blob.sha256 == Attachment.sha256)
-                .where(Attachment.declaration_id.in_(ids[i:i + CHUNK])).order_by(Attachment.id)).all():
+    if ids:
+        for aid, did, filename, media_type, size, sha256, content in db.rows(
+                "SELECT a.id, a.declaration_id, a.filename, a.media_type, a.size, a.sha256, b.content "
+                "FROM attachment a JOIN blob b ON b.sha256 = a.sha256 "
+                f"WHERE {in_list(db, 'a.declaration_id', 'ids', 'BIGINT')} ORDER BY a.id", ids=json_list(ids)):
             files.append(AttachmentFile(
-                id=a.id, declaration_id=a.declaration_id, filename=a.filename,
-                media_type=a.media_type, size=a.size, sha256=a.sha256,
+                id=aid, declaration_id=did, filename=filename, media_type=media_type, size=size, sha256=sha256,
                 content_base64=base64.b64encode(content).decode("ascii")))
     return AttachmentBundle(files=files)
 
 
-# --- the professional's own actions ---------------------------------------------
+# --- the review history -----------------------------------------------------------
 
-class _Step(NamedTuple):
-    action: str
+class Step(NamedTuple):
+    """One transition of a declaration, as its audit row tells it."""
+
+    action: str  # create, submit, unit_approve, hr_reject, withdraw, edit, import …
     actor_id: int | None
-    at: Any
+    at: datetime
     actor_name: str | None
-    reason: str | None
+    reason: str | None  # a rejection's reason (the declarant sees it)
 
 
-def _history(session: Session, ids: list[int]) -> dict[int, list[_Step]]:
+def history(db: Db, ids: Iterable[int]) -> dict[int, list[Step]]:
     """The review history of declarations, oldest first: their audit rows.
 
     Each transition writes one record, its audit row, and the history the declarant
     sees is read from it (an HR approval of 100,000 writes 100,000 rows, not 200,000).
     A deleted draft's number can be given out again (SQLite reuses the highest
-    rowid), so a history starts after the last delete of its number.
+    rowid), so a history starts after the last delete of its number. Declarations
+    without any history are left out.
     """
-    found: dict[int, list[_Step]] = {}
-    for i in range(0, len(ids), CHUNK):
-        keys = [str(did) for did in ids[i:i + CHUNK]]
-        for subject, action, actor_id, at, after, who in session.execute(
-                select(AuditLog.subject_id, AuditLog.action, AuditLog.actor_id, AuditLog.at, AuditLog.after,
-                       Account.name)
-                .outerjoin(Account, Account.id == AuditLog.actor_id)
-                .where(AuditLog.subject_type == "declaration", AuditLog.subject_id.in_(keys))
-                .order_by(AuditLog.at, AuditLog.id)).all():
-            steps = found.setdefault(int(subject), [])
-            name = action.removeprefix("declaration.")
-            if name == "delete":
-                steps.clear()
-                continue
-            reason = json.loads(after).get("reason") if after and name.endswith("_reject") else None
-            steps.append(_Step(name, actor_id, at, who, reason))
+    keys = [str(did) for did in dict.fromkeys(ids)]
+    found: dict[int, list[Step]] = {}
+    if not keys:
+        return found
+    for subject, action, actor_id, at, after, who in db.rows(
+            "SELECT l.subject_id, l.action, l.actor_id, l.at, l.after, a.name FROM audit_log l "
+            "LEFT JOIN account a ON a.id = l.actor_id "
+            f"WHERE l.subject_type = 'declaration' AND {in_list(db, 'l.subject_id', 'keys')} "
+            "ORDER BY l.at, l.id", keys=json_list(keys)):
+        steps = found.setdefault(int(subject), [])
+        name = action.removeprefix("declaration.")
+        if name == "delete":
+            steps.clear()
+            continue
+        reason = json.loads(after).get("reason") if after and name.endswith("_reject") else None
+        steps.append(Step(name, actor_id, at, who, reason))
     return {did: steps for did, steps in found.items() if steps}
 
 
-def _own(session: Session, me: Any, declaration_id: int) -> Declaration:
-    decl = session.execute(select(Declaration).where(
-        Declaration.id == declaration_id, Declaration.professional_id == me.id)).scalar_one_or_none()
-    if decl is None:
+# --- the professional's own actions ---------------------------------------------
+
+class _Own(NamedTuple):
+    id: int
+    status: str
+    form_code: str
+    year: int
+    credits: float
+    fields: str  # the answers, JSON
+
+
+def _own(db: Db, me: _Me, declaration_id: int) -> _Own:
+    row = db.one("SELECT id, status, form_code, year, credits, fields FROM declaration "
+                 "WHERE id = :id AND professional_id = :me", id=declaration_id, me=me.id)
+    if row is None:
         raise NotFound(f"未找到您的申报 {declaration_id}", {"id": declaration_id})
-    return decl
+    return _Own(*row)
 
 
-def _refuse(decl: Declaration, doing: str, allowed: str) -> Conflict:
+def _refuse(decl: _Own, doing: str, allowed: str) -> Conflict:
     return Conflict(f"申报 {decl.id} 当前为{_label(decl.status)}，不能{doing}（只有{allowed}的申报可以{doing}）",
                     {"id": decl.id, "status": decl.status})
 
 
-def _guarded_update(session: Session, decl: Declaration, me: Any, values: dict[str, Any]) -> None:
+# Columns a professional's own action may set (written into SQL by name, so checked).
+_OWN_COLUMNS = frozenset({"year", "credits", "fields", "status", "submitted_at", "unit_id", "reject_reason",
+                          "rejected_level", "decided_at"})
+
+
+def _guarded_update(db: Db, decl: _Own, me: _Me, values: dict[str, Any]) -> None:
     """UPDATE ... WHERE id, owner and the status just read: 0 rows means it changed under us."""
-    changed = session.execute(
-        update(Declaration)
-        .where(Declaration.id == decl.id, Declaration.professional_id == me.id,
-               Declaration.status == decl.status)
-        .values(updated_at=clock.now(), **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    unknown = set(values) - _OWN_COLUMNS
+    if unknown:
+        raise ValueError(f"not a column a declarant sets: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = :set_{name}" for name in values)
+    changed = db.execute(
+        f"UPDATE declaration SET updated_at = :now, {assignments} "
+        "WHERE id = :id AND professional_id = :me AND status = :was",
+        now=clock.now(), id=decl.id, me=me.id, was=decl.status, **{f"set_{k}": v for k, v in values.items()})
     if changed != 1:
         raise Conflict(f"申报 {decl.id} 刚刚被修改（例如已被审核），请刷新后重试", {"id": decl.id})
 
 
-def create(session: Session, actor: Actor, data: DeclarationInput) -> DeclarationOut:
+def create(db: Db, actor: Actor, data: DeclarationInput) -> DeclarationOut:
     """Declare credits: a draft (保存暂不提交) or submitted at once."""
-    refresh(session)  # the year's rules, as the system admin may have loaded them
-    me = _me(session, actor)
+    in_force = rules.current(db)  # the year's rules, as the system admin may have loaded them
+    me = _me(db, actor)
     problems: list[FieldProblem] = []
     today = clock.today()
-    form = _collect(problems, find_form, current_forms(session), data.form)
-    year = _collect(problems, check_open_year, data.year, today)
+    form = _collect(problems, find_form, current_forms(db), data.form)
+    year = _collect(problems, check_open_year, in_force, data.year, today)
     answers: dict[str, Any] = {}
     credits = 0.0
     if form is not None and year is not None:
@@ -373,31 +426,33 @@ def create(session: Session, actor: Actor, data: DeclarationInput) -> Declaratio
     if problems:
         raise _fail(problems)
     now = clock.now()
-    decl = Declaration(professional_id=me.id, unit_id=me.unit_id, form_code=form.code, subject="public",
-                       year=year, credits=credits, fields=json.dumps(answers, ensure_ascii=False),
-                       status="draft", created_at=now, updated_at=now)
-    session.add(decl)
-    session.flush()
-    attachments.store(session, decl.id, files)
-    audit.record(session, actor, "declaration.create", "declaration", decl.id, None,
+    fields = json.dumps(answers, ensure_ascii=False)
+    declaration_id = db.insert(
+        "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, status, "
+        "created_at, updated_at) VALUES (:professional_id, :unit_id, :form_code, 'public', :year, :credits, "
+        ":fields, 'draft', :now, :now)",
+        professional_id=me.id, unit_id=me.unit_id, form_code=form.code, year=year, credits=credits, fields=fields,
+        now=now)
+    attachments.store(db, declaration_id, files)
+    audit.record(db, actor, "declaration.create", "declaration", declaration_id, None,
                  {"status": "draft", "form": form.code, "year": year, "credits": credits,
                   "attachments": [f.sha256 for f in files]})
     if data.submit:
-        _submit(session, actor, me, decl)
-    return show(session, actor, decl.id)
+        _submit(db, actor, me, _Own(declaration_id, "draft", form.code, year, credits, fields), in_force)
+    return show(db, actor, declaration_id)
 
 
-def edit(session: Session, actor: Actor, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
+def edit(db: Db, actor: Actor, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
     """Change a draft: its year, fields, credits (entered forms) and attachments."""
-    refresh(session)  # the year's rules, as the system admin may have loaded them
-    me = _me(session, actor)
-    decl = _own(session, me, declaration_id)
+    in_force = rules.current(db)  # the year's rules, as the system admin may have loaded them
+    me = _me(db, actor)
+    decl = _own(db, me, declaration_id)
     if decl.status != "draft":
         raise _refuse(decl, "修改", "待提交")
     problems: list[FieldProblem] = []
     today = clock.today()
-    form = _collect(problems, find_form, current_forms(session), decl.form_code)
-    year = _collect(problems, check_open_year, data.year or decl.year, today)
+    form = _collect(problems, find_form, current_forms(db), decl.form_code)
+    year = _collect(problems, check_open_year, in_force, data.year or decl.year, today)
     before = {"year": decl.year, "credits": decl.credits, "fields": json.loads(decl.fields)}
     values = dict(before["fields"])
     for name, value in (data.fields or {}).items():
@@ -412,8 +467,7 @@ def edit(session: Session, actor: Actor, declaration_id: int, data: DeclarationE
             decl.credits if form.credits.mode == "entered" else None)
         answers, credits, more = check_answers(form, values, entered, year, today)
         problems.extend(more)
-    have = dict(session.execute(select(Attachment.id, Attachment.filename)
-                                .where(Attachment.declaration_id == decl.id)).all())
+    have = dict(db.rows("SELECT id, filename FROM attachment WHERE declaration_id = :d", d=decl.id))
     unknown = [i for i in data.remove_attachments if i not in have]
     if unknown:
         problems.append(FieldProblem("remove_attachments", f"本申报没有附件 {unknown}",
@@ -423,214 +477,66 @@ def edit(session: Session, actor: Actor, declaration_id: int, data: DeclarationE
     problems.extend(more)
     if problems:
         raise _fail(problems)
-    _guarded_update(session, decl, me, {"year": year, "credits": credits,
-                                        "fields": json.dumps(answers, ensure_ascii=False)})
-    removed = attachments.remove(session, decl.id, list(data.remove_attachments)) \
+    _guarded_update(db, decl, me, {"year": year, "credits": credits,
+                                   "fields": json.dumps(answers, ensure_ascii=False)})
+    removed = attachments.remove(db, decl.id, list(data.remove_attachments)) \
         if data.remove_attachments else []
-    attachments.store(session, decl.id, files)
-    audit.record(session, actor, "declaration.edit", "declaration", decl.id, before,
+    attachments.store(db, decl.id, files)
+    audit.record(db, actor, "declaration.edit", "declaration", decl.id, before,
                  {"year": year, "credits": credits, "fields": answers,
                   "attachments_added": [f.sha256 for f in files], "attachments_removed": removed})
-    return show(session, actor, decl.id)
+    return show(db, actor, decl.id)
 
 
-def delete_draft(session: Session, actor: Actor, declaration_id: int) -> DeclarationDeleted:
-    me = _me(session, actor)
-    decl = _own(session, me, declaration_id)
+def delete_draft(db: Db, actor: Actor, declaration_id: int) -> DeclarationDeleted:
+    me = _me(db, actor)
+    decl = _own(db, me, declaration_id)
     if decl.status != "draft":
         raise _refuse(decl, "删除", "待提交")
     before = {"status": "draft", "form": decl.form_code, "year": decl.year, "credits": decl.credits,
               "fields": json.loads(decl.fields)}
-    attachments.remove(session, decl.id)
-    gone = session.execute(
-        delete(Declaration).where(Declaration.id == decl.id, Declaration.professional_id == me.id,
-                                  Declaration.status == "draft")
-        .execution_options(synchronize_session=False)).rowcount
+    attachments.remove(db, decl.id)
+    gone = db.execute("DELETE FROM declaration WHERE id = :id AND professional_id = :me AND status = 'draft'",
+                      id=decl.id, me=me.id)
     if gone != 1:
         raise Conflict(f"申报 {decl.id} 刚刚被修改，请刷新后重试", {"id": decl.id})
-    session.expunge(decl)
-    audit.record(session, actor, "declaration.delete", "declaration", decl.id, before, None)
+    audit.record(db, actor, "declaration.delete", "declaration", decl.id, before, None)
     return DeclarationDeleted(id=declaration_id)
 
 
-def _submit(session: Session, actor: Actor, me: Any, decl: Declaration) -> None:
-    refresh(session)  # the year's rules, as the system admin may have loaded them
-    check_open_year(decl.year, clock.today())
+def _submit(db: Db, actor: Actor, me: _Me, decl: _Own, in_force: dict[int, rules.YearRules] | None = None) -> None:
+    if in_force is None:
+        in_force = rules.current(db)  # the year's rules, as the system admin may have loaded them
+    check_open_year(in_force, decl.year, clock.today())
     now = clock.now()
-    _guarded_update(session, decl, me, {"status": "pending_unit", "submitted_at": now,
-                                        "unit_id": me.unit_id, "reject_reason": None,
-                                        "rejected_level": None, "decided_at": None})
-    audit.record(session, actor, "declaration.submit", "declaration", decl.id, {"status": "draft"},
+    _guarded_update(db, decl, me, {"status": "pending_unit", "submitted_at": now,
+                                   "unit_id": me.unit_id, "reject_reason": None,
+                                   "rejected_level": None, "decided_at": None})
+    audit.record(db, actor, "declaration.submit", "declaration", decl.id, {"status": "draft"},
                  {"status": "pending_unit", "unit_id": me.unit_id})
 
 
-def submit(session: Session, actor: Actor, declaration_id: int) -> DeclarationOut:
+def submit(db: Db, actor: Actor, declaration_id: int) -> DeclarationOut:
     """Draft → pending the unit's review."""
-    me = _me(session, actor)
-    decl = _own(session, me, declaration_id)
+    me = _me(db, actor)
+    decl = _own(db, me, declaration_id)
     if decl.status != "draft":
         raise _refuse(decl, "提交", "待提交")
-    _submit(session, actor, me, decl)
-    return show(session, actor, declaration_id)
+    _submit(db, actor, me, decl)
+    return show(db, actor, declaration_id)
 
 
-def withdraw(session: Session, actor: Actor, declaration_id: int) -> DeclarationOut:
+def withdraw(db: Db, actor: Actor, declaration_id: int) -> DeclarationOut:
     """撤销: pending (at the unit or at HR) → back to draft."""
-    me = _me(session, actor)
-    decl = _own(session, me, declaration_id)
+    me = _me(db, actor)
+    decl = _own(db, me, declaration_id)
     if decl.status not in PENDING:
         raise _refuse(decl, "撤销", "待审核")
     old = decl.status
-    _guarded_update(session, decl, me, {"status": "draft", "submitted_at": None})
-    audit.record(session, actor, "declaration.withdraw", "declaration", decl.id, {"status": old},
+    _guarded_update(db, decl, me, {"status": "draft", "submitted_at": None})
+    audit.record(db, actor, "declaration.withdraw", "declaration", decl.id, {"status": old},
                  {"status": "draft"})
-    return show(session, actor, declaration_id)
-
-
-# --- review ---------------------------------------------------------------------
-
-def _review_clauses(session: Session, actor: Actor, level: str, request: ReviewRequest) -> list:
-    clauses = _scope(session, actor)
-    if request.unit:
-        clauses.append(_unit_clause(session, actor, request.unit))
-    if request.year is not None:
-        clauses.append(Declaration.year == request.year)
-    if request.form:
-        clauses.append(Declaration.form_code == find_form(current_forms(session), request.form).code)
-    return clauses
-
-
-def review(session: Session, actor: Actor, request: ReviewRequest) -> ReviewResult:
-    """Approve or reject declarations awaiting the actor's level of review, atomically.
-
-    A unit admin moves their units' pending_unit declarations on to HR (or rejects
-    them); an HR reviewer decides their region's pending_hr ones, and approval
-    inserts the credit record. Items not changed are explained one by one.
-    """
-    level = _level(actor)
-    reason = (request.reason or "").strip() or None
-    if request.decision == "reject" and not reason:
-        raise ValidationFailed.one("reason", "审核不通过必须填写原因", 'give --reason "…" (the declarant sees it)')
-    if request.ids is not None and request.all_matching:
-        raise ValidationFailed("审核对象只能二选一：申报编号或 --all (give ids or --all, not both)", problems=[
-            FieldProblem("ids", "已给出申报编号", "drop the ids to decide all matching the filters"),
-            FieldProblem("all", "已给出 --all", "drop --all to decide only the ids given")])
-    if request.ids is None and not request.all_matching:
-        raise ValidationFailed.one("ids", "未指定要审核的申报", "give declaration ids, or --all with filters")
-    step = LEVELS[level]
-    source, target = step["from"], step[request.decision]
-    clauses = _review_clauses(session, actor, level, request)
-    ids = list(dict.fromkeys(request.ids)) if request.ids is not None else []
-    chunks: list[list[int] | None] = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)] \
-        if request.ids is not None else [None]
-    now = clock.now()
-    values: dict[str, Any] = {"status": target, "updated_at": now}
-    if target in ("approved", "rejected"):
-        values["decided_at"] = now
-    if target == "rejected":
-        values.update(reject_reason=reason, rejected_level=level)
-    table = Declaration.__table__
-    conn = session.connection()
-    # What each item shows comes back from the change itself (RETURNING), not from
-    # a second pass over the declarations.
-    returned = (table.c.id, table.c.professional_id, table.c.unit_id, table.c.credits)
-    changed_rows: list[tuple] = []
-    for chunk in chunks:
-        where = [*clauses, _status_is(source)]
-        if chunk is not None:
-            where.append(Declaration.id.in_(chunk))
-        if request.dry_run:
-            statement = select(*returned).where(*where)
-        else:  # the one conditional change: only rows still at this level move
-            statement = update(table).where(*where).values(**values).returning(*returned)
-        changed_rows.extend(bulk.core_rows(conn, statement))
-    changed_rows.sort()  # by id, as lists show them
-    done = [row[0] for row in changed_rows]
-    action = f"{level}_{request.decision}"
-    if not request.dry_run and done:
-        # Everything that follows from the change is derived, inside the database,
-        # from the ids just changed (services/bulk.py): one statement per table.
-        ids_json = bulk.json_ids(done)
-        rows = bulk.id_rows(conn)
-        before = {"status": source}
-        after = {"status": target, "reason": reason} if reason else {"status": target}
-        bulk.audit_for_ids(conn, actor, f"declaration.{action}", "declaration", done, before, after, now)
-        if target == "approved":  # it counts: the credit record, unique per declaration
-            bulk.execute(conn, "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, "
-                         "source, source_ref, created_at) SELECT d.professional_id, p.id_number, d.year, "
-                         "d.subject, d.credits, 'declaration', 'declaration:' || CAST(d.id AS VARCHAR(20)), :at "
-                         f"FROM {rows} AS x JOIN declaration d ON d.id = x.id "
-                         "JOIN professional p ON p.id = d.professional_id",
-                         at=now, ids=ids_json)
-    # The per-item outcome is the decision (审核通过 / 审核不通过); where the declaration
-    # went (pending_hr after the unit, approved after HR) is its status.
-    outcome = f"would_{request.decision}" if request.dry_run else DECIDED[request.decision]
-    status_after = source if request.dry_run else target
-    items: list[ReviewItem] = []
-    if done:
-        names = dict(bulk.execute(conn, f"SELECT p.id, p.name FROM {bulk.id_rows(conn)} AS x "
-                                  "JOIN professional p ON p.id = x.id",
-                                  ids=bulk.json_ids({row[1] for row in changed_rows})).fetchall())
-        units = dict(bulk.core_rows(conn, select(Unit.__table__.c.id, Unit.__table__.c.name)
-                                    .where(Unit.__table__.c.id.in_({row[2] for row in changed_rows}))))
-        items = [ReviewItem(did, outcome, status_after, None, names[pid], units[uid], credits)
-                 for did, pid, uid, credits in changed_rows]
-    counts: dict[str, int] = {outcome: len(items)} if items else {}
-    changed = set(done)
-    for item in _explain_leftovers(session, actor, level, clauses, request, [i for i in ids if i not in changed]):
-        items.append(item)
-        counts[item.outcome] = counts.get(item.outcome, 0) + 1
-    # Built from trusted values, so not validated again: for 100,000 items pydantic's
-    # validation cost more than the UPDATE (serialising them stays pydantic's job).
-    return ReviewResult.model_construct(decision=request.decision, level=level, dry_run=request.dry_run,
-                                        counts=counts, items=items)
-
-
-def _explain_leftovers(session: Session, actor: Actor, level: str, clauses: list,
-                       request: ReviewRequest, ids: list[int]) -> list[ReviewItem]:
-    """Why each requested declaration was not changed: gone, out of scope, or decided."""
-    if not ids:
-        return []
-    scope = _scope(session, actor)
-    rows: dict[int, Any] = {}
-    visible: set[int] = set()
-    matching: set[int] = set()
-    last: dict[int, tuple[str, int | None, Any, str | None]] = {}
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        rows.update((r.id, r) for r in session.execute(
-            select(Declaration.id, Declaration.status).where(Declaration.id.in_(chunk))).all())
-        visible.update(session.execute(select(Declaration.id).where(Declaration.id.in_(chunk), *scope)).scalars())
-        matching.update(session.execute(select(Declaration.id).where(Declaration.id.in_(chunk), *clauses))
-                        .scalars())
-    for did, steps in _history(session, ids).items():
-        for step in steps:
-            if step.action.startswith(f"{level}_"):
-                last[did] = (step.action, step.actor_id, step.at, step.actor_name)
-    target_action = f"{level}_{request.decision}"
-    items = []
-    for did in ids:
-        row = rows.get(did)
-        status = row.status if row else None
-        if row is None or did not in visible:
-            outcome, why = "failed", ("未找到该申报" if row is None else "不在您的审核范围内 (not in your scope)")
-        elif did not in matching:
-            outcome, why = "failed", "不符合筛选条件（单位/年度/学习形式）"
-        elif did in last and last[did][0] == target_action and last[did][1] == actor.account_id \
-                and status != "draft":
-            outcome, why = "skipped", f"您已{DECLARATION_ACTIONS[target_action]}（重复操作，未改变）"
-        elif did in last and status != "draft":
-            action, _, at, who = last[did]
-            from hnce_cli.clock import CHINA_TZ
-
-            when = at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if at else ""
-            outcome, why = "conflict", f"已被 {who or '他人'} 于 {when} {DECLARATION_ACTIONS.get(action, action)}"
-        elif level == "hr" and status == "pending_unit":
-            outcome, why = "conflict", "尚未经用人单位审核（当前：待审核（单位））"
-        else:
-            outcome, why = "conflict", f"当前状态为{_label(status or '')}，不能审核"
-        items.append(ReviewItem(did, outcome, status, why))
-    return items
+    return show(db, actor, declaration_id)
 
 
 # --- unit bulk import -------------------------------------------------------------
@@ -649,18 +555,18 @@ IMPORT_ALIASES = {
 IMPORT_RESERVED = {"id_number", "form", "year", "credits", "name", "subject", "计入科目"}
 
 
-def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> DeclarationImportResult:
+def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> DeclarationImportResult:
     """A unit admin declares for their people from a spreadsheet.
 
     Every row is checked before any is written; one bad row writes nothing and the
     error lists every (row, field, why). The unit is the one importing, so its own
     review is done: the declarations land as pending_hr, awaiting HR.
     """
-    refresh(session)  # the year's rules, as the system admin may have loaded them
     actor.require("unit_admin")
+    in_force = rules.current(db)  # the year's rules, as the system admin may have loaded them
     if not rows:
         raise ValidationFailed.one("file", "文件中没有数据行", "the first row is the header, data below it")
-    forms = current_forms(session)
+    forms = current_forms(db)
     today = clock.today()
     problems: list[dict[str, Any]] = []
 
@@ -677,11 +583,9 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
 
     normalised = [{field_of(k): v for k, v in r.items()} for r in rows]
     numbers = {str(r.get("id_number") or "").strip().upper() for r in normalised}
-    conn = session.connection()
-    people = {p.id_number: p for p in map(_ImportPerson._make, bulk.execute(
-        conn, "SELECT p.id, p.id_number, p.name, p.unit_id, p.status FROM professional p "
-        f"WHERE p.id_number IN {bulk.text_rows(conn, 'numbers')}",
-        numbers=json.dumps(sorted(n for n in numbers if n))).fetchall())}
+    people = {p.id_number: p for p in map(_ImportPerson._make, db.rows(
+        "SELECT p.id, p.id_number, p.name, p.unit_id, p.status FROM professional p "
+        f"WHERE {in_list(db, 'p.id_number', 'numbers')}", numbers=json_list(sorted(n for n in numbers if n))))}
     form_cache: dict[str, LearningForm | str] = {}
     year_cache: dict[Any, int | str] = {}
     prepared: list[tuple[int, int, str, int, float, dict[str, Any]]] = []
@@ -719,8 +623,8 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
         year_key = row.get("year")
         if year_key not in year_cache:
             try:
-                year_cache[year_key] = check_open_year(int(str(year_key).strip()) if str(year_key or "").strip()
-                                                       else None, today)
+                year_cache[year_key] = check_open_year(in_force, int(str(year_key).strip())
+                                                       if str(year_key or "").strip() else None, today)
             except ValueError:
                 year_cache[year_key] = f"计入年度格式不对：{year_key}"
             except ValidationFailed as exc:
@@ -762,16 +666,16 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> D
             problems=[FieldProblem(f"第 {p['row']} 行 {p['field']}", p["message"]) for p in shown],
         )
     now = clock.now()
-    source = bulk.json_table(conn, [("professional_id", "BIGINT"), ("unit_id", "BIGINT"), ("form_code", "TEXT"),
-                                    ("year", "INTEGER"), ("credits", "DOUBLE PRECISION"), ("fields", "JSON")])
+    source = db.json_table([("professional_id", "BIGINT"), ("unit_id", "BIGINT"), ("form_code", "TEXT"),
+                            ("year", "INTEGER"), ("credits", "DOUBLE PRECISION"), ("fields", "JSON")], "rows")
     # One INSERT … SELECT from the rows as one JSON array; RETURNING gives the new ids.
-    new_ids = [row[0] for row in bulk.execute(
-        conn, "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, "
+    new_ids = db.column(
+        "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, "
         "status, created_at, updated_at, submitted_at) SELECT r.professional_id, r.unit_id, r.form_code, "
         f"'public', r.year, r.credits, r.fields, 'pending_hr', :now, :now, :now FROM {source} AS r RETURNING id",
-        now=now, rows=json.dumps(prepared, ensure_ascii=False)).fetchall()]
-    bulk.audit_for_ids(conn, actor, "declaration.import", "declaration", new_ids, None,
-                       {"status": "pending_hr", "via": "import"}, now)
+        now=now, rows=json.dumps(prepared, ensure_ascii=False))
+    audit.record_for_ids(db, actor, "declaration.import", "declaration", new_ids, None,
+                         {"status": "pending_hr", "via": "import"}, now)
     by_form: dict[str, int] = {}
     for item in prepared:
         by_form[item[2]] = by_form.get(item[2], 0) + 1

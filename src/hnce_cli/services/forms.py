@@ -17,15 +17,13 @@ from importlib import resources
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
-from sqlmodel import Session
 
 from hnce_cli import clock
 from hnce_cli.errors import FieldProblem, ValidationFailed, from_pydantic
-from hnce_cli.models import Account, Setting
 from hnce_cli.schemas import FormsOut, LearningForm
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
+from hnce_cli.store import Db
 
 SETTING_KEY = "learning_forms"
 TEXT_MAX = 200
@@ -88,19 +86,15 @@ def parse_forms(data: Any) -> list[LearningForm]:
     return forms
 
 
-def _stored(session: Session) -> tuple[Setting, str | None] | None:
-    row = session.execute(
-        select(Setting, Account.name).outerjoin(Account, Account.id == Setting.updated_by)
-        .where(Setting.key == SETTING_KEY)
-    ).first()
-    return (row[0], row[1]) if row else None
+def _stored(db: Db) -> tuple[str, Any, str | None] | None:
+    """(the loaded forms as text, when, by whom) or None: the package's forms are in force."""
+    return db.one("SELECT s.value, s.updated_at, a.name FROM setting s LEFT JOIN account a ON a.id = s.updated_by "
+                  "WHERE s.key = :key", key=SETTING_KEY)
 
 
-def current_forms(session: Session) -> list[LearningForm]:
-    stored = _stored(session)
-    if stored is None:
-        return list(package_forms())
-    return _parse_cached(stored[0].value)
+def current_forms(db: Db) -> list[LearningForm]:
+    text = db.scalar("SELECT value FROM setting WHERE key = :key", key=SETTING_KEY)
+    return list(package_forms()) if text is None else _parse_cached(text)
 
 
 @cache
@@ -108,36 +102,32 @@ def _parse_cached(text: str) -> list[LearningForm]:
     return parse_forms(json.loads(text))
 
 
-def show(session: Session) -> FormsOut:
-    stored = _stored(session)
+def show(db: Db) -> FormsOut:
+    stored = _stored(db)
     if stored is None:
         return FormsOut(source="package", forms=list(package_forms()))
-    setting, by = stored
-    return FormsOut(source="database", updated_at=setting.updated_at, updated_by=by,
-                    forms=_parse_cached(setting.value))
+    text, at, by = stored
+    return FormsOut(source="database", updated_at=at, updated_by=by, forms=_parse_cached(text))
 
 
-def load(session: Session, actor: Actor, data: Any) -> FormsOut:
+def load(db: Db, actor: Actor, data: Any) -> FormsOut:
     """Replace the learning forms (system admin); validated first, audited."""
+    from hnce_cli.services.rules import save_setting
+
     actor.require("system_admin")
     forms = parse_forms(data)
     text = json.dumps([f.model_dump(exclude_none=True) for f in forms], ensure_ascii=False)
-    stored = _stored(session)
-    before_text = stored[0].value if stored else None
-    now = clock.now()
-    if stored:
-        stored[0].value, stored[0].updated_at, stored[0].updated_by = text, now, actor.account_id
-    else:
-        session.add(Setting(key=SETTING_KEY, value=text, updated_at=now, updated_by=actor.account_id))
-    session.flush()
+    stored = _stored(db)
+    before_text = stored[0] if stored else None
+    save_setting(db, SETTING_KEY, text, actor.account_id, clock.now())
 
     def digest(value: str | None) -> str | None:
         return hashlib.sha256(value.encode()).hexdigest()[:16] if value else None
 
-    audit.record(session, actor, "forms.load", "setting", SETTING_KEY,
+    audit.record(db, actor, "forms.load", "setting", SETTING_KEY,
                  {"sha256": digest(before_text), "source": "database" if stored else "package"},
                  {"sha256": digest(text), "codes": [f.code for f in forms]})
-    return show(session)
+    return show(db)
 
 
 def find_form(forms: list[LearningForm], value: str, *, field: str = "form") -> LearningForm:

@@ -8,12 +8,12 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-
-from sqlalchemy import insert, select
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from hnce_cli import clock
-from hnce_cli.models import Region, Unit
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 PROVINCE_CODE = "410000"
 DIRECT_SUFFIX = "-ZS"  # 省直 is 410000-ZS, 郑州市市直 is 410100-ZS
@@ -50,7 +50,12 @@ def temporary_unit_name(county: RegionRow) -> str:
 
 
 def seed_reference_data(engine: Engine) -> None:
-    """Insert whatever regions and temporary units are missing (idempotent)."""
+    """Insert whatever regions and temporary units are missing (idempotent). Part of
+    `hnce db upgrade`, on the migration's SQLAlchemy engine."""
+    from sqlalchemy import insert, select
+
+    from hnce_cli.models import Region, Unit
+
     rows = regions()
     with engine.begin() as conn:
         have = set(conn.execute(select(Region.code)).scalars())

@@ -3,12 +3,12 @@
 `hnce rules load FILE`, kept in the `setting` table so a server and every desk
 see the same rules. A loaded year replaces the package file of that year.
 
-`open_years(today)` are the years one may still declare for: their deadline has
-not passed and they have begun (normally only the current year).
+`open_years(rules, today)` are the years one may still declare for: their deadline
+has not passed and they have begun (normally only the current year).
 
-The functions without a session (`all_rules`, `rules_for`, `open_years`,
-`check_open_year`) read the package files merged with the database's years as
-last seen by `refresh(session)`, which the services that check a year call first.
+`current(db)` reads the rules in force: the package files merged with the database's
+years. Each call reads the setting (one indexed row), so a year the system admin
+loads counts on the next request of every process; parsing is cached by its text.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hnce_cli.errors import FieldProblem, ValidationFailed
+
+if TYPE_CHECKING:
+    from hnce_cli.store import Db
 
 SETTING_KEY = "year_rules"
 MAX_CREDITS = 1000  # no year asks for more; a bigger number is a typo
@@ -124,60 +127,49 @@ def package_rules() -> dict[int, YearRules]:
     return found
 
 
-# The database's years as last read by refresh(); text → parsed, so an unchanged
-# setting costs one indexed read per request and nothing more.
-_loaded_text: str | None = None
-_merged: dict[int, YearRules] | None = None
-
-
 @cache
 def _parse_stored(text: str) -> tuple[YearRules, ...]:
     return tuple(parse_rules(json.loads(text)))
 
 
+@cache
 def merge(stored_text: str | None) -> dict[int, YearRules]:
+    """The package's years with the loaded ones on top (the same text, the same dict)."""
     merged = dict(package_rules())
     if stored_text:
         merged.update((r.year, r) for r in _parse_stored(stored_text))
     return merged
 
 
-def refresh(session: Any) -> dict[int, YearRules]:
-    """Read the database's loaded years (if any) and make them the current rules."""
-    global _loaded_text, _merged
-    from sqlalchemy import select
-
-    from hnce_cli.models import Setting
-
-    text = session.execute(select(Setting.value).where(Setting.key == SETTING_KEY)).scalar()
-    if text != _loaded_text or _merged is None:
-        _merged = merge(text)
-        _loaded_text = text
-    return _merged
+def _stored(db: Db) -> tuple[str, Any, str | None] | None:
+    """(the loaded years as text, when, by whom) or None."""
+    return db.one("SELECT s.value, s.updated_at, a.name FROM setting s LEFT JOIN account a ON a.id = s.updated_by "
+                  "WHERE s.key = :key", key=SETTING_KEY)
 
 
-def all_rules() -> dict[int, YearRules]:
-    """Every known year: package files, replaced by the database's years (see refresh)."""
-    return _merged if _merged is not None else package_rules()
+def current(db: Db) -> dict[int, YearRules]:
+    """The rules in force: package files, replaced by the years the system admin loaded."""
+    stored = db.scalar("SELECT value FROM setting WHERE key = :key", key=SETTING_KEY)
+    return merge(stored)
 
 
-def rules_for(year: int) -> YearRules:
-    rules = all_rules().get(year)
-    if rules is None:
-        known = ", ".join(str(y) for y in sorted(all_rules()))
+def rules_for(rules: dict[int, YearRules], year: int) -> YearRules:
+    found = rules.get(year)
+    if found is None:
+        known = ", ".join(str(y) for y in sorted(rules))
         raise ValidationFailed.one("year", f"没有 {year} 年度的学时规则（已有：{known}）",
                                    "ask the system admin to load that year's rules")
-    return rules
+    return found
 
 
-def open_years(today: date) -> list[int]:
+def open_years(rules: dict[int, YearRules], today: date) -> list[int]:
     """Years one may still declare for: begun, and deadline not passed."""
-    return sorted(y for y, r in all_rules().items() if y <= today.year and today <= r.deadline)
+    return sorted(y for y, r in rules.items() if y <= today.year and today <= r.deadline)
 
 
-def check_open_year(year: int | None, today: date, *, field: str = "year") -> int:
+def check_open_year(rules: dict[int, YearRules], year: int | None, today: date, *, field: str = "year") -> int:
     """The counted year 计入年度 to use: the one given if open, else the only open year."""
-    years = open_years(today)
+    years = open_years(rules, today)
     if year is None:
         if len(years) == 1:
             return years[0]
@@ -195,26 +187,21 @@ def check_open_year(year: int | None, today: date, *, field: str = "year") -> in
 
 # --- viewing and loading (hnce rules show | load) ----------------------------------
 
-def show(session: Any, year: int | None = None) -> Any:
+def show(db: Db, year: int | None = None) -> Any:
     """Every year's rules (or one), saying which came from the package and which were loaded."""
-    from sqlalchemy import select
-
-    from hnce_cli.models import Account, Setting
     from hnce_cli.schemas import RulesOut, YearRulesOut
 
-    current = refresh(session)
+    stored = _stored(db)
+    rules = merge(stored[0] if stored else None)
     if year is not None:
-        rules_for(year)  # a clear error naming the known years
-    stored = session.execute(
-        select(Setting.updated_at, Account.name).outerjoin(Account, Account.id == Setting.updated_by)
-        .where(Setting.key == SETTING_KEY)).first()
-    years = [YearRulesOut(**r.as_data(), origin=r.origin) for y, r in sorted(current.items())
+        rules_for(rules, year)  # a clear error naming the known years
+    years = [YearRulesOut(**r.as_data(), origin=r.origin) for y, r in sorted(rules.items())
              if year is None or y == year]
-    return RulesOut(years=years, updated_at=stored[0] if stored else None,
-                    updated_by=stored[1] if stored else None)
+    return RulesOut(years=years, updated_at=stored[1] if stored else None,
+                    updated_by=stored[2] if stored else None)
 
 
-def load(session: Any, actor: Any, data: Any) -> Any:
+def load(db: Db, actor: Any, data: Any) -> Any:
     """System admin: add or replace years' rules (validated first, audited).
 
     `data` is the file as decoded JSON, in any shape parse_rules reads: this is its one
@@ -223,31 +210,30 @@ def load(session: Any, actor: Any, data: Any) -> Any:
     """
     import hashlib
 
-    from sqlalchemy import select
-
     from hnce_cli import clock
-    from hnce_cli.models import Setting
     from hnce_cli.services import audit
 
     actor.require("system_admin")
     new = parse_rules(data)
-    current = refresh(session)
-    setting = session.execute(select(Setting).where(Setting.key == SETTING_KEY)).scalar()
-    before = {r.year: r for r in _parse_stored(setting.value)} if setting else {}
+    stored = _stored(db)
+    current_rules = merge(stored[0] if stored else None)
+    before = {r.year: r for r in _parse_stored(stored[0])} if stored else {}
     after = {**before, **{r.year: r for r in new}}
     text = json.dumps([after[y].as_data() for y in sorted(after)], ensure_ascii=False)
-    now = clock.now()
-    if setting:
-        setting.value, setting.updated_at, setting.updated_by = text, now, actor.account_id
-    else:
-        session.add(Setting(key=SETTING_KEY, value=text, updated_at=now, updated_by=actor.account_id))
-    session.flush()
-    replaced = {r.year: current.get(r.year) for r in new}
-    audit.record(session, actor, "rules.load", "setting", SETTING_KEY,
+    save_setting(db, SETTING_KEY, text, actor.account_id, clock.now())
+    replaced = {r.year: current_rules.get(r.year) for r in new}
+    audit.record(db, actor, "rules.load", "setting", SETTING_KEY,
                  {str(y): (r.as_data() if r else None) for y, r in replaced.items()},
                  {"years": {str(r.year): r.as_data() for r in new},
                   "sha256": hashlib.sha256(text.encode()).hexdigest()[:16]})
-    return show(session).model_copy(update={"loaded": [r.year for r in new]})
+    return show(db).model_copy(update={"loaded": [r.year for r in new]})
+
+
+def save_setting(db: Db, key: str, value: str, account_id: int, at: Any) -> None:
+    """Insert or replace one system setting (one conditional statement on both databases)."""
+    db.execute("INSERT INTO setting (key, value, updated_at, updated_by) VALUES (:key, :value, :at, :by) "
+               "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
+               "updated_by = excluded.updated_by", key=key, value=value, at=at, by=account_id)
 
 
 # Results of a year, as codes; their Chinese labels live in hnce_cli.terms.

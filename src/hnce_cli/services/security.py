@@ -1,17 +1,20 @@
-"""Password hashing (argon2id) and session tokens (random, stored as SHA-256)."""
+"""Password hashing (argon2id) and session tokens (random, stored as SHA-256).
+
+argon2 loads only where a password is hashed or checked: checking a session token
+(every command) needs the SHA-256 alone."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from functools import cache
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import Any
 
 
 @cache
-def _hasher() -> PasswordHasher:
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
     return PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 
 
@@ -20,6 +23,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
         return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -39,4 +44,3 @@ def new_token() -> str:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-

@@ -1,8 +1,7 @@
 """When a stored login session still lets its holder in.
 
-One rule for the full path (`accounts.actor_for_token`) and the paths that answer
-without SQLAlchemy (`lookup.TokenLookup`, `progress_view`): not revoked, not
-expired, the account not disabled. Kept free of heavy imports for those paths."""
+Checked on every request (`accounts.actor_for_token`): not revoked, not expired, the
+account not disabled."""
 
 from __future__ import annotations
 

@@ -18,15 +18,12 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session
-
 from hnce_cli import clock
 from hnce_cli.errors import ValidationFailed
-from hnce_cli.models import CreditRecord, Professional
 from hnce_cli.schemas import CreditExportPage, CreditExportRow, SyncImportResult, SyncProblem
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
+from hnce_cli.store import Db, in_list, json_list
 from hnce_cli.terms import SUBJECTS
 from hnce_cli.validation import mask_id_number
 
@@ -72,7 +69,7 @@ def _date(value: str) -> date:
     return date.fromisoformat(text[:10])
 
 
-def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]], source: str = "national",
+def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]], source: str = "national",
                 first_row: int = 2) -> SyncImportResult:
     """Add the good rows as credit records; report unknown ID numbers, bad rows and duplicates."""
     actor.require("system_admin")
@@ -145,20 +142,19 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]], sour
         seen[key] = row_no
         checked.append((row_no, {"id_number": number, "name": row.get("name", ""), "year": year,
                                  "subject": subject, "credits": credits, "source_ref": key}))
-    people: dict[str, tuple[int, str]] = {}
     numbers = sorted({item["id_number"] for _, item in checked})
-    for i in range(0, len(numbers), CHUNK):
-        people.update((n, (pid, name)) for pid, n, name in session.execute(
-            sa.select(Professional.id, Professional.id_number, Professional.name)
-            .where(Professional.id_number.in_(numbers[i:i + CHUNK]))))
+    people: dict[str, tuple[int, str]] = {}
+    if numbers:
+        people = {n: (pid, name) for pid, n, name in db.rows(
+            f"SELECT p.id, p.id_number, p.name FROM professional p WHERE {in_list(db, 'p.id_number', 'numbers')}",
+            numbers=json_list(numbers))}
     refs = sorted(item["source_ref"] for _, item in checked)
     existing: set[str] = set()
-    t = CreditRecord.__table__
-    for i in range(0, len(refs), CHUNK):
-        existing.update(session.connection().execute(
-            sa.select(t.c.source_ref).where(t.c.source == source, t.c.source_ref.in_(refs[i:i + CHUNK]))).scalars())
+    if refs:
+        existing = set(db.column(f"SELECT c.source_ref FROM credit_record c WHERE c.source = :source AND "
+                                 f"{in_list(db, 'c.source_ref', 'refs')}", source=source, refs=json_list(refs)))
     now = clock.now()
-    new: list[dict[str, Any]] = []
+    new: list[tuple[int, str, int, str, float, str]] = []
     for row_no, item in checked:
         person = people.get(item["id_number"])
         if person is None:
@@ -171,14 +167,11 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]], sour
         if item["source_ref"] in existing:
             problem(row_no, "记录编号", "already_imported", "此记录已导入，未重复计入")
             continue
-        new.append({"professional_id": person[0], "id_number": item["id_number"], "year": item["year"],
-                    "subject": item["subject"], "credits": item["credits"], "source": source,
-                    "source_ref": item["source_ref"], "created_at": now})
-    if new:
-        _insert_ignoring_duplicates(session, new)
+        new.append((person[0], item["id_number"], item["year"], item["subject"], item["credits"], item["source_ref"]))
+    _insert_ignoring_duplicates(db, source, now, new)
     counts["added"] = len(new)
-    added = sum(item["credits"] for item in new)
-    audit.record(session, actor, "sync.import", "credit_record", f"{source}:{first_row}-{first_row + len(rows) - 1}",
+    added = sum(item[4] for item in new)
+    audit.record(db, actor, "sync.import", "credit_record", f"{source}:{first_row}-{first_row + len(rows) - 1}",
                  None, {"source": source, "rows": len(rows), **counts, "credits": added})
     problems.sort(key=lambda p: p.row)
     # Partial when a row needs fixing; a duplicate or an earlier import is no failure.
@@ -187,40 +180,44 @@ def import_rows(session: Session, actor: Actor, rows: list[dict[str, Any]], sour
                             counts=counts, failed=failed, problems=problems)
 
 
-def _insert_ignoring_duplicates(session: Session, values: list[dict[str, Any]]) -> None:
-    """Insert credit records; one that a concurrent import added meanwhile is skipped
-    (the unique (source, source_ref) keeps it counted once)."""
-    conn = session.connection()
-    t = CreditRecord.__table__
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(t).on_conflict_do_nothing(index_elements=["source", "source_ref"])
-    for i in range(0, len(values), CHUNK):
-        conn.execute(statement, values[i:i + CHUNK])
+# The new credit records as read from one JSON parameter (rows of the tuples in this order).
+_NEW_RECORDS = (("professional_id", "BIGINT"), ("id_number", "TEXT"), ("year", "INTEGER"), ("subject", "TEXT"),
+                ("credits", "DOUBLE PRECISION"), ("source_ref", "TEXT"))
+
+
+def _insert_ignoring_duplicates(db: Db, source: str, at: datetime,
+                                rows: list[tuple[int, str, int, str, float, str]]) -> None:
+    """Insert credit records, CHUNK rows a statement (one JSON parameter each); one that a
+    concurrent import added meanwhile is skipped (the unique (source, source_ref) keeps it
+    counted once). `WHERE true`: SQLite reads an INSERT … SELECT's ON CONFLICT only after one."""
+    sql = ("INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, source_ref, "
+           "created_at) SELECT n.professional_id, n.id_number, n.year, n.subject, n.credits, :source, n.source_ref, "
+           f":at FROM {db.json_table(_NEW_RECORDS, 'rows')} AS n WHERE true "
+           "ON CONFLICT (source, source_ref) DO NOTHING")
+    for i in range(0, len(rows), CHUNK):
+        db.execute(sql, source=source, at=at, rows=json_list(rows[i:i + CHUNK]))
 
 
 def _local_date(at: datetime) -> date:
-    """A stored (naive UTC) time as its date in Beijing."""
+    """A stored time (UTC; a naive one is UTC too) as its date in Beijing."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(clock.CHINA_TZ).date()
 
 
-def export_page(session: Session, actor: Actor, year: int, after: int | None, limit: int) -> CreditExportPage:
+def export_page(db: Db, actor: Actor, year: int, after: int | None, limit: int) -> CreditExportPage:
     """Henan's own records of a year (online, declaration, base), by record id, one page."""
     actor.require("system_admin")
     limit = max(1, min(limit, 50_000))
-    t, p = CreditRecord.__table__, Professional.__table__
-    statement = (sa.select(t.c.id, t.c.id_number, p.c.name, t.c.year, t.c.subject, t.c.credits, t.c.source,
-                           t.c.source_ref, t.c.created_at)
-                 .join(p, p.c.id == t.c.professional_id)
-                 .where(t.c.year == year, t.c.source != "national").order_by(t.c.id).limit(limit))
+    params: dict[str, Any] = {"year": year, "limit": limit}
+    later = ""
     if after is not None:
-        statement = statement.where(t.c.id > after)
+        later, params["after"] = " AND c.id > :after", after
     rows = []
-    for rid, number, name, y, subject, credits, source, ref, created in session.connection().execute(statement):
+    for rid, number, name, y, subject, credits, source, ref, created in db.rows(
+            "SELECT c.id, c.id_number, p.name, c.year, c.subject, c.credits, c.source, c.source_ref, c.created_at "
+            "FROM credit_record c JOIN professional p ON p.id = c.professional_id "
+            f"WHERE c.year = :year AND c.source != 'national'{later} ORDER BY c.id LIMIT :limit", **params):
         rows.append(CreditExportRow.model_construct(
             id=rid, id_number=number, name=name, year=y, subject=subject, credits=float(credits), source=source,
             record=f"HN:{ref}" if source == "declaration" else f"HN:{source}:{ref.split(':', 1)[-1]}",

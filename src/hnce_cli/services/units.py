@@ -4,16 +4,14 @@ user typed (an id, a USCC, a name or a code) to one unit or region."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from sqlalchemy import or_, select
-from sqlmodel import Session
+from typing import NamedTuple
 
 from hnce_cli import clock
 from hnce_cli.errors import Conflict, FieldProblem, NotFound, ValidationFailed
-from hnce_cli.models import Region, Unit
 from hnce_cli.schemas import RegionOut, UnitImportResult, UnitInput, UnitOut, UnitSearchResult
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
+from hnce_cli.store import Db, json_list, like_contains
 from hnce_cli.validation import validate_uscc
 
 NO_MATCH_HINT = (
@@ -24,24 +22,50 @@ NO_MATCH_HINT = (
 SEARCH_LIMIT = 50
 
 
-def unit_out(unit: Unit, region_name: str) -> UnitOut:
+class RegionRow(NamedTuple):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+class UnitRow(NamedTuple):
+    id: int
+    name: str
+    uscc: str | None
+    region_code: str
+    kind: str
+
+
+_UNIT = "SELECT id, name, uscc, region_code, kind FROM unit"
+_REGION = "SELECT code, name, level, parent_code FROM region"
+
+
+def unit_out(unit: UnitRow, region_name: str) -> UnitOut:
     return UnitOut(id=unit.id, name=unit.name, uscc=unit.uscc, region_code=unit.region_code,
                    region_name=region_name, kind=unit.kind)
 
 
-def _with_regions(session: Session, units: Sequence[Unit]) -> list[UnitOut]:
-    codes = {u.region_code for u in units}
-    names = dict(session.execute(select(Region.code, Region.name)
-                                 .where(Region.code.in_(codes))).all()) if codes else {}
+def region_names(db: Db, codes: Sequence[str] | set[str]) -> dict[str, str]:
+    codes = sorted(set(codes))
+    if not codes:
+        return {}
+    return dict(db.rows(f"SELECT code, name FROM region WHERE code IN (SELECT value FROM "
+                        f"{db.json_values('codes')} AS c)", codes=json_list(codes)))
+
+
+def _with_regions(db: Db, units: Sequence[UnitRow]) -> list[UnitOut]:
+    names = region_names(db, {u.region_code for u in units})
     return [unit_out(u, names.get(u.region_code, u.region_code)) for u in units]
 
 
-def resolve_region(session: Session, value: str, *, field: str = "region") -> Region:
+def resolve_region(db: Db, value: str, *, field: str = "region") -> RegionRow:
     """A region by code (410105, 410100-ZS) or exact name (金水区, 郑州市市直, 省直)."""
     value = value.strip()
-    region = session.get(Region, value)
+    found = db.one(f"{_REGION} WHERE code = :v", v=value)
+    region = RegionRow(*found) if found else None
     if region is None:
-        matches = session.execute(select(Region).where(Region.name == value)).scalars().all()
+        matches = [RegionRow(*r) for r in db.rows(f"{_REGION} WHERE name = :v", v=value)]
         if len(matches) == 1:
             region = matches[0]
         elif len(matches) > 1:
@@ -55,16 +79,22 @@ def resolve_region(session: Session, value: str, *, field: str = "region") -> Re
     return region
 
 
-def resolve_unit(session: Session, value: str, *, field: str = "unit") -> Unit:
+def unit_by_id(db: Db, unit_id: int) -> UnitRow | None:
+    row = db.one(f"{_UNIT} WHERE id = :id", id=unit_id)
+    return UnitRow(*row) if row else None
+
+
+def resolve_unit(db: Db, value: str, *, field: str = "unit") -> UnitRow:
     """A unit by id, USCC or exact full name; a keyword is not enough here."""
     value = value.strip()
     unit = None
     if value.isdigit() and len(value) < 18:
-        unit = session.get(Unit, int(value))
+        unit = unit_by_id(db, int(value))
     if unit is None and len(value) == 18:
-        unit = session.execute(select(Unit).where(Unit.uscc == value.upper())).scalar_one_or_none()
+        row = db.one(f"{_UNIT} WHERE uscc = :v", v=value.upper())
+        unit = UnitRow(*row) if row else None
     if unit is None:
-        matches = session.execute(select(Unit).where(Unit.name == value)).scalars().all()
+        matches = [UnitRow(*r) for r in db.rows(f"{_UNIT} WHERE name = :v", v=value)]
         if len(matches) > 1:
             raise ValidationFailed.one(field, f"单位名称 {value} 不唯一",
                                        "give the unit's id or USCC instead")
@@ -77,42 +107,44 @@ def resolve_unit(session: Session, value: str, *, field: str = "unit") -> Unit:
     return unit
 
 
-def _check_new_unit(session: Session, data: UnitInput, row: str = "") -> tuple[str, Region]:
+def _check_new_unit(db: Db, data: UnitInput, row: str = "") -> tuple[str, RegionRow]:
     prefix = f"row {row}: " if row else ""
     name = data.name.strip()
     if not name:
         raise ValidationFailed.one(prefix + "name", "单位名称不能为空", "give the full name")
     uscc = validate_uscc(data.uscc, field=prefix + "uscc")
-    region = resolve_region(session, data.region, field=prefix + "region")
+    region = resolve_region(db, data.region, field=prefix + "region")
     if region.level == "province":
         raise ValidationFailed.one(prefix + "region", "单位不能直接属于省",
                                    "use 省直 (410000-ZS), a city's 市直 or a county-level area")
     return uscc, region
 
 
-def add_unit(session: Session, actor: Actor, data: UnitInput) -> UnitOut:
+_INSERT_UNIT = ("INSERT INTO unit (name, uscc, region_code, kind, created_at) "
+                "VALUES (:name, :uscc, :region_code, 'ordinary', :at) RETURNING id")
+
+
+def add_unit(db: Db, actor: Actor, data: UnitInput) -> UnitOut:
     actor.require("system_admin")
-    uscc, region = _check_new_unit(session, data)
-    if session.execute(select(Unit.id).where(Unit.uscc == uscc)).first():
+    uscc, region = _check_new_unit(db, data)
+    if db.one("SELECT id FROM unit WHERE uscc = :u", u=uscc):
         raise Conflict(f"统一社会信用代码 {uscc} 已登记 (unit already registered)", {"uscc": uscc})
-    unit = Unit(name=data.name.strip(), uscc=uscc, region_code=region.code, kind="ordinary",
-                created_at=clock.now())
-    session.add(unit)
-    session.flush()
-    audit.record(session, actor, "unit.create", "unit", unit.id, None,
-                 {"name": unit.name, "uscc": uscc, "region": region.code})
-    return unit_out(unit, region.name)
+    name = data.name.strip()
+    unit_id = db.insert(_INSERT_UNIT, name=name, uscc=uscc, region_code=region.code, at=clock.now())
+    audit.record(db, actor, "unit.create", "unit", unit_id, None,
+                 {"name": name, "uscc": uscc, "region": region.code})
+    return unit_out(UnitRow(unit_id, name, uscc, region.code, "ordinary"), region.name)
 
 
-def import_units(session: Session, actor: Actor, rows: list[UnitInput]) -> UnitImportResult:
+def import_units(db: Db, actor: Actor, rows: list[UnitInput]) -> UnitImportResult:
     """Validate every row first; write all or nothing."""
     actor.require("system_admin")
     problems: list[FieldProblem] = []
-    checked: list[tuple[UnitInput, str, Region]] = []
+    checked: list[tuple[UnitInput, str, RegionRow]] = []
     seen: dict[str, int] = {}
     for index, data in enumerate(rows, start=2):  # row 1 is the header
         try:
-            uscc, region = _check_new_unit(session, data, row=str(index))
+            uscc, region = _check_new_unit(db, data, row=str(index))
         except ValidationFailed as exc:
             problems.extend(exc.problems)
             continue
@@ -123,8 +155,8 @@ def import_units(session: Session, actor: Actor, rows: list[UnitInput]) -> UnitI
         seen[uscc] = index
         checked.append((data, uscc, region))
     if seen:
-        existing = set(session.execute(select(Unit.uscc).where(Unit.uscc.in_(list(seen))))
-                       .scalars())
+        existing = set(db.column(f"SELECT uscc FROM unit WHERE uscc IN (SELECT value FROM "
+                                 f"{db.json_values('codes')} AS c)", codes=json_list(seen)))
         for uscc in sorted(existing):
             problems.append(FieldProblem(f"row {seen[uscc]}: uscc", f"{uscc} 已登记",
                                          "remove the row; the unit exists"))
@@ -132,68 +164,68 @@ def import_units(session: Session, actor: Actor, rows: list[UnitInput]) -> UnitI
         raise ValidationFailed(f"{len(problems)} 处错误，未导入任何单位 (nothing imported)",
                                problems=problems)
     now = clock.now()
-    units = [Unit(name=d.name.strip(), uscc=u, region_code=r.code, kind="ordinary", created_at=now)
-             for d, u, r in checked]
-    session.add_all(units)
-    session.flush()
-    audit.record_many(session, actor, "unit.create", "unit",
-                      [(u.id, None, {"name": u.name, "uscc": u.uscc, "region": u.region_code})
-                       for u in units])
-    return UnitImportResult(created=len(units),
-                            units=[unit_out(u, r.name) for u, (_, _, r) in zip(units, checked,
-                                                                               strict=True)])
+    units = []
+    for data, uscc, region in checked:
+        name = data.name.strip()
+        units.append((UnitRow(db.insert(_INSERT_UNIT, name=name, uscc=uscc, region_code=region.code, at=now),
+                              name, uscc, region.code, "ordinary"), region))
+    audit.record_many(db, actor, "unit.create", "unit",
+                      [(u.id, None, {"name": u.name, "uscc": u.uscc, "region": u.region_code}) for u, _ in units])
+    return UnitImportResult(created=len(units), units=[unit_out(u, r.name) for u, r in units])
 
 
-def search_units(session: Session, query: str, region: str | None = None,
+def search_units(db: Db, query: str, region: str | None = None,
                  limit: int = SEARCH_LIMIT) -> UnitSearchResult:
     """Full name first, then keyword (every space-separated word must appear)."""
     query = query.strip()
-    statement = select(Unit)
+    where: list[str] = []
+    params: dict[str, object] = {"limit": limit}
     if region:
-        statement = statement.where(Unit.region_code == resolve_region(session, region).code)
+        where.append("region_code = :region")
+        params["region"] = resolve_region(db, region).code
     words = query.split()
     if len(words) == 1:
-        statement = statement.where(
-            or_(Unit.name.contains(words[0], autoescape=True), Unit.uscc == words[0].upper())
-        )
-    elif words:
-        statement = statement.where(*[Unit.name.contains(w, autoescape=True) for w in words])
-    units = session.execute(statement.order_by(Unit.kind, Unit.name).limit(limit)).scalars().all()
-    units = sorted(units, key=lambda u: (u.name != query, u.kind != "ordinary", u.name))
-    return UnitSearchResult(query=query, units=_with_regions(session, units),
-                            hint=None if units else NO_MATCH_HINT)
+        where.append("(name LIKE :w0 ESCAPE '/' OR uscc = :upper)")
+        params.update(w0=like_contains(words[0]), upper=words[0].upper())
+    else:
+        for i, word in enumerate(words):
+            where.append(f"name LIKE :w{i} ESCAPE '/'")
+            params[f"w{i}"] = like_contains(word)
+    sql = _UNIT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY kind, name LIMIT :limit"
+    units = sorted((UnitRow(*r) for r in db.rows(sql, **params)),
+                   key=lambda u: (u.name != query, u.kind != "ordinary", u.name))
+    return UnitSearchResult(query=query, units=_with_regions(db, units), hint=None if units else NO_MATCH_HINT)
 
 
-def show_unit(session: Session, value: str) -> UnitOut:
+def show_unit(db: Db, value: str) -> UnitOut:
     try:
-        unit = resolve_unit(session, value)
+        unit = resolve_unit(db, value)
     except ValidationFailed as exc:
         raise NotFound(f"未找到单位 {value}", {"unit": value}) from exc
-    return _with_regions(session, [unit])[0]
+    return _with_regions(db, [unit])[0]
 
 
-def temporary_unit_for(session: Session, region_value: str, *, field: str = "region") -> Unit:
+def temporary_unit_for(db: Db, region_value: str, *, field: str = "region") -> UnitRow:
     """The temporary management unit of a county-level area (no-employer registration)."""
-    region = resolve_region(session, region_value, field=field)
+    region = resolve_region(db, region_value, field=field)
     if region.level in ("provincial_direct", "city_direct", "province", "city"):
         raise ValidationFailed.one(
             field, f"无工作单位人员不可选择{region.name}",
             "choose the county-level area (县/区) you live or work in, e.g. 金水区",
         )
-    unit = session.execute(
-        select(Unit).where(Unit.region_code == region.code, Unit.kind == "temporary")
-    ).scalars().first()
-    if unit is None:
+    row = db.one(f"{_UNIT} WHERE region_code = :code AND kind = 'temporary' ORDER BY id LIMIT 1", code=region.code)
+    if row is None:
         raise NotFound(f"{region.name} 没有临时管理单位", {"region": region.code})
-    return unit
+    return UnitRow(*row)
 
 
-def list_regions(session: Session, level: str | None = None,
-                 parent: str | None = None) -> list[RegionOut]:
-    statement = select(Region).order_by(Region.code)
+def list_regions(db: Db, level: str | None = None, parent: str | None = None) -> list[RegionOut]:
+    where, params = [], {}
     if level:
-        statement = statement.where(Region.level == level)
+        where.append("level = :level")
+        params["level"] = level
     if parent:
-        statement = statement.where(Region.parent_code == resolve_region(session, parent).code)
-    return [RegionOut.model_validate(r, from_attributes=True)
-            for r in session.execute(statement).scalars()]
+        where.append("parent_code = :parent")
+        params["parent"] = resolve_region(db, parent).code
+    sql = _REGION + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY code"
+    return [RegionOut(code=c, name=n, level=lv, parent_code=p) for c, n, lv, p in db.rows(sql, **params)]

@@ -1,0 +1,526 @@
+"""The one way hnce reaches its database at run time: SQL with named parameters on the
+standard DB-API drivers (stdlib `sqlite3`, psycopg 3), one transaction per backend call.
+
+    with store.transaction(url, write=True) as db:
+        db.rows("SELECT id, name FROM unit WHERE region_code = :code", code="410105")
+
+SQLModel (`hnce_cli.models`) is the schema of record: the tables are declared there and
+Alembic migrates a database to them (`store.schema`, the only place SQLAlchemy is
+imported). Every statement hnce runs for a user goes through a `Db` here, reads and
+writes alike, so that a command pays for the standard driver (a few ms) and not for an
+ORM (0.2–0.45 s of imports, more than a whole everyday command may take).
+
+Conventions every statement follows:
+- parameters are `:name` (converted to psycopg's `%(name)s` once per statement text);
+- times are stored in UTC: SQLite keeps the text form SQLAlchemy wrote
+  (`2025-12-31 15:00:00.000000`), PostgreSQL a `timestamptz`; both come back as aware
+  UTC datetimes from DATETIME columns (computed times: `parse_time`);
+- a list of values is ONE bound JSON array read back as rows (`json_values`), so a
+  batch of 100,000 has no bind-parameter limit and costs one parameter;
+- SQLite writers take the write lock at BEGIN (BEGIN IMMEDIATE): two admins deciding
+  at once queue for the lock instead of one failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import queue
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from hnce_cli.errors import HnceError, Unavailable
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+_stream_names = itertools.count(1)  # server-side cursors open at once need names of their own
+
+
+class IntegrityError(HnceError):
+    """A unique or foreign-key constraint refused a write (the service says why, in words)."""
+
+    def __init__(self, message: str, constraint: str | None = None) -> None:
+        super().__init__(message)
+        self.constraint = constraint
+
+
+# --- where the database is -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    """A database URL, parsed once: the dialect, what the driver connects to, and a
+    form safe to print (no password)."""
+
+    url: str
+    dialect: str
+    dsn: str  # SQLite: the file path; PostgreSQL: a libpq URL
+    shown: str
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        return Path(self.dsn) if self.dialect == SQLITE else None
+
+
+def hide_password(url: str) -> str:
+    """A URL with its password replaced by ***, safe for messages and listings."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+@cache
+def target(url: str) -> Target:
+    """The one reading of a database URL: `sqlite:///path` (relative) or `sqlite:////abs`,
+    and every everyday spelling of PostgreSQL (`postgres://`, `postgresql://`,
+    `postgresql+psycopg://`)."""
+    url = url.strip()
+    if url.startswith("sqlite:"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if not path or path == ":memory:":
+            from hnce_cli.errors import ValidationFailed
+
+            raise ValidationFailed.one("db", f"需要数据库文件路径：{url}",
+                                       "give sqlite:///path/to/hnce.db (an in-memory database is not kept)")
+        path = str(Path(path).expanduser())
+        return Target(f"sqlite:///{path}", SQLITE, path, f"sqlite:///{path}")
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            dsn = "postgresql://" + url[len(prefix):]
+            return Target("postgresql+psycopg://" + url[len(prefix):], POSTGRESQL, dsn, hide_password(dsn))
+    from hnce_cli.errors import ValidationFailed
+
+    raise ValidationFailed.one("db", f"不支持的数据库地址：{hide_password(url)}",
+                               "use sqlite:///path/to/hnce.db or postgresql://user@host/dbname")
+
+
+# --- time as stored --------------------------------------------------------------------------
+
+def parse_time(value: Any) -> datetime | None:
+    """A stored time (SQLite text, or a driver's datetime) as an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _convert_time(value: bytes) -> datetime | None:
+    return parse_time(value)
+
+
+def _convert_date(value: bytes) -> date:
+    return date.fromisoformat(value.decode()[:10])
+
+
+def _convert_bool(value: bytes) -> bool:
+    return value not in (b"0", b"")
+
+
+# Column types as the migrations declare them in SQLite (the first word of the declared
+# type, upper-cased, as sqlite3 looks them up).
+_CONVERTERS = {"DATETIME": _convert_time, "TIMESTAMP": _convert_time, "DATE": _convert_date,
+               "BOOLEAN": _convert_bool}
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.strftime(_SQLITE_TIME)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@cache
+def _pyformat(sql: str) -> str:
+    """`:name` → psycopg's `%(name)s` (a literal % doubled); once per statement text."""
+    return _NAMED.sub(lambda m: f"%({m.group(1)})s", sql.replace("%", "%%"))
+
+
+# --- one connection in one transaction ---------------------------------------------------------
+
+class Db:
+    """A connection inside one transaction: what services are given to read and write.
+
+    Statements are text with `:name` parameters; rows come back as plain tuples.
+    """
+
+    def __init__(self, conn: Any, dialect: str, url: str, reconnect: Any = None) -> None:
+        self.conn = conn
+        self.dialect = dialect
+        self.url = url
+        self.errors = driver_errors(dialect)
+        # A pooled PostgreSQL reader sends nothing before its first statement, so a
+        # connection the server dropped meanwhile shows only there: reconnect once.
+        self._reconnect = reconnect
+
+    @property
+    def pg(self) -> bool:
+        return self.dialect == POSTGRESQL
+
+    def _cursor(self, sql: str, params: dict[str, Any]) -> Any:
+        cursor = self.conn.cursor()
+        try:
+            if self.pg:
+                cursor.execute(_pyformat(sql), params)
+            else:
+                cursor.execute(sql, {k: _sqlite_value(v) for k, v in params.items()})
+        except self.errors as exc:
+            cursor.close()
+            if self._reconnect is not None and _is_disconnect(exc):
+                self.conn, self._reconnect = self._reconnect(), None
+                return self._cursor(sql, params)
+            raise _translate(exc) from exc
+        self._reconnect = None
+        return cursor
+
+    def rows(self, sql: str, **params: Any) -> list[tuple]:
+        cursor = self._cursor(sql, params)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    def one(self, sql: str, **params: Any) -> tuple | None:
+        cursor = self._cursor(sql, params)
+        try:
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        row = self.one(sql, **params)
+        return None if row is None else row[0]
+
+    def column(self, sql: str, **params: Any) -> list[Any]:
+        return [row[0] for row in self.rows(sql, **params)]
+
+    def execute(self, sql: str, **params: Any) -> int:
+        """A statement without rows; the number of rows it changed."""
+        cursor = self._cursor(sql, params)
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def insert(self, sql: str, **params: Any) -> int:
+        """An INSERT … RETURNING id: the new row's id."""
+        row = self.one(sql if " RETURNING " in sql.upper() else f"{sql} RETURNING id", **params)
+        assert row is not None
+        return int(row[0])
+
+    def many(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
+        """One statement for many parameter sets (executemany)."""
+        if not rows:
+            return
+        cursor = self.conn.cursor()
+        try:
+            if self.pg:
+                cursor.executemany(_pyformat(sql), rows)
+            else:
+                cursor.executemany(sql, [{k: _sqlite_value(v) for k, v in r.items()} for r in rows])
+        except self.errors as exc:
+            raise _translate(exc) from exc
+        finally:
+            cursor.close()
+
+    def stream(self, sql: str, batch: int = 10_000, **params: Any) -> Iterator[tuple]:
+        """Rows as they come, `batch` at a time (a province is a million rows): a server-side
+        cursor on PostgreSQL, the driver's own cursor on SQLite."""
+        if self.pg:
+            if self.conn.info.transaction_status == 0:  # a server-side cursor lives in a transaction
+                self.execute("BEGIN")
+            cursor = self.conn.cursor(name=f"hnce_stream_{next(_stream_names)}")
+            cursor.itersize = batch
+            try:
+                cursor.execute(_pyformat(sql), params)
+            except self.errors as exc:
+                cursor.close()
+                raise _translate(exc) from exc
+        else:
+            cursor = self._cursor(sql, params)
+        try:
+            while chunk := cursor.fetchmany(batch):
+                yield from chunk
+        except self.errors as exc:
+            raise _translate(exc) from exc
+        finally:
+            cursor.close()
+
+    # -- dialect words ------------------------------------------------------------------------
+
+    def json_values(self, param: str, sql_type: str = "TEXT") -> str:
+        """A FROM-clause item with one column `value`: the values bound as ONE JSON array in
+        `:param` (see `json_list`). `sql_type` BIGINT gives integers on both databases."""
+        if self.pg:
+            cast = "value" if sql_type.upper() == "TEXT" else f"CAST(value AS {sql_type})"
+            return f"(SELECT {cast} AS value FROM jsonb_array_elements_text(CAST(:{param} AS jsonb)))"
+        return f"(SELECT value FROM json_each(:{param}))"
+
+    def json_table(self, columns: Sequence[tuple[str, str]], param: str = "rows") -> str:
+        """A FROM-clause item with the given (name, SQL type) columns, read from a JSON array of
+        arrays bound in `:param`: many rows inserted by one INSERT … SELECT. Type "JSON" keeps a
+        nested value as JSON text (for a column holding JSON)."""
+        if self.pg:  # json, not jsonb: a nested object keeps its key order
+            picked = ", ".join(f"CAST(r->{i} AS TEXT) AS {name}" if kind == "JSON" else
+                               f"CAST(r->>{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
+            return f"(SELECT {picked} FROM json_array_elements(CAST(:{param} AS json)) AS r)"
+        picked = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, (name, _) in enumerate(columns))
+        return f"(SELECT {picked} FROM json_each(:{param}))"
+
+    def text_key(self, expression: str) -> str:
+        """An integer expression as text (audit rows keep their subject as text)."""
+        return f"CAST({expression} AS VARCHAR(64))"
+
+
+def json_list(values: Iterable[Any]) -> str:
+    """The JSON array `Db.json_values` reads."""
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def in_list(db: Db, column: str, param: str, sql_type: str = "TEXT") -> str:
+    """`column IN (the values bound as one JSON array in :param)`."""
+    return f"{column} IN (SELECT value FROM {db.json_values(param, sql_type)} AS {param}_list)"
+
+
+def like_prefix(value: str) -> str:
+    """A LIKE pattern for "starts with value" (used with ESCAPE '/')."""
+    return value.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def like_contains(value: str) -> str:
+    """A LIKE pattern for "contains value" (used with ESCAPE '/')."""
+    return "%" + like_prefix(value)
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+def driver_errors(dialect: str) -> tuple[type[BaseException], ...]:
+    """The base error class of the dialect's driver: what a statement can raise besides a bug."""
+    if dialect == SQLITE:
+        import sqlite3
+
+        return (sqlite3.Error,)
+    import psycopg
+
+    return (psycopg.Error,)
+
+
+def _translate(exc: Exception) -> Exception:
+    """A driver's error as hnce's own: busy and unreachable databases are Unavailable (exit 8,
+    HTTP 503), a refused constraint is IntegrityError; anything else is a bug and stays itself."""
+    if isinstance(exc, HnceError):
+        return exc
+    import sqlite3
+
+    if isinstance(exc, sqlite3.IntegrityError):
+        return IntegrityError(str(exc))
+    if isinstance(exc, sqlite3.OperationalError):
+        message = str(exc)
+        if "locked" in message or "busy" in message:
+            return Unavailable("数据库正忙，请稍后重试 (database is busy)")
+        if "no such table" in message or "no such column" in message:
+            return exc
+        return Unavailable(f"数据库不可用 (database error): {message}")
+    psycopg = _psycopg_errors()
+    if psycopg is not None:
+        errors, base = psycopg
+        if isinstance(exc, errors.IntegrityError):
+            diag = getattr(exc, "diag", None)
+            return IntegrityError(str(exc), getattr(diag, "constraint_name", None))
+        if isinstance(exc, errors.OperationalError):
+            return Unavailable(f"数据库不可用 (database error): {str(exc).strip()}")
+    return exc
+
+
+def _psycopg_errors() -> tuple[Any, Any] | None:
+    import sys
+
+    module = sys.modules.get("psycopg")
+    return (module, module.Error) if module is not None else None
+
+
+# --- connections and transactions ---------------------------------------------------------------
+
+def _connect(t: Target) -> Any:
+    if t.dialect == SQLITE:
+        import sqlite3
+
+        for name, converter in _CONVERTERS.items():
+            sqlite3.register_converter(name, converter)
+        conn = sqlite3.connect(t.dsn, timeout=10, isolation_level=None, check_same_thread=False,
+                               detect_types=sqlite3.PARSE_DECLTYPES)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        # Up to 64 MiB of page cache (SQLite's default is 2 MiB): a batch of 100,000 changes
+        # touches more pages than that, and a smaller cache spills them to the WAL
+        # mid-transaction and reads them back. Only pages actually used take memory.
+        conn.execute("PRAGMA cache_size=-65536")
+        return conn
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - psycopg is a dependency
+        raise Unavailable("PostgreSQL 需要 psycopg (pip install 'psycopg[binary]')") from exc
+    try:
+        # prepare_threshold=None: psycopg would otherwise prepare a statement after its fifth
+        # run and keep that plan on the pooled connection, chosen while a table was small
+        # (one review-history read went from 0.17 s to 95 s after a 100,000-row import).
+        return psycopg.connect(t.dsn, autocommit=True, connect_timeout=10, prepare_threshold=None)
+    except psycopg.OperationalError as exc:
+        raise Unavailable(f"无法连接数据库 {t.shown} (cannot connect): {str(exc).strip()}") from exc
+
+
+class _Pool:
+    """Idle connections of one database, reused by later calls in this process (the API
+    server serves many requests; a CLI command makes one or two calls)."""
+
+    def __init__(self, t: Target, size: int = 8) -> None:
+        self.target = t
+        self.idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=size)
+
+    def get(self) -> tuple[Any, bool]:
+        """A connection, and whether it was reused (a reused one may have died meanwhile)."""
+        try:
+            return self.idle.get_nowait(), True
+        except queue.Empty:
+            return _connect(self.target), False
+
+    def put(self, conn: Any) -> None:
+        try:
+            self.idle.put_nowait(conn)
+        except queue.Full:
+            conn.close()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self.idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+_pools: dict[str, _Pool] = {}
+_pools_lock = threading.Lock()
+_ready: set[str] = set()
+
+
+def _pool(t: Target) -> _Pool:
+    with _pools_lock:
+        pool = _pools.get(t.url)
+        if pool is None:
+            pool = _pools[t.url] = _Pool(t)
+        return pool
+
+
+def close(url: str | None = None) -> None:
+    """Close the idle connections (of one database, or all) and forget that its schema was
+    checked: tests replace databases under a running process, and a server shuts down."""
+    with _pools_lock:
+        urls = [target(url).url] if url else list(_pools)
+        for key in urls:
+            pool = _pools.pop(key, None)
+            if pool is not None:
+                pool.close()
+            _ready.discard(key)
+
+
+def _begin(db: Db, write: bool) -> None:
+    if db.pg:
+        if write:
+            db.execute("BEGIN")
+    else:
+        try:
+            db.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except db.errors as exc:
+            raise _translate(exc) from exc
+
+
+@contextmanager
+def transaction(url: str, *, write: bool = False) -> Iterator[Db]:
+    """One transaction on the database at `url`: committed when the block ends, rolled back
+    when it raises, except for an HnceError with `keep_changes` (a refused login keeps its
+    failure count). A reader on PostgreSQL runs in autocommit (one statement, one round trip);
+    a reader on SQLite in a deferred BEGIN (a snapshot of the WAL)."""
+    t = target(url)
+    pool = _pool(t)
+    if t.url not in _ready:
+        from hnce_cli.store.schema import ensure
+
+        ensure(t, pool)
+        _ready.add(t.url)
+    conn, reused = pool.get()
+    db = Db(conn, t.dialect, t.url, reconnect=(lambda: _replace(conn, t)) if reused and t.dialect == POSTGRESQL
+            else None)
+    reusable = False
+    try:
+        _begin(db, write)
+        try:
+            yield db
+        except HnceError as exc:  # an expected refusal: the connection is as good as before
+            _end(db, commit=exc.keep_changes)
+            reusable = True
+            raise
+        except BaseException:
+            _end(db, commit=False)
+            raise
+        _end(db, commit=True)
+        reusable = True
+    finally:
+        if reusable:
+            pool.put(db.conn)
+        else:
+            _discard(db.conn)
+
+
+def _replace(conn: Any, t: Target) -> Any:
+    _discard(conn)
+    return _connect(t)
+
+
+def _end(db: Db, *, commit: bool) -> None:
+    if db.pg and db.conn.info.transaction_status == 0:  # an autocommit reader: nothing is open
+        return
+    try:
+        db.conn.execute("COMMIT" if commit else "ROLLBACK")
+    except db.errors as exc:
+        raise _translate(exc) from exc
+
+
+def _discard(conn: Any) -> None:
+    """Close a connection that will not be reused (closing a broken one only tidies up)."""
+    import sqlite3
+
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error, *_psycopg_base())
+    with contextlib.suppress(*errors):
+        conn.close()
+
+
+def _psycopg_base() -> tuple[type[BaseException], ...]:
+    found = _psycopg_errors()
+    return (found[1],) if found else ()
+
+
+def _is_disconnect(exc: Exception) -> bool:
+    psycopg = _psycopg_errors()
+    return psycopg is not None and isinstance(exc, psycopg[0].OperationalError)
