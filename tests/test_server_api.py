@@ -138,6 +138,10 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
         ("GET", "/api/v1/registrations/pending"): {"params": {}},
         ("POST", "/api/v1/registrations/decisions"): {
             "json": {"decision": "approve", "id_numbers": [world.pending_a]}},
+        ("GET", "/api/v1/inbox"): {},
+        ("GET", "/api/v1/reviews/{kind}"): {"path_params": {"kind": "registration"}},
+        ("POST", "/api/v1/reviews/{kind}"): {
+            "path_params": {"kind": "registration"}, "json": {"decision": "approve", "id_numbers": [world.pending_a]}},
         ("GET", "/api/v1/professionals/lookup"): {"params": {"q": world.person_a}},
         ("GET", "/api/v1/auth/whoami"): {},
         ("POST", "/api/v1/auth/logout"): {},
@@ -183,6 +187,9 @@ FOREIGN = {
     ("POST", "/api/v1/units/import"): ("kefu", 403),
     ("GET", "/api/v1/registrations/pending"): ("kefu", 403),
     ("POST", "/api/v1/registrations/decisions"): ("person", 403),
+    ("GET", "/api/v1/inbox"): ("kefu", 403),
+    ("GET", "/api/v1/reviews/{kind}"): ("kefu", 403),
+    ("POST", "/api/v1/reviews/{kind}"): ("person", 403),
     ("GET", "/api/v1/professionals/lookup"): ("b-admin", 404),
     ("PUT", "/api/v1/forms"): ("a-admin", 403),
     ("POST", "/api/v1/declarations"): ("a-admin", 403),
@@ -216,6 +223,9 @@ OWNER = {
     ("POST", "/api/v1/units/import"): "admin",
     ("GET", "/api/v1/registrations/pending"): "a-admin",
     ("POST", "/api/v1/registrations/decisions"): "a-admin",
+    ("GET", "/api/v1/inbox"): "a-admin",
+    ("GET", "/api/v1/reviews/{kind}"): "a-admin",
+    ("POST", "/api/v1/reviews/{kind}"): "a-admin",
     ("GET", "/api/v1/professionals/lookup"): "kefu",
     ("GET", "/api/v1/auth/whoami"): "kefu",
     ("POST", "/api/v1/auth/logout"): "kefu",
@@ -335,3 +345,22 @@ def test_api_never_500_and_matches_schema(api, label) -> None:
                                        status_code_conformance, content_type_conformance])
 
     run()
+
+
+def test_the_operations_table_covers_the_backend_protocol() -> None:
+    """Every Backend method travels as a row of the operations table, runs only next to the
+    database, or is written out by the remote client; both backends have every method."""
+    import inspect
+
+    from hnce_cli.backend import Backend
+    from hnce_cli.backend.remote import RemoteBackend
+    from hnce_cli.operations import COMPOSED, LOCAL_ONLY, OPERATIONS
+
+    methods = {name for name, value in vars(Backend).items() if inspect.isfunction(value) and not name.startswith("_")}
+    assert methods == set(OPERATIONS) | set(LOCAL_ONLY) | set(COMPOSED)
+    for name in methods:
+        assert callable(getattr(LocalBackend, name, None)), name
+        assert callable(getattr(RemoteBackend, name, None)), name
+        if name in OPERATIONS:
+            protocol = inspect.signature(getattr(Backend, name)).parameters
+            assert {p.arg.split(".")[0] for p in OPERATIONS[name].params} <= set(protocol), name

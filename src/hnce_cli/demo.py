@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hnce_cli.backend.local import LocalBackend
-from hnce_cli.schemas import AccountInput, DecisionRequest, RegistrationInput, UnitInput
+from hnce_cli.schemas import AccountInput, DecisionRequest, RegistrationInput, RegistrationQuery, UnitInput
 from hnce_cli.validation import id_check_char, uscc_check_char
 
 if TYPE_CHECKING:
@@ -123,10 +123,12 @@ def _person(rng: random.Random, *, area: str, unit_id: str | None = None,
 
 
 def run_demo(run: Invocation, db_url: str | None, *, as_json: bool) -> None:
-    from hnce_cli.commands.approve import _show_pending, render_decision
+    from hnce_cli.commands._decisions import render_batch
+    from hnce_cli.commands.approve import _show_pending
     from hnce_cli.commands.status import show_person
     from hnce_cli.render import print_json, stdout_console
     from hnce_cli.settings import Profile
+    from hnce_cli.workflows import REGISTRATION
 
     if db_url is None:
         path = demo_path(run)
@@ -165,21 +167,19 @@ def run_demo(run: Invocation, db_url: str | None, *, as_json: bool) -> None:
     console.print(f"数据库：{backend.description}；演示账号密码均为 [bold]{DEMO_PASSWORD}[/]"
                   "（仅限演示库）。")
     step("1. 用人单位管理员（赵会计）查看本单位待审核注册", "hnce -p demo approve --list")
-    pending = backend.list_pending(DecisionRequest(decision="approve", all_matching=True))
+    pending = backend.list_pending(RegistrationQuery())
     _show_pending(pending, "table")
     ids = [p.id_number for p in pending.registrations]
     step("2. 批量审核通过三人", f"hnce -p demo approve {' '.join(ids[:3])} --yes")
-    render_decision(backend.decide(DecisionRequest(decision="approve", id_numbers=ids[:3])),
-                    "table")
+    render_batch(backend.decide(DecisionRequest(decision="approve", id_numbers=ids[:3])), REGISTRATION, "table")
     step("3. 再运行一次：无重复效果", f"hnce -p demo approve {ids[0]} --yes")
-    render_decision(backend.decide(DecisionRequest(decision="approve", id_numbers=ids[:1])),
-                    "table")
+    render_batch(backend.decide(DecisionRequest(decision="approve", id_numbers=ids[:1])), REGISTRATION, "table")
     step("4. 审核不通过须填写原因", f"hnce -p demo approve {ids[3]} --reject --reason 信息不全 --yes")
-    render_decision(backend.decide(DecisionRequest(decision="reject", id_numbers=ids[3:4],
-                                                   reason="信息不全")), "table")
+    render_batch(backend.decide(DecisionRequest(decision="reject", id_numbers=ids[3:4], reason="信息不全")),
+                 REGISTRATION, "table")
     step("5. 其余全部：先预览", "hnce -p demo approve --all --dry-run")
-    render_decision(backend.decide(DecisionRequest(decision="approve", all_matching=True,
-                                                   dry_run=True)), "table")
+    render_batch(backend.decide(DecisionRequest(decision="approve", all_matching=True, dry_run=True)),
+                 REGISTRATION, "table")
     backend.token = kefu_login.token
     step("6. 客服（demo-kefu 配置，客服小李）按身份证号查人（个人信息脱敏）",
          f"hnce -p demo-kefu status {ids[0]}")

@@ -85,6 +85,20 @@ class AccountInput(BaseModel):
     region: str | None = None  # region code or name, for HR reviewers
 
 
+class LoginRequest(BaseModel):
+    login: str
+    password: str
+
+
+class LoggedOut(BaseModel):
+    logged_out: bool
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
 class LoginResult(BaseModel):
     token: str
     expires_at: datetime
@@ -180,6 +194,14 @@ class DecisionItem:
     unit_name: str | None = None
 
 
+class RegistrationQuery(BaseModel):
+    """Which pending registrations to list: one unit, registered between two dates."""
+
+    unit: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+
+
 class DecisionRequest(BaseModel):
     """Approve or reject registrations: by ID numbers, or all pending matching filters."""
 
@@ -236,7 +258,7 @@ class DbInfo(BaseModel):
     revision: str
 
 
-# --- learning forms, declarations and their review (issue 4) ------------------
+# --- learning forms, declarations and their review ------------------------------
 
 DbInt = Annotated[int, Field(ge=1, le=2_147_483_647)]  # an id the database can hold
 Year = Annotated[int, Field(ge=2000, le=2100)]
@@ -541,7 +563,7 @@ class CertificateVerification(BaseModel):
     revoke_reason: str | None = None
 
 
-# --- year rules, annual completion 年度完成情况, national-platform sync (issue 5) ----------
+# --- year rules, annual completion 年度完成情况, national-platform sync ----------------------
 
 class YearRulesOut(BaseModel):
     """One year's 学时要求: minimum total / professional / public credits and the deadline."""

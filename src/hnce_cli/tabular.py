@@ -42,11 +42,14 @@ def read_rows(path: Path, *, field: str = "file") -> list[dict[str, str]]:
 
 
 def _read_xlsx(path: Path, field: str) -> list[dict[str, str]]:
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
+    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:  # a broken or foreign file
         raise ValidationFailed.one(field, f"无法读取 XLSX：{exc}", "re-save the file in Excel") from exc
     sheet = workbook.worksheets[0]
     rows = [["" if c is None else str(c).strip() for c in row]

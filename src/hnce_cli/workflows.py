@@ -102,6 +102,7 @@ class Workflow:
     open_states: tuple[str, ...] = ()  # states before review (a draft): not "decided"
     reset_action: str | None = None  # an audit action after which an item's history restarts
     key_pattern: str | None = None  # a TEXT key must match (after strip and upper-casing)
+    request_class: str = "DecisionRequest"  # in hnce_cli.schemas
     item_class: str = "DecisionItem"  # in hnce_cli.schemas
     item_fields: tuple[str, ...] = ("key", "outcome", "reason", "name", "unit_name")
     result_class: str = "DecisionResult"
@@ -170,6 +171,7 @@ DECLARATION = Workflow(
     effects=(Effect("hr", "approve", _CREDIT_RECORD),),
     open_states=("draft",),
     reset_action="declaration.delete",
+    request_class="ReviewRequest",
     item_class="ReviewItem",
     item_fields=("key", "outcome", "status", "reason", "name", "unit_name", "credits"),
     result_class="ReviewResult",

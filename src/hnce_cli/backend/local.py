@@ -15,48 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hnce_cli import store
 
 if TYPE_CHECKING:
-    from hnce_cli.schemas import (
-        AccountInput,
-        AccountOut,
-        AttachmentBundle,
-        CertificateBatchRequest,
-        CertificateOut,
-        CertificatePage,
-        CertificateRequest,
-        CertificateVerification,
-        CompletionPage,
-        CompletionQuery,
-        CompletionRow,
-        CompletionSummary,
-        CreditExportPage,
-        DbInfo,
-        DecisionRequest,
-        DecisionResult,
-        DeclarationDeleted,
-        DeclarationEdit,
-        DeclarationImportResult,
-        DeclarationInput,
-        DeclarationList,
-        DeclarationOut,
-        DeclarationQuery,
-        FormsOut,
-        Inbox,
-        LoginResult,
-        LookupResult,
-        PendingList,
-        PersonCompletion,
-        ProfessionalOut,
-        RegionOut,
-        RegistrationInput,
-        ReviewRequest,
-        ReviewResult,
-        RulesOut,
-        SyncImportResult,
-        UnitImportResult,
-        UnitInput,
-        UnitOut,
-        UnitSearchResult,
-    )
+    from hnce_cli import schemas as s
     from hnce_cli.services.context import Actor
     from hnce_cli.store import Db
 
@@ -98,7 +57,7 @@ class LocalBackend:
         with store.transaction(self.url):
             pass
 
-    def db_upgrade(self) -> DbInfo:
+    def db_upgrade(self) -> s.DbInfo:
         from hnce_cli import db
         from hnce_cli.schemas import DbInfo
 
@@ -106,155 +65,165 @@ class LocalBackend:
         store.close(self.url)
         return DbInfo(url=self.description, dialect=self.target.dialect, revision_before=before, revision=after)
 
-    def db_init(self, login: str, name: str, password: str) -> AccountOut:
+    def db_init(self, login: str, name: str, password: str) -> s.AccountOut:
         from hnce_cli.services import accounts
 
         return self._public(accounts.init_system_admin, login, name, password, write=True)
 
     # --- accounts -------------------------------------------------------------------------
-    def login(self, login: str, password: str) -> LoginResult:
+    def login(self, login: str, password: str) -> s.LoginResult:
         from hnce_cli.services import accounts
 
         return self._public(accounts.login, login, password, write=True)
 
-    def logout(self) -> None:
+    def logout(self) -> s.LoggedOut:
         from hnce_cli.services import accounts
 
-        if self.token:
-            self._public(accounts.logout, self.token, write=True)
+        return self._write(accounts.logout, self.token)
 
-    def whoami(self) -> AccountOut:
+    def whoami(self) -> s.AccountOut:
         from hnce_cli.services import accounts
 
         return self._read(accounts.whoami)
 
-    def create_account(self, data: AccountInput) -> AccountOut:
+    def create_account(self, data: s.AccountInput) -> s.AccountOut:
         from hnce_cli.services import accounts
 
         return self._write(accounts.create_account, data)
 
     # --- regions and units ----------------------------------------------------------------
-    def list_regions(self, level: str | None = None, parent: str | None = None) -> list[RegionOut]:
+    def list_regions(self, level: str | None = None, parent: str | None = None) -> list[s.RegionOut]:
         from hnce_cli.services import units
 
         return self._public(units.list_regions, level, parent)
 
-    def add_unit(self, data: UnitInput) -> UnitOut:
+    def add_unit(self, data: s.UnitInput) -> s.UnitOut:
         from hnce_cli.services import units
 
         return self._write(units.add_unit, data)
 
-    def import_units(self, rows: list[UnitInput]) -> UnitImportResult:
+    def import_units(self, rows: list[s.UnitInput]) -> s.UnitImportResult:
         from hnce_cli.services import units
 
         return self._write(units.import_units, rows)
 
-    def search_units(self, query: str, region: str | None = None) -> UnitSearchResult:
+    def search_units(self, query: str, region: str | None = None) -> s.UnitSearchResult:
         from hnce_cli.services import units
 
         return self._public(units.search_units, query, region)
 
-    def show_unit(self, value: str) -> UnitOut:
+    def show_unit(self, value: str) -> s.UnitOut:
         from hnce_cli.services import units
 
         return self._public(units.show_unit, value)
 
     # --- registration ---------------------------------------------------------------------
-    def register(self, data: RegistrationInput) -> ProfessionalOut:
+    def register(self, data: s.RegistrationInput) -> s.ProfessionalOut:
         from hnce_cli.services import registration
 
         return self._public(registration.register, data, write=True)
 
-    def list_pending(self, request: DecisionRequest, limit: int | None = 100, offset: int = 0) -> PendingList:
+    def list_pending(self, request: s.RegistrationQuery, limit: int | None = 100, offset: int = 0) -> s.PendingList:
         from hnce_cli.services import registration
 
         return self._read(registration.list_pending, request, limit, offset)
 
-    def decide(self, request: DecisionRequest) -> DecisionResult:
+    def decide(self, request: s.DecisionRequest) -> s.DecisionResult:
         from hnce_cli.services import review
 
         return self._write(review.decide, "registration", request)
 
-    def lookup(self, query: str) -> LookupResult:
+    def lookup(self, query: str) -> s.LookupResult:
         from hnce_cli.services import lookup
 
         return self._read(lookup.lookup, query)
 
     # --- what awaits a decider --------------------------------------------------------------
-    def inbox(self, limit: int = 5) -> Inbox:
+    def inbox(self, limit: int = 5) -> s.Inbox:
         from hnce_cli.services import review
 
         return self._read(review.inbox, limit)
 
+    def awaiting(self, kind: str, limit: int | None = 100, offset: int = 0) -> s.InboxQueue:
+        from hnce_cli.services import review
+
+        return self._read(review.awaiting, kind, limit, offset)
+
+    def review(self, kind: str, request: Any) -> Any:
+        """Decide items of any review workflow (the request in its workflow's shape, or as JSON)."""
+        from hnce_cli.services import review
+
+        return self._write(review.decide_any, kind, request)
+
     # --- learning forms and declarations ----------------------------------------------------
-    def list_forms(self) -> FormsOut:
+    def list_forms(self) -> s.FormsOut:
         from hnce_cli.services import forms
 
         return self._read(lambda db, _actor: forms.show(db))
 
-    def load_forms(self, data: Any) -> FormsOut:
+    def load_forms(self, data: Any) -> s.FormsOut:
         from hnce_cli.services import forms
 
         return self._write(forms.load, data)
 
-    def create_declaration(self, data: DeclarationInput) -> DeclarationOut:
+    def create_declaration(self, data: s.DeclarationInput) -> s.DeclarationOut:
         from hnce_cli.services import declarations
 
         return self._write(declarations.create, data)
 
-    def edit_declaration(self, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
+    def edit_declaration(self, declaration_id: int, data: s.DeclarationEdit) -> s.DeclarationOut:
         from hnce_cli.services import declarations
 
         return self._write(declarations.edit, declaration_id, data)
 
-    def delete_declaration(self, declaration_id: int) -> DeclarationDeleted:
+    def delete_declaration(self, declaration_id: int) -> s.DeclarationDeleted:
         from hnce_cli.services import declarations
 
         return self._write(declarations.delete_draft, declaration_id)
 
-    def submit_declaration(self, declaration_id: int) -> DeclarationOut:
+    def submit_declaration(self, declaration_id: int) -> s.DeclarationOut:
         from hnce_cli.services import declarations
 
         return self._write(declarations.submit, declaration_id)
 
-    def withdraw_declaration(self, declaration_id: int) -> DeclarationOut:
+    def withdraw_declaration(self, declaration_id: int) -> s.DeclarationOut:
         from hnce_cli.services import declarations
 
         return self._write(declarations.withdraw, declaration_id)
 
-    def show_declaration(self, declaration_id: int) -> DeclarationOut:
+    def show_declaration(self, declaration_id: int) -> s.DeclarationOut:
         from hnce_cli.services import declarations
 
         return self._read(declarations.show, declaration_id)
 
-    def list_declarations(self, query: DeclarationQuery, limit: int | None = 100,
-                          offset: int = 0) -> DeclarationList:
+    def list_declarations(self, query: s.DeclarationQuery, limit: int | None = 100,
+                          offset: int = 0) -> s.DeclarationList:
         from hnce_cli.services import declarations
 
         return self._read(declarations.list_declarations, query, limit, offset)
 
-    def review_declarations(self, request: ReviewRequest) -> ReviewResult:
+    def review_declarations(self, request: s.ReviewRequest) -> s.ReviewResult:
         from hnce_cli.services import review
 
         return self._write(review.decide, "declaration", request)
 
-    def import_declarations(self, rows: list[dict]) -> DeclarationImportResult:
+    def import_declarations(self, rows: list[dict]) -> s.DeclarationImportResult:
         from hnce_cli.services import declarations
 
         return self._write(declarations.import_rows, rows)
 
-    def declaration_attachments(self, query: DeclarationQuery) -> AttachmentBundle:
+    def declaration_attachments(self, query: s.DeclarationQuery) -> s.AttachmentBundle:
         from hnce_cli.services import declarations
 
         return self._read(declarations.attachment_bundle, query)
 
     # --- certificates (docs/certificates.md) ------------------------------------------------
-    def issue_certificate(self, request: CertificateRequest) -> CertificateOut:
+    def issue_certificate(self, request: s.CertificateRequest) -> s.CertificateOut:
         from hnce_cli.services import certificates
 
         return self._write(certificates.issue, request)
 
-    def certificate_pdf(self, request: CertificateRequest) -> tuple[CertificateOut, bytes]:
+    def certificate_pdf(self, request: s.CertificateRequest) -> tuple[s.CertificateOut, bytes]:
         """Issue (committed first: a font error must not undo the record), then draw the PDF
         here. `hnce serve` answers POST /certificates/pdf with this, in a process that keeps
         fpdf2 loaded."""
@@ -263,46 +232,46 @@ class LocalBackend:
         cert = self.issue_certificate(request)
         return cert, render_issued(cert)
 
-    def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage:
+    def issue_certificates(self, request: s.CertificateBatchRequest) -> s.CertificatePage:
         from hnce_cli.services import certificates
 
         return self._write(certificates.batch, request)
 
-    def verify_certificate(self, code: str) -> CertificateVerification:
+    def verify_certificate(self, code: str) -> s.CertificateVerification:
         """Public: anyone holding a certificate may check it, no login needed."""
         from hnce_cli.services import certificates
 
         return self._public(certificates.verify, code)
 
-    def revoke_certificate(self, number: str, reason: str) -> CertificateOut:
+    def revoke_certificate(self, number: str, reason: str) -> s.CertificateOut:
         from hnce_cli.services import certificates
 
         return self._write(certificates.revoke, number, reason)
 
     # --- year rules, annual completion, national-platform sync --------------------------------
-    def show_rules(self, year: int | None = None) -> RulesOut:
+    def show_rules(self, year: int | None = None) -> s.RulesOut:
         from hnce_cli.services import rules
 
         return self._read(lambda db, _actor: rules.show(db, year))
 
-    def load_rules(self, data: object) -> RulesOut:
+    def load_rules(self, data: object) -> s.RulesOut:
         from hnce_cli.services import rules
 
         return self._write(rules.load, data)
 
     def person_completion(self, person: str | None, year: int | None = None,
-                          details: bool = False) -> PersonCompletion:
+                          details: bool = False) -> s.PersonCompletion:
         from hnce_cli.services import completion
 
         return self._read(completion.person_view, person, year, details)
 
-    def completion_page(self, query: CompletionQuery, after: int | None = None,
-                        limit: int = 1000) -> CompletionPage:
+    def completion_page(self, query: s.CompletionQuery, after: int | None = None,
+                        limit: int = 1000) -> s.CompletionPage:
         from hnce_cli.services import completion
 
         return self._read(completion.page, query, after, limit)
 
-    def completion_list(self, query: CompletionQuery) -> tuple[CompletionPage, Iterator[CompletionRow]]:
+    def completion_list(self, query: s.CompletionQuery) -> tuple[s.CompletionPage, Iterator[s.CompletionRow]]:
         """The header now (errors raise here), the rows as one streamed query."""
         from hnce_cli.services import completion
 
@@ -315,17 +284,17 @@ class LocalBackend:
         rows = stream()
         return next(rows), rows
 
-    def completion_summary(self, query: CompletionQuery, by: str = "city") -> CompletionSummary:
+    def completion_summary(self, query: s.CompletionQuery, by: str = "city") -> s.CompletionSummary:
         from hnce_cli.services import completion
 
         return self._read(completion.summary, query, by)
 
-    def import_credits(self, rows: list[dict], source: str = "national", first_row: int = 2) -> SyncImportResult:
+    def import_credits(self, rows: list[dict], source: str = "national", first_row: int = 2) -> s.SyncImportResult:
         from hnce_cli.services import sync
 
         return self._write(sync.import_rows, rows, source, first_row)
 
-    def export_credits(self, year: int, after: int | None = None, limit: int = 10_000) -> CreditExportPage:
+    def export_credits(self, year: int, after: int | None = None, limit: int = 10_000) -> s.CreditExportPage:
         from hnce_cli.services import sync
 
         return self._read(sync.export_page, year, after, limit)

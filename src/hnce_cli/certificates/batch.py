@@ -179,7 +179,7 @@ def _render(task: tuple[int, str, list[CertificateData], bool]) -> tuple[int, st
             write_many(path, datas, _WORKER["template"], _WORKER["font"])
         else:
             write_one(path, datas[0], _WORKER["template"], _WORKER["font"])
-    except Exception as exc:  # noqa: BLE001 - reported per file in the manifest
+    except Exception as exc:  # noqa: BLE001 - one person's file failing must not stop the batch: the manifest says why
         return index, f"{type(exc).__name__}: {exc}"
     return index, None
 

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, confirm, fmt, get_backend
-from hnce_cli.terms import DECISION_OUTCOMES
-
-if TYPE_CHECKING:
-    from hnce_cli.schemas import DecisionResult
-
-OUTCOMES = DECISION_OUTCOMES
-SHOWN_ITEMS = 50
+from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, fmt, get_backend
 
 
 def _date(value: str | None, field: str) -> date | None:
@@ -78,38 +71,24 @@ def approve(
       hnce approve --all --unit 郑州市某某会计师事务所 --since 2025-05-01 --dry-run
       hnce approve 410105199001011233 --reject --reason "单位信息不符"
     """
-    from hnce_cli.schemas import DecisionRequest
+    from hnce_cli.commands._decisions import decide
+    from hnce_cli.schemas import DecisionRequest, RegistrationQuery
+    from hnce_cli.workflows import REGISTRATION
 
+    window = RegistrationQuery(unit=unit, registered_from=_date(since, "since"), registered_to=_date(until, "until"))
+    backend = get_backend(ctx)
+    if list_:
+        _show_pending(backend.list_pending(window, None if all_ else (limit or None)), fmt(json_, csv_))
+        return
     ids = list(id_numbers or [])
     if file:
         ids.extend(_read_id_file(file))
     request = DecisionRequest(
         decision="reject" if reject else "approve",
         id_numbers=ids if (ids or file) else None,  # with --all too: the service refuses both
-        all_matching=all_, unit=unit, registered_from=_date(since, "since"),
-        registered_to=_date(until, "until"), reason=reason, dry_run=dry_run,
+        all_matching=all_, reason=reason, dry_run=dry_run, **window.model_dump(),
     )
-    backend = get_backend(ctx)
-    if list_:
-        _show_pending(backend.list_pending(request, None if all_ else (limit or None)), fmt(json_, csv_))
-        return
-    if not dry_run and not yes:
-        preview = backend.decide(request.model_copy(update={"dry_run": True}))
-        count = sum(v for k, v in preview.counts.items() if k.startswith("would_"))
-        verb = OUTCOMES["rejected" if reject else "approved"]
-        if count == 0:
-            render_decision(preview, fmt(json_, csv_))
-            raise typer.Exit(int(_exit(preview)))
-        confirm(ctx, f"将{verb} {count} 条注册，确定吗？", yes)  # "no" exits 130
-    result = backend.decide(request)
-    render_decision(result, fmt(json_, csv_))
-    raise typer.Exit(int(_exit(result)))
-
-
-def _exit(result: DecisionResult) -> int:
-    from hnce_cli.render import batch_exit_code
-
-    return batch_exit_code(result.counts)
+    decide(ctx, REGISTRATION, backend.decide, request, yes=yes, output=fmt(json_, csv_))
 
 
 def _show_pending(pending, output: str) -> None:  # noqa: ANN001
@@ -126,30 +105,3 @@ def _show_pending(pending, output: str) -> None:  # noqa: ANN001
             Column("注册时间", lambda p: p.registered_at, no_wrap=True),
             Column("状态", lambda p: p.status_label),
         ]))
-
-
-def render_decision(result: DecisionResult, output: str) -> None:
-    from hnce_cli.render import Column, TableView, emit, print_table
-
-    if output != "table":
-        emit(result, output, TableView(rows=result.items, columns=[
-            Column("id_number", lambda i: i.id_number), Column("outcome", lambda i: i.outcome),
-            Column("reason", lambda i: i.reason), Column("unit", lambda i: i.unit_name)]))
-        return
-    order = ["would_approve", "would_reject", "approved", "rejected", "skipped", "conflict",
-             "failed"]
-    summary = [(OUTCOMES[k], result.counts[k]) for k in order if result.counts.get(k)]
-    title = "预览（未做任何修改）" if result.dry_run else "审核结果"
-    print_table(TableView(title=title, rows=summary or [("无匹配的待审核注册", 0)], columns=[
-        Column("结果", lambda r: r[0]), Column("数量", lambda r: r[1], justify="right")]))
-    notable = [i for i in result.items if i.outcome in ("skipped", "conflict", "failed")]
-    if result.dry_run:
-        notable = result.items
-    if notable:
-        shown = notable[:SHOWN_ITEMS]
-        print_table(TableView(rows=shown, columns=[
-            Column("身份证号", lambda i: i.id_number, no_wrap=True),
-            Column("结果", lambda i: OUTCOMES[i.outcome]),
-            Column("原因 / 单位", lambda i: i.reason or i.unit_name),
-        ], footnotes=[f"另有 {len(notable) - len(shown)} 条未显示；--json 或 --csv 查看全部"]
-            if len(notable) > len(shown) else []))

@@ -85,14 +85,11 @@ def _from_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ValidationFailed.one("from_file", f"文件不存在：{path}", "check the path")
     text = path.read_text(encoding="utf-8-sig")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
+    import yaml
 
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except Exception as exc:  # json and yaml raise their own kinds
+    try:
+        data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+    except (ValueError, yaml.YAMLError) as exc:  # json and yaml say what is wrong, and where
         raise ValidationFailed.one("from_file", f"无法解析 {path.name}：{exc}", "give a JSON or YAML object") from exc
     if not isinstance(data, dict):
         raise ValidationFailed.one("from_file", "文件内容须是一个对象", 'e.g. {"form": "paper", "fields": {…}}')

@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, confirm, fmt, get_backend, interactive
-from hnce_cli.terms import DECISION_OUTCOMES
+from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, fmt, get_backend, interactive
+from hnce_cli.schemas import DeclarationQuery
 
 if TYPE_CHECKING:
-    from hnce_cli.schemas import AttachmentBundle, ReviewResult
-
-OUTCOMES = DECISION_OUTCOMES
-SHOWN_ITEMS = 50
+    from hnce_cli.schemas import AttachmentBundle
+    from hnce_cli.workflows import Workflow
 
 
 def review(
     ctx: typer.Context,
-    ids: Annotated[list[int] | None, typer.Argument(help="Declaration numbers to decide.", show_default=False)] = None,
+    keys: Annotated[list[str] | None, typer.Argument(
+        help="[KIND] then the items to decide: declaration numbers (default), or the workflow's keys "
+             "(registration: ID numbers).", show_default=False)] = None,
     all_: Annotated[bool, typer.Option(
-        "--all", help="Every declaration awaiting you that matches the filters.")] = False,
+        "--all", help="Every item awaiting you that matches the filters.")] = False,
     unit: Annotated[str | None, typer.Option(help="Only this unit (id, USCC or full name).")] = None,
-    year: Annotated[int | None, typer.Option(help="Only this 计入年度.")] = None,
-    form: Annotated[str | None, typer.Option(help="Only this learning form (code or name).")] = None,
+    year: Annotated[int | None, typer.Option(help="Declarations: only this 计入年度.")] = None,
+    form: Annotated[str | None, typer.Option(help="Declarations: only this learning form (code or name).")] = None,
+    since: Annotated[str | None, typer.Option(help="Registrations: registered on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Registrations: registered on or before YYYY-MM-DD.")] = None,
     reject: Annotated[bool, typer.Option("--reject", help="Reject (审核不通过) instead of approving.")] = False,
-    reason: Annotated[str | None, typer.Option(help="Why (required with --reject; the declarant sees it).")] = None,
-    list_: Annotated[bool, typer.Option("--list", help="Only list the declarations awaiting you.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (required with --reject; the applicant sees it).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Only list what awaits you.")] = False,
     limit: Annotated[int, typer.Option(help="Rows to list with --list (0: all).")] = 100,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
     export_attachments: Annotated[Path | None, typer.Option(
@@ -40,10 +42,12 @@ def review(
 ) -> None:
     """Approve (or --reject) what awaits your review: declarations, or another KIND.
 
-    A unit admin reviews their units' declarations first (审核通过 sends them on to
-    HR); an HR reviewer (人社部门) decides those of their region, and approval makes
-    the credits count. Re-running is harmless. Exit 0 when all went through, 5 if
-    any was decided by someone else or is not at your step (conflict), 7 if any
+    Declarations (申报) are the default: a unit admin reviews their units' declarations
+    first (审核通过 sends them on to HR); an HR reviewer (人社部门) decides those of their
+    region, and approval makes the credits count. Name another review workflow first to
+    decide its items the same way (registration 注册: as `hnce approve`); `hnce inbox`
+    shows what awaits you in each. Re-running is harmless. Exit 0 when all went through,
+    5 if any was decided by someone else or is not at your step (conflict), 7 if any
     failed (not found, not in your scope).
 
     \b
@@ -54,45 +58,83 @@ def review(
       hnce review --all --unit 郑州市某某会计师事务所 --year 2026 --dry-run
       hnce review 44 --reject --reason "证明材料不清晰"
       hnce review --all --export-attachments ./附件
+      hnce review registration 410105199001011233 --yes
     """
-    from hnce_cli.schemas import DeclarationQuery, ReviewRequest
+    from hnce_cli.commands._decisions import decide
+    from hnce_cli.workflows import DECLARATION, KIND_WORDS, workflow
 
+    words = list(keys or [])
+    wf = workflow(words.pop(0)) if words and words[0] in KIND_WORDS else DECLARATION
     backend = get_backend(ctx)
-    query = DeclarationQuery(awaiting_review=True, unit=unit, year=year, form=form,
-                             ids=list(ids) if ids else None)
-    if open_ is not None:
-        _open(ctx, backend, open_, export_attachments, fmt(json_))
+    output = fmt(json_, csv_)
+    if wf is DECLARATION:
+        ids = _numbers(words)
+        query = DeclarationQuery(awaiting_review=True, unit=unit, year=year, form=form, ids=ids or None)
+        if open_ is not None:
+            _open(ctx, backend, open_, export_attachments, fmt(json_))
+            return
+        if export_attachments is not None:
+            _export(backend.declaration_attachments(query), export_attachments, fmt(json_))
+            return
+        if list_:
+            from hnce_cli.commands.declare import render_list
+
+            result = backend.list_declarations(query.model_copy(update={"ids": None}), limit or None)
+            render_list(result, output, title=f"待您审核的申报：共 {result.total} 条", with_person=True)
+            return
+    elif list_:
+        _list_queue(backend, wf, limit or None, output)
         return
-    if export_attachments is not None:
-        bundle = backend.declaration_attachments(query)
-        _export(bundle, export_attachments, fmt(json_))
+    request = _request(wf, words, all_=all_, unit=unit, year=year, form=form, since=since, until=until,
+                       reject=reject, reason=reason, dry_run=dry_run)
+    decide(ctx, wf, lambda r: backend.review(wf.name, r), request, yes=yes, output=output)
+
+
+def _numbers(words: list[str]) -> list[int]:
+    """Declaration numbers as typed (编号: whole numbers)."""
+    from hnce_cli.errors import ValidationFailed
+
+    bad = [w for w in words if not (w.isascii() and w.isdigit())]
+    if bad:
+        raise ValidationFailed.one("ids", f"申报编号须是数字：{', '.join(bad)}",
+                                   "give declaration numbers (see `hnce review --list`)")
+    return [int(w) for w in words]
+
+
+def _request(wf: Workflow, words: list[str], *, all_: bool, unit: str | None, year: int | None,
+             form: str | None, since: str | None, until: str | None, reject: bool, reason: str | None,
+             dry_run: bool) -> Any:
+    """The workflow's request from the command line (filters a workflow lacks are refused)."""
+    from hnce_cli import schemas
+    from hnce_cli.commands.approve import _date
+    from hnce_cli.errors import ValidationFailed
+
+    given = {"unit": unit, "year": year, "form": form, "registered_from": _date(since, "since"),
+             "registered_to": _date(until, "until")}
+    allowed = {f.field for f in wf.filters}
+    extra = [name for name, value in given.items() if value is not None and name not in allowed]
+    if extra:
+        raise ValidationFailed.one(extra[0], f"{wf.label}不支持此筛选", "filters: " + ", ".join(sorted(allowed)))
+    keys: list[Any] = _numbers(words) if wf.key_type != "TEXT" else words
+    return getattr(schemas, wf.request_class).model_validate({
+        "decision": "reject" if reject else "approve", wf.request_keys: keys or None, "all_matching": all_,
+        "reason": reason, "dry_run": dry_run, **{k: v for k, v in given.items() if v is not None}})
+
+
+def _list_queue(backend: Any, wf: Workflow, limit: int | None, output: str) -> None:
+    """A workflow's queue: registrations as `hnce approve --list` shows them, others item by item."""
+    if wf.name == "registration":
+        from hnce_cli.commands.approve import _show_pending
+        from hnce_cli.schemas import RegistrationQuery
+
+        _show_pending(backend.list_pending(RegistrationQuery(), limit), output)
         return
-    if list_:
-        from hnce_cli.commands.declare import render_list
+    from hnce_cli.render import Column, TableView, emit
 
-        result = backend.list_declarations(query.model_copy(update={"ids": None}), limit or None)
-        render_list(result, fmt(json_, csv_), title=f"待您审核的申报：共 {result.total} 条", with_person=True)
-        return
-    request = ReviewRequest(decision="reject" if reject else "approve", ids=list(ids) if ids else None,
-                            all_matching=all_, unit=unit, year=year, form=form, reason=reason, dry_run=dry_run)
-    if not dry_run and not yes:
-        preview = backend.review_declarations(request.model_copy(update={"dry_run": True}))
-        count = sum(v for k, v in preview.counts.items() if k.startswith("would_"))
-        if count == 0:
-            render_review(preview, fmt(json_, csv_))
-            raise typer.Exit(_exit(preview))
-        verb = OUTCOMES["rejected" if reject else "approved"]
-        if not confirm(ctx, f"将{verb} {count} 条申报，确定吗？", yes):
-            raise typer.Exit(1)
-    result = backend.review_declarations(request)
-    render_review(result, fmt(json_, csv_))
-    raise typer.Exit(_exit(result))
-
-
-def _exit(result: ReviewResult) -> int:
-    from hnce_cli.render import batch_exit_code
-
-    return int(batch_exit_code(result.counts))
+    queue = backend.awaiting(wf.name, limit)
+    emit(queue, output, TableView(title=f"待您审核的{wf.words.noun}：共 {queue.total} 条", rows=queue.items, columns=[
+        Column(wf.key_label, lambda i: i.key, no_wrap=True), Column("姓名", lambda i: i.name),
+        Column("单位", lambda i: i.unit_name), Column("提交时间", lambda i: i.waiting_since, no_wrap=True)]))
 
 
 def _write(bundle: AttachmentBundle, folder: Path) -> list[Path]:
@@ -158,29 +200,3 @@ def _launch(path: Path) -> None:
         os.startfile(str(path))  # type: ignore[attr-defined]
     elif shutil.which("xdg-open"):
         subprocess.Popen(["xdg-open", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def render_review(result: ReviewResult, output: str) -> None:
-    from hnce_cli.render import Column, TableView, emit, print_table
-
-    if output != "table":
-        emit(result, output, TableView(rows=result.items, columns=[
-            Column("id", lambda i: i.id), Column("outcome", lambda i: i.outcome), Column("status", lambda i: i.status),
-            Column("reason", lambda i: i.reason), Column("name", lambda i: i.name),
-            Column("unit", lambda i: i.unit_name), Column("credits", lambda i: i.credits)]))
-        return
-    order = ["would_approve", "would_reject", "approved", "rejected", "skipped", "conflict", "failed"]
-    summary = [(OUTCOMES[k], result.counts[k]) for k in order if result.counts.get(k)]
-    level = "用人单位审核" if result.level == "unit" else "人社部门审核"
-    title = f"{level}预览（未做任何修改）" if result.dry_run else f"{level}结果"
-    print_table(TableView(title=title, rows=summary or [("无待您审核的匹配申报", 0)], columns=[
-        Column("结果", lambda r: r[0]), Column("数量", lambda r: r[1], justify="right")]))
-    notable = result.items if result.dry_run else [
-        i for i in result.items if i.outcome in ("skipped", "conflict", "failed")]
-    if notable:
-        shown = notable[:SHOWN_ITEMS]
-        print_table(TableView(rows=shown, columns=[
-            Column("编号", lambda i: i.id, justify="right"), Column("姓名", lambda i: i.name),
-            Column("结果", lambda i: OUTCOMES[i.outcome]), Column("原因 / 单位", lambda i: i.reason or i.unit_name),
-        ], footnotes=[f"另有 {len(notable) - len(shown)} 条未显示；--json 或 --csv 查看全部"]
-            if len(notable) > len(shown) else []))

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from hnce_cli import clock
 from hnce_cli.errors import AuthRequired, Conflict, LoginFailed, NotFound, ValidationFailed
-from hnce_cli.schemas import AccountInput, AccountOut, LoginResult
+from hnce_cli.schemas import AccountInput, AccountOut, LoggedOut, LoginResult
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
 from hnce_cli.services.security import (
@@ -172,9 +172,11 @@ def login(db: Db, login_name: str, password: str) -> LoginResult:
                        account=account_out(db, account_id, login_value, name, role))
 
 
-def logout(db: Db, token: str) -> None:
+def logout(db: Db, actor: Actor, token: str) -> LoggedOut:
+    """End the caller's session (a session already ended or expired is refused as any request is)."""
     db.execute("UPDATE auth_session SET revoked_at = :now WHERE token_hash = :h AND revoked_at IS NULL",
                now=clock.now(), h=token_digest(token))
+    return LoggedOut(logged_out=True)
 
 
 # The session of a token, with the account's scope, in one indexed query (every request).

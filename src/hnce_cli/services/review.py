@@ -292,6 +292,23 @@ def _explain(db: Db, actor: Actor, wf: Workflow, step: Step, decision: str, wher
     return out
 
 
+def decide_any(db: Db, actor: Actor, kind: str, request: Any) -> Any:
+    """`decide` for a workflow named at run time, the request checked into its shape
+    (`hnce review KIND`, POST /api/v1/reviews/{kind})."""
+    from pydantic import ValidationError
+
+    from hnce_cli.errors import from_pydantic
+    from hnce_cli.workflows import workflow
+
+    wf = workflow(kind)
+    if isinstance(request, dict):
+        try:
+            request = getattr(schemas, wf.request_class).model_validate(request)
+        except ValidationError as exc:
+            raise from_pydantic(exc) from exc
+    return decide(db, actor, wf.name, request)
+
+
 # --- what awaits a decider -------------------------------------------------------------------
 
 def queue(db: Db, actor: Actor, kind: str, request: Any, limit: int | None, offset: int = 0) -> tuple[list[int], int]:
@@ -310,29 +327,46 @@ def queue(db: Db, actor: Actor, kind: str, request: Any, limit: int | None, offs
     return db.column(sql, **where.params), int(total or 0)
 
 
+def _queue_out(db: Db, actor: Actor, wf: Workflow, step: Step, limit: int | None, offset: int = 0) -> Any:
+    """One workflow's queue for the actor: how many, since when, and one page of the oldest."""
+    from hnce_cli.schemas import InboxItem, InboxQueue
+    from hnce_cli.store import parse_time
+
+    scope, params, _ = _scope(db, actor, step)
+    condition = f"t.status = '{step.awaiting}' AND {scope}"
+    total, oldest = db.one(f"SELECT count(*), min(t.{wf.waiting_since}) FROM {wf.table} t WHERE {condition}",
+                           **params) or (0, None)
+    rows: list[tuple] = []
+    if total and limit != 0:
+        page = f" LIMIT {int(limit)}" if limit is not None else (" LIMIT -1" if offset and not db.pg else "")
+        rows = db.rows(f"SELECT t.{wf.key}, {wf.person_name}, u.name, t.{wf.waiting_since} FROM {wf.table} t "
+                       f"{wf.person_join} JOIN unit u ON u.id = t.unit_id WHERE {condition} "
+                       f"ORDER BY t.{wf.waiting_since}, t.id{page}" + (f" OFFSET {int(offset)}" if offset else ""),
+                       **params)
+    return InboxQueue(
+        workflow=wf.name, label=wf.label, step=step.name, step_label=step.label, total=int(total or 0),
+        oldest=parse_time(oldest), command=wf.queue_command,
+        items=[InboxItem(key=str(key), name=name, unit_name=unit, waiting_since=since)
+               for key, name, unit, since in rows])
+
+
+def awaiting(db: Db, actor: Actor, kind: str, limit: int | None = 100, offset: int = 0) -> Any:
+    """The items of one workflow awaiting the actor's step, oldest first (`hnce review KIND --list`)."""
+    from hnce_cli.workflows import workflow
+
+    wf = workflow(kind)
+    return _queue_out(db, actor, wf, step_of(wf, actor), limit, offset)
+
+
 def inbox(db: Db, actor: Actor, limit: int = 5) -> Any:
     """Everything awaiting the actor's decision, workflow by workflow: how many, since when,
     the oldest few, and the command that shows the whole queue."""
-    from hnce_cli.schemas import Inbox, InboxItem, InboxQueue
+    from hnce_cli.schemas import Inbox
 
     actor.require(*dict.fromkeys(role for wf in WORKFLOWS.values() for s in wf.steps for role in s.deciders))
     queues = []
     for wf in WORKFLOWS.values():
         step = wf.step_for(actor.role)
-        if step is None:
-            continue
-        scope, params, _ = _scope(db, actor, step)
-        condition = f"t.status = '{step.awaiting}' AND {scope}"
-        total, oldest = db.one(f"SELECT count(*), min(t.{wf.waiting_since}) FROM {wf.table} t WHERE {condition}",
-                               **params) or (0, None)
-        rows = db.rows(f"SELECT t.{wf.key}, {wf.person_name}, u.name, t.{wf.waiting_since} FROM {wf.table} t "
-                       f"{wf.person_join} JOIN unit u ON u.id = t.unit_id WHERE {condition} "
-                       f"ORDER BY t.{wf.waiting_since}, t.id LIMIT {int(limit)}", **params) if total else []
-        from hnce_cli.store import parse_time
-
-        queues.append(InboxQueue(
-            workflow=wf.name, label=wf.label, step=step.name, step_label=step.label, total=int(total or 0),
-            oldest=parse_time(oldest), command=wf.queue_command,
-            items=[InboxItem(key=str(key), name=name, unit_name=unit, waiting_since=since)
-                   for key, name, unit, since in rows]))
+        if step is not None:
+            queues.append(_queue_out(db, actor, wf, step, limit))
     return Inbox(queues=queues, total=sum(q.total for q in queues))
