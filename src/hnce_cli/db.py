@@ -98,7 +98,7 @@ def upgrade(url: str) -> tuple[str | None, str]:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
-    from hnce_cli.services.reference import seed_reference_data
+    from hnce_cli.reference import seed_reference_data
 
     seed_reference_data(engine)
     return before, HEAD_REVISION

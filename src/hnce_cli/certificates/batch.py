@@ -24,10 +24,9 @@ from hnce_cli.certificates.model import CertificateData
 from hnce_cli.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from hnce_cli.backend import Backend
     from hnce_cli.certificates.fonts import PreparedFont
     from hnce_cli.certificates.template import Template
-    from hnce_cli.schemas import CertificateBatchRequest, CertificateOut
+    from hnce_cli.schemas import CertificateBatchRequest, CertificateOut, CertificatePage
 
 PERSON_FIELDS = frozenset({"region", "region_code", "unit_name", "unit_id", "year", "id_number_masked", "name",
                            "number"})
@@ -265,7 +264,13 @@ class BatchResult:
         return bool(self.summary["failed"])
 
 
-def run(backend: Backend, request: CertificateBatchRequest, out: Path, *, merged: bool = False,
+class Issuer(Protocol):
+    """Who issues the pages of a batch: a backend, local or remote."""
+
+    def issue_certificates(self, request: CertificateBatchRequest) -> CertificatePage: ...
+
+
+def run(backend: Issuer, request: CertificateBatchRequest, out: Path, *, merged: bool = False,
         name_template: str | None = None, jobs: int = 1, force: bool = False,
         progress: Reporter | None = None) -> BatchResult:
     """Issue a scope's certificates page by page, then write the files that are missing.

@@ -270,9 +270,9 @@ def _person(db: Db, actor: Actor, person: str | None, year: int) -> tuple[Person
 
 
 def _region_prefix(code: str) -> str:
-    """services.reference.region_prefix, imported when a scope needs it (HR, batches), not
+    """reference.region_prefix, imported when a scope needs it (HR, batches), not
     on a professional's own print."""
-    from hnce_cli.services.reference import region_prefix
+    from hnce_cli.reference import region_prefix
 
     return region_prefix(code)
 

@@ -215,7 +215,7 @@ def resolve_scope(db: Db, actor: Actor, unit: str | None, region: str | None) ->
         unit_ids = actor.unit_ids
         parts.append("您管理的单位")
     if region_row is not None or (actor.role == "hr" and unit_row is None):
-        from hnce_cli.services.reference import region_prefix
+        from hnce_cli.reference import region_prefix
 
         if region_row is None:
             region_row = resolve_region(db, actor.region_code or "", field="region")
