@@ -194,6 +194,13 @@ class Setup:
         """Run `hnce ARGS` in this process (see `invoke`); `token` acts as that user (HNCE_TOKEN)."""
         return invoke(list(args), self._env(token, env), input)
 
+    def process(self, *args: str, input: str | None = None, token: str | None = None,
+                env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run the installed `hnce` console script as a program of its own (tests/process/)."""
+        return subprocess.run([*hnce_command(), *args], env=self._env(token, env), input=input,
+                              stdin=None if input is not None else subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout)
+
     def popen(self, *args: str, token: str | None = None,
               env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """Start `hnce` without waiting (for concurrency tests)."""

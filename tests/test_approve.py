@@ -312,31 +312,3 @@ def test_a_large_batch_decides_every_item_once(world: World, tmp_path: Path) -> 
     assert {(a.actor_id, a.action, a.before, a.after) for a in audits} == {
         (world.a_admin1.account_id, "registration.approve", '{"status": "pending"}',
          '{"status": "approved"}')}
-
-
-def test_register_approve_status_through_the_installed_console_script(
-        sqlite_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The installed `hnce` script itself, started as a program (not forked from the
-    test suite's pre-loaded process): register, approve and look up, end to end."""
-    from datetime import date
-
-    from conftest import PASSWORD, hnce_command, new_mobile
-
-    monkeypatch.setenv("HNCE_TEST_NO_FORKSERVER", "1")
-    assert len(hnce_command()) == 1 and hnce_command()[0].endswith("hnce"), "console script not installed"
-    world = sqlite_world
-    setup = world.setup
-    number = new_id_number(birth=date(1991, 3, 4), male=False)
-    proc = setup.run("register", "--id-number", number, "--mobile", new_mobile(), "--email", "zl@example.cn",
-                     "--name", "赵六", "--unit", world.unit_a.name, "--gender", "女", "--birth-date",
-                     "1991-03-04", "--password-stdin", "--json", input=PASSWORD + "\n")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json_out(proc)["status"] == "pending"
-    proc = setup.run("approve", number, "--yes", "--json", token=world.a_admin1.token)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json_out(proc)["counts"] == {"approved": 1}
-    proc = setup.run("status", number, "--json", token=world.kefu.token)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (match,) = json_out(proc)["matches"]
-    assert match["status"] == "approved" and match["name"] == "赵六"
-    assert match["id_number"] != number and match["id_number"][:6] == number[:6]  # masked for support
