@@ -194,4 +194,7 @@ def main(args: list[str] | None = None) -> None:
     # cycle collector ran ~630 times and took 0.2 s of that command. Reference counting
     # frees nearly everything; the rare cycles wait for a larger batch.
     gc.set_threshold(50_000, 20, 20)
+    # hnce uses no pydantic plugins; looking for them reads every installed package's
+    # metadata (~10 ms of each command's start).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app(args=args, prog_name="hnce")

@@ -48,13 +48,13 @@ def stdout_console() -> Console:
     from rich.console import Console
 
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-    return Console(soft_wrap=False, highlight=False, width=width)
+    return Console(soft_wrap=False, highlight=False, width=width, emoji=False)
 
 
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def fmt_value(value: Any) -> str:

@@ -12,6 +12,7 @@ from datetime import date
 
 from hnce_cli import clock
 from hnce_cli.errors import FieldProblem, ValidationFailed
+from hnce_cli.masking import mask_id_number, mask_mobile  # noqa: F401  (the one masking rule, re-exported)
 
 # --- Resident ID number (GB 11643-1999) -------------------------------------------
 
@@ -305,22 +306,6 @@ def check_password_policy(
 
 
 # --- Masking for display and logs ---------------------------------------------------
-
-
-def mask_id_number(value: str) -> str:
-    """Show first 6 and last 4 of an ID number so lists stay recognisable but not leaky."""
-    text = value.strip()
-    if len(text) < 15:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
-
-
-def mask_mobile(value: str) -> str:
-    """Show first 3 and last 4 of a mobile number (138****5678), the usual Chinese form."""
-    text = value.strip()
-    if len(text) < 11:
-        return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
 
 def _is_ascii_digits(text: str) -> bool:

@@ -13,7 +13,7 @@ _EXPORTS = {
     "CertificateData": "model",
     "CertificateContent": "model",
     "format_credits": "model",
-    "mask_id_number": "hnce_cli.validation",  # the one masking rule of the platform
+    "mask_id_number": "hnce_cli.masking",  # the one masking rule of the platform
     "Template": "template",
     "load_template": "template",
     "default_template_path": "template",

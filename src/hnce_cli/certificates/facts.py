@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from hnce_cli.certificates.model import CertificateContent, format_credits
-from hnce_cli.validation import mask_id_number
+from hnce_cli.masking import mask_id_number
 
 VERIFY_URL_ENV = "HNCE_CERT_VERIFY_URL"
 NUMBER_PREFIX = "HN"

@@ -27,7 +27,6 @@ from hnce_cli.services.security import (
     verify_password,
 )
 from hnce_cli.services.sessions import MSG_DISABLED, session_refusal
-from hnce_cli.services.units import resolve_region, resolve_unit
 from hnce_cli.store import Db
 from hnce_cli.validation import check_password_policy
 
@@ -51,8 +50,8 @@ def _scopes(db: Db, account_id: int) -> tuple[list[int], str | None]:
 
 def account_out(db: Db, account_id: int, login: str, name: str, role: str) -> AccountOut:
     unit_ids, region_code = _scopes(db, account_id)
-    return AccountOut(id=account_id, login=login, name=name, role=role, unit_ids=unit_ids,
-                      region_code=region_code)
+    return AccountOut.model_construct(id=account_id, login=login, name=name, role=role, unit_ids=unit_ids,
+                                      region_code=region_code)
 
 
 def _create_account(db: Db, actor: Actor | None, *, login: str, name: str, role: str, password: str) -> int:
@@ -86,6 +85,8 @@ def init_system_admin(db: Db, login: str, name: str, password: str) -> AccountOu
 
 def create_account(db: Db, actor: Actor, data: AccountInput) -> AccountOut:
     """System admin creates an admin, HR, support or institution account with its scope."""
+    from hnce_cli.services.units import resolve_region, resolve_unit
+
     actor.require("system_admin")
     unit_ids: list[int] = []
     region_code: str | None = None

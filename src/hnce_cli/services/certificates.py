@@ -37,6 +37,7 @@ from hnce_cli.certificates.facts import same_facts as _same_facts
 from hnce_cli.certificates.facts import sign as _sign
 from hnce_cli.certificates.facts import verify_url
 from hnce_cli.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hnce_cli.masking import mask_id_number
 from hnce_cli.schemas import (
     CertificateBatchRequest,
     CertificateOut,
@@ -50,7 +51,6 @@ from hnce_cli.services import audit, rules
 from hnce_cli.services.context import Actor
 from hnce_cli.services.rules import NO_RULES, PASSED
 from hnce_cli.store import Db, in_list, json_list, parse_time
-from hnce_cli.validation import mask_id_number
 
 ISSUERS = ("professional", "unit_admin", "hr", "system_admin")
 REVOKERS = ("system_admin", "hr")
@@ -119,7 +119,7 @@ def _key() -> bytes:
 def _out(cert: Recorded, facts: dict[str, Any], person: CompletionRow, region_name: str,
          outcome: str) -> CertificateOut:
     public, professional = float(facts["public"]), float(facts["professional"])
-    return CertificateOut(
+    return CertificateOut.model_construct(
         number=facts["number"], verification_code=cert.code, verify_url=verify_url(cert.code),
         professional_id=person.professional_id, name=facts["name"],
         id_number_masked=mask_id_number(facts["id_number"]), unit_id=person.unit_id,
@@ -401,7 +401,8 @@ def verify(db: Db, code: str) -> CertificateVerification:
 
 
 def _verdict(status: str, message: str, **fields: Any) -> CertificateVerification:
-    return CertificateVerification(status=status, status_label=VERIFY_LABELS[status], message=message, **fields)
+    return CertificateVerification.model_construct(status=status, status_label=VERIFY_LABELS[status],
+                                                   message=message, **fields)
 
 
 _REVOKE_VIEW = (

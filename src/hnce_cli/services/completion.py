@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from hnce_cli import clock
 from hnce_cli.errors import NotFound, PermissionDenied, ValidationFailed
+from hnce_cli.masking import mask_id_number
 from hnce_cli.schemas import CompletionQuery, CompletionRow
 from hnce_cli.services.context import Actor
 from hnce_cli.services.rules import (  # the results and result_of are re-exported from here too
@@ -26,7 +27,6 @@ from hnce_cli.services.rules import current as current_rules
 from hnce_cli.services.sync import SOURCES as SYNC_SOURCES
 from hnce_cli.store import Db, in_list, json_list, like_prefix
 from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES
-from hnce_cli.validation import mask_id_number
 
 Rules = dict[int, YearRules]  # the rules in force (rules.current): read once a request, passed along
 
@@ -260,9 +260,9 @@ def check_query(query: CompletionQuery, by: str | None = None) -> tuple[Completi
 
 
 def _rules_out(rules: YearRules | None) -> Any:
-    from hnce_cli.schemas import YearRulesOut
+    from hnce_cli.services.rules import year_rules_out
 
-    return None if rules is None else YearRulesOut(**rules.as_data(), origin=rules.origin)
+    return None if rules is None else year_rules_out(rules)
 
 
 def _header(db: Db, actor: Actor, query: CompletionQuery, rules: Rules) -> tuple[Any, Scope]:
@@ -394,7 +394,7 @@ def person_view(db: Db, actor: Actor, query: str | None, year: int | None = None
     for y in sorted(years, reverse=True):
         r = rules.get(y)
         pub, pro = sums.get(y, {}).get("public", 0.0), sums.get(y, {}).get("professional", 0.0)
-        out_years.append(CompletionYear(
+        out_years.append(CompletionYear.model_construct(
             year=y, public=pub, professional=pro, total=pub + pro, result=result_of(pub, pro, r),
             min_total=r.min_total if r else None, min_professional=r.min_professional if r else None,
             min_public=r.min_public if r else None, deadline=r.deadline if r else None,
@@ -407,10 +407,10 @@ def person_view(db: Db, actor: Actor, query: str | None, year: int | None = None
             "SELECT id, year, subject, credits, source, source_ref, created_at FROM credit_record "
             f"WHERE professional_id = :p{in_year} ORDER BY year DESC, created_at, id", **params)]
         origins = _origins(db, records)
-        records_out = [CreditRecordOut(id=r.id, year=r.year, subject=r.subject, credits=r.credits,
+        records_out = [CreditRecordOut.model_construct(id=r.id, year=r.year, subject=r.subject, credits=r.credits,
                                        source=r.source, source_ref=r.source_ref, origin=origins[r.id],
                                        created_at=r.created_at) for r in records]
-    return PersonCompletion(professional_id=person.id, name=person.name, id_number=person.id_number,
+    return PersonCompletion.model_construct(professional_id=person.id, name=person.name, id_number=person.id_number,
                             masked=person.masked, unit_name=person.unit_name, status=person.status,
                             years=out_years, details=records_out)
 

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from hnce_cli import clock
 from hnce_cli.errors import Conflict, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from hnce_cli.masking import mask_id_number
 from hnce_cli.schemas import (
     AttachmentBundle,
     AttachmentFile,
@@ -48,7 +49,6 @@ from hnce_cli.services.lookup import may_see_personal_data
 from hnce_cli.services.rules import check_open_year
 from hnce_cli.store import Db, in_list, json_list
 from hnce_cli.terms import DECLARATION_ACTIONS, DECLARATION_STATUS
-from hnce_cli.validation import mask_id_number
 
 PENDING = ("pending_unit", "pending_hr")
 FILTERS: dict[str, tuple[str, ...] | None] = {
@@ -204,17 +204,17 @@ def views(db: Db, actor: Actor, where: str, params: dict[str, Any], forms: list[
         for aid, did, filename, media_type, size, sha256 in db.rows(
                 "SELECT id, declaration_id, filename, media_type, size, sha256 FROM attachment "
                 f"WHERE {in_list(db, 'declaration_id', 'ids', 'BIGINT')} ORDER BY id", ids=json_list(ids)):
-            files.setdefault(did, []).append(AttachmentOut(
+            files.setdefault(did, []).append(AttachmentOut.model_construct(
                 id=aid, filename=filename, media_type=media_type, size=size, sha256=sha256))
         for did, steps in history(db, ids).items():
-            events[did] = [DeclarationEventOut(
+            events[did] = [DeclarationEventOut.model_construct(
                 at=step.at, action=step.action, action_label=DECLARATION_ACTIONS.get(step.action, step.action),
                 actor_name=step.actor_name, reason=step.reason) for step in steps]
     found = []
     for (did, professional_id, id_number, name, account_id, unit_id, unit_name, form_code, subject, year, credits,
          status, fields, created_at, updated_at, submitted_at, decided_at, reject_reason, rejected_level) in rows:
         full = may_see_personal_data(actor, account_id, unit_id)
-        found.append(DeclarationOut(
+        found.append(DeclarationOut.model_construct(
             id=did, professional_id=professional_id,
             id_number=id_number if full else mask_id_number(id_number), name=name,
             unit_id=unit_id, unit_name=unit_name, form_code=form_code,
@@ -295,7 +295,7 @@ def list_declarations(db: Db, actor: Actor, query: DeclarationQuery,
         rows = views(db, actor, f"d.id IN ({page})", params, forms, order=order)
     else:
         rows = views(db, actor, where_sql(where), params, forms, limit=limit, offset=offset)
-    return DeclarationList(person=person, filter=query.filter, counts=counts,
+    return DeclarationList.model_construct(person=person, filter=query.filter, counts=counts,
                            total=counts[query.filter], declarations=rows)
 
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from hnce_cli.errors import NotFound, ValidationFailed
+from hnce_cli.masking import mask_id_number, mask_mobile
 from hnce_cli.schemas import LookupResult, ProfessionalOut
 from hnce_cli.services.context import Actor
 from hnce_cli.store import Db, json_list
-from hnce_cli.validation import mask_id_number, mask_mobile
 
 LOOKUP_LIMIT = 50
 
@@ -43,7 +43,7 @@ def person_out(row: Sequence[Any], viewer: Actor | None) -> ProfessionalOut:
      native_place, school, major, title, status, registered_at, decided_at, reject_reason, unit_name,
      unit_kind, region_name, decider) = row
     full = may_see_personal_data(viewer, account_id, unit_id)
-    return ProfessionalOut(
+    return ProfessionalOut.model_construct(
         id=pid, id_number=id_number if full else mask_id_number(id_number), name=name, gender=gender,
         birth_date=birth_date if full else None, mobile=mobile if full else mask_mobile(mobile),
         email=email if full else None, unit_id=unit_id, unit_name=unit_name, unit_kind=unit_kind,
@@ -112,4 +112,4 @@ def lookup(db: Db, actor: Actor, query: str) -> LookupResult:
     found = people(db, f"p.{kind} = :q AND {scope}", actor, limit=LOOKUP_LIMIT + 1, q=q, **params)
     if not found:
         raise NotFound(f"未找到 {q}（在您可查看的范围内）", {"query": q, "matched_by": kind})
-    return LookupResult(query=q, matched_by=kind, matches=found[:LOOKUP_LIMIT], total=len(found))
+    return LookupResult.model_construct(query=q, matched_by=kind, matches=found[:LOOKUP_LIMIT], total=len(found))

@@ -187,17 +187,26 @@ def check_open_year(rules: dict[int, YearRules], year: int | None, today: date, 
 
 # --- viewing and loading (hnce rules show | load) ----------------------------------
 
+def year_rules_out(rules: YearRules) -> Any:
+    """A year's rules as the views show them (built from checked values, not validated again)."""
+    from hnce_cli.schemas import YearRulesOut
+
+    return YearRulesOut.model_construct(
+        year=rules.year, min_total=rules.min_total, min_professional=rules.min_professional,
+        min_public=rules.min_public, deadline=rules.deadline, source=rules.source, origin=rules.origin)
+
+
 def show(db: Db, year: int | None = None) -> Any:
     """Every year's rules (or one), saying which came from the package and which were loaded."""
-    from hnce_cli.schemas import RulesOut, YearRulesOut
+    from hnce_cli.schemas import RulesOut
 
     stored = _stored(db)
     rules = merge(stored[0] if stored else None)
     if year is not None:
         rules_for(rules, year)  # a clear error naming the known years
-    years = [YearRulesOut(**r.as_data(), origin=r.origin) for y, r in sorted(rules.items())
+    years = [year_rules_out(r) for y, r in sorted(rules.items())
              if year is None or y == year]
-    return RulesOut(years=years, updated_at=stored[1] if stored else None,
+    return RulesOut.model_construct(years=years, updated_at=stored[1] if stored else None,
                     updated_by=stored[2] if stored else None)
 
 

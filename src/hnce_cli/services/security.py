@@ -6,7 +6,6 @@ argon2 loads only where a password is hashed or checked: checking a session toke
 from __future__ import annotations
 
 import hashlib
-import secrets
 from functools import cache
 from typing import Any
 
@@ -35,10 +34,14 @@ def verify_password(password_hash: str, password: str) -> bool:
 def dummy_hash() -> str:
     """A hash to verify against when the account does not exist, so that a wrong
     account and a wrong password take the same time."""
+    import secrets
+
     return hash_password(secrets.token_urlsafe(16))
 
 
 def new_token() -> str:
+    import secrets
+
     return secrets.token_urlsafe(32)
 
 

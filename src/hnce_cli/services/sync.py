@@ -20,12 +20,12 @@ from typing import Any
 
 from hnce_cli import clock
 from hnce_cli.errors import ValidationFailed
+from hnce_cli.masking import mask_id_number
 from hnce_cli.schemas import CreditExportPage, CreditExportRow, SyncImportResult, SyncProblem
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
 from hnce_cli.store import Db, in_list, json_list
 from hnce_cli.terms import SUBJECTS
-from hnce_cli.validation import mask_id_number
 
 SOURCES = ("national", "online", "base")
 CHUNK = 5000

@@ -12,7 +12,6 @@ from hnce_cli.schemas import RegionOut, UnitImportResult, UnitInput, UnitOut, Un
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
 from hnce_cli.store import Db, json_list, like_contains
-from hnce_cli.validation import validate_uscc
 
 NO_MATCH_HINT = (
     "未查询到单位。请使用单位全称或关键词查询，避免因单位缩写问题查询失败；"
@@ -42,7 +41,7 @@ _REGION = "SELECT code, name, level, parent_code FROM region"
 
 
 def unit_out(unit: UnitRow, region_name: str) -> UnitOut:
-    return UnitOut(id=unit.id, name=unit.name, uscc=unit.uscc, region_code=unit.region_code,
+    return UnitOut.model_construct(id=unit.id, name=unit.name, uscc=unit.uscc, region_code=unit.region_code,
                    region_name=region_name, kind=unit.kind)
 
 
@@ -112,6 +111,8 @@ def _check_new_unit(db: Db, data: UnitInput, row: str = "") -> tuple[str, Region
     name = data.name.strip()
     if not name:
         raise ValidationFailed.one(prefix + "name", "单位名称不能为空", "give the full name")
+    from hnce_cli.validation import validate_uscc
+
     uscc = validate_uscc(data.uscc, field=prefix + "uscc")
     region = resolve_region(db, data.region, field=prefix + "region")
     if region.level == "province":
@@ -194,7 +195,8 @@ def search_units(db: Db, query: str, region: str | None = None,
     sql = _UNIT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY kind, name LIMIT :limit"
     units = sorted((UnitRow(*r) for r in db.rows(sql, **params)),
                    key=lambda u: (u.name != query, u.kind != "ordinary", u.name))
-    return UnitSearchResult(query=query, units=_with_regions(db, units), hint=None if units else NO_MATCH_HINT)
+    return UnitSearchResult.model_construct(query=query, units=_with_regions(db, units),
+                                            hint=None if units else NO_MATCH_HINT)
 
 
 def show_unit(db: Db, value: str) -> UnitOut:
@@ -228,4 +230,5 @@ def list_regions(db: Db, level: str | None = None, parent: str | None = None) ->
         where.append("parent_code = :parent")
         params["parent"] = resolve_region(db, parent).code
     sql = _REGION + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY code"
-    return [RegionOut(code=c, name=n, level=lv, parent_code=p) for c, n, lv, p in db.rows(sql, **params)]
+    return [RegionOut.model_construct(code=c, name=n, level=lv, parent_code=p)
+            for c, n, lv, p in db.rows(sql, **params)]

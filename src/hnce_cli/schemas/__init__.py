@@ -1,0 +1,101 @@
+"""Shapes that cross the backend boundary: what services return, what --json prints and
+what the HTTP API sends. Changing a field here is an API change.
+
+The shapes live in modules by subject and are loaded when first named
+(`from hnce_cli.schemas import AccountOut` loads the accounts module alone): building
+every model at once would cost each command a few dozen milliseconds it does not need.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "AccountInput": "accounts",
+    "AccountOut": "accounts",
+    "AttachmentBundle": "declarations",
+    "AttachmentFile": "declarations",
+    "AttachmentIn": "declarations",
+    "AttachmentOut": "declarations",
+    "BaseModel": "_base",
+    "CertificateBatchRequest": "certificates",
+    "CertificateOut": "certificates",
+    "CertificatePage": "certificates",
+    "CertificateRequest": "certificates",
+    "CertificateRevokeRequest": "certificates",
+    "CertificateSkip": "certificates",
+    "CertificateVerification": "certificates",
+    "CompletionGroup": "completion",
+    "CompletionPage": "completion",
+    "CompletionQuery": "completion",
+    "CompletionRow": "completion",
+    "CompletionRowOut": "completion",
+    "CompletionSummary": "completion",
+    "CompletionYear": "completion",
+    "CreditExportPage": "completion",
+    "CreditExportRow": "completion",
+    "CreditRecordOut": "completion",
+    "CreditRule": "declarations",
+    "Credits": "_base",
+    "DbInfo": "accounts",
+    "DbInt": "_base",
+    "DecisionItem": "people",
+    "DecisionRequest": "people",
+    "DecisionResult": "people",
+    "DeclarationDeleted": "declarations",
+    "DeclarationEdit": "declarations",
+    "DeclarationEventOut": "declarations",
+    "DeclarationImportRequest": "declarations",
+    "DeclarationImportResult": "declarations",
+    "DeclarationInput": "declarations",
+    "DeclarationList": "declarations",
+    "DeclarationOut": "declarations",
+    "DeclarationQuery": "declarations",
+    "FieldValue": "_base",
+    "FormField": "declarations",
+    "FormsOut": "declarations",
+    "Health": "accounts",
+    "Inbox": "people",
+    "InboxItem": "people",
+    "InboxQueue": "people",
+    "LearningForm": "declarations",
+    "LoggedOut": "accounts",
+    "LoginRequest": "accounts",
+    "LoginResult": "accounts",
+    "LookupResult": "people",
+    "PendingList": "people",
+    "PersonCompletion": "completion",
+    "ProfessionalOut": "people",
+    "RegionOut": "people",
+    "RegistrationInput": "people",
+    "RegistrationQuery": "people",
+    "ReviewItem": "declarations",
+    "ReviewRequest": "declarations",
+    "ReviewResult": "declarations",
+    "RulesOut": "completion",
+    "SyncImportRequest": "completion",
+    "SyncImportResult": "completion",
+    "SyncProblem": "completion",
+    "UnitImportResult": "people",
+    "UnitInput": "people",
+    "UnitOut": "people",
+    "UnitSearchResult": "people",
+    "Year": "_base",
+    "YearRulesOut": "completion",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,61 @@
+"""Accounts, logging in and the server's own answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from hnce_cli.schemas._base import BaseModel
+from hnce_cli.terms import (
+    ROLES,
+)
+
+
+class AccountOut(BaseModel):
+    id: int
+    login: str
+    name: str
+    role: str
+    role_label: str = ""
+    unit_ids: list[int] = []
+    region_code: str | None = None
+
+    def model_post_init(self, _context: object) -> None:
+        self.role_label = ROLES.get(self.role, self.role)
+
+
+class AccountInput(BaseModel):
+    login: str
+    name: str
+    role: Literal["unit_admin", "hr", "support", "institution", "system_admin"]
+    password: str
+    units: list[str] = []  # unit ids, USCCs or exact names, for unit admins
+    region: str | None = None  # region code or name, for HR reviewers
+
+
+class LoginRequest(BaseModel):
+    login: str
+    password: str
+
+
+class LoggedOut(BaseModel):
+    logged_out: bool
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class LoginResult(BaseModel):
+    token: str
+    expires_at: datetime
+    account: AccountOut
+
+
+
+class DbInfo(BaseModel):
+    url: str
+    dialect: str
+    revision_before: str | None
+    revision: str

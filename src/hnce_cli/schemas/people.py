@@ -1,0 +1,198 @@
+"""Regions, units, registrations, look-ups and the review workflows' common shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from hnce_cli.schemas._base import BaseModel
+from hnce_cli.terms import (
+    REGISTRATION_STATUS,
+    UNIT_KINDS,
+)
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None = None
+
+
+class UnitOut(BaseModel):
+    id: int
+    name: str
+    uscc: str | None
+    region_code: str
+    region_name: str
+    kind: str
+    kind_label: str = ""
+
+    def model_post_init(self, _context: object) -> None:
+        self.kind_label = UNIT_KINDS.get(self.kind, self.kind)
+
+
+class UnitSearchResult(BaseModel):
+    query: str
+    units: list[UnitOut]
+    hint: str | None = None
+
+
+class UnitInput(BaseModel):
+    name: str
+    uscc: str
+    region: str = Field(description="region code or name, e.g. 410105 / 金水区 / 郑州市市直")
+
+
+class UnitImportResult(BaseModel):
+    created: int
+    units: list[UnitOut]
+
+
+class RegistrationInput(BaseModel):
+    """Every field of the platform's registration form."""
+
+    id_number: str
+    password: str
+    mobile: str
+    email: str
+    name: str
+    has_employer: bool = True
+    unit: str | None = None  # unit id, USCC or exact name (when has_employer)
+    region: str | None = None  # county-level area code or name (when no employer)
+    department: str | None = None
+    gender: str | None = None  # derived from the ID number when omitted
+    birth_date: date | None = None  # derived from the ID number when omitted
+    ethnicity: str | None = None
+    native_place: str | None = None
+    school: str | None = None
+    major: str | None = None
+    title: str | None = None
+
+    def missing(self) -> list[str]:
+        """Required fields left empty: what a wizard must ask, what a script must pass."""
+        missing = [f for f in ("id_number", "password", "mobile", "email", "name")
+                   if not (getattr(self, f) or "").strip()]
+        if self.has_employer and not (self.unit or "").strip():
+            missing.append("unit")
+        if not self.has_employer and not (self.region or "").strip():
+            missing.append("region")
+        return missing
+
+
+class ProfessionalOut(BaseModel):
+    """A professional as a viewer may see them (ID number and phone masked unless
+    the viewer's role may see them)."""
+
+    id: int
+    id_number: str
+    name: str
+    gender: str
+    birth_date: date | None
+    mobile: str
+    email: str | None
+    unit_id: int
+    unit_name: str
+    unit_kind: str
+    region_name: str
+    department: str | None = None
+    ethnicity: str | None = None
+    native_place: str | None = None
+    school: str | None = None
+    major: str | None = None
+    title: str | None = None
+    status: str
+    status_label: str = ""
+    registered_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reject_reason: str | None = None
+    masked: bool = True
+
+    def model_post_init(self, _context: object) -> None:
+        self.status_label = REGISTRATION_STATUS.get(self.status, self.status)
+
+
+class LookupResult(BaseModel):
+    query: str
+    matched_by: Literal["id_number", "mobile", "name"]
+    matches: list[ProfessionalOut]
+    total: int
+
+
+class PendingList(BaseModel):
+    registrations: list[ProfessionalOut]
+    total: int
+
+
+@dataclass(slots=True)
+class DecisionItem:
+    """One registration's outcome. A plain dataclass, not a model: a batch builds
+    100,000 of them, and pydantic still validates and serialises it by its fields."""
+
+    id_number: str
+    outcome: Literal["approved", "rejected", "skipped", "conflict", "failed", "would_approve",
+                     "would_reject"]
+    reason: str | None = None
+    name: str | None = None
+    unit_name: str | None = None
+
+
+class RegistrationQuery(BaseModel):
+    """Which pending registrations to list: one unit, registered between two dates."""
+
+    unit: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+
+
+class DecisionRequest(BaseModel):
+    """Approve or reject registrations: by ID numbers, or all pending matching filters."""
+
+    decision: Literal["approve", "reject"]
+    id_numbers: list[str] | None = None
+    all_matching: bool = False
+    unit: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+    reason: str | None = Field(default=None, max_length=500)  # professional.reject_reason
+    dry_run: bool = False
+
+
+class DecisionResult(BaseModel):
+    decision: Literal["approve", "reject"]
+    dry_run: bool
+    counts: dict[str, int]
+    items: list[DecisionItem]
+
+
+class InboxItem(BaseModel):
+    """One item awaiting a decision: its key (ID number or number), who, which unit, since when."""
+
+    key: str
+    name: str | None = None
+    unit_name: str | None = None
+    waiting_since: datetime | None = None
+
+
+class InboxQueue(BaseModel):
+    """One workflow's queue for the decider: how many wait, since when, the oldest few."""
+
+    workflow: str
+    label: str
+    step: str
+    step_label: str
+    total: int
+    oldest: datetime | None = None
+    command: str
+    items: list[InboxItem]
+
+
+class Inbox(BaseModel):
+    """Everything awaiting the caller's decision, workflow by workflow (hnce inbox)."""
+
+    queues: list[InboxQueue]
+    total: int
