@@ -84,7 +84,7 @@ print(len(done))
 
 def build(work: Path, n: int) -> dict:
     """The pristine database, the ID file and the admin's token."""
-    from hnce_cli import db
+    from hnce_cli.store import migrate as db
     from hnce_cli.backend.local import LocalBackend
     from hnce_cli.schemas import AccountInput, UnitInput
     from hnce_cli.services.security import hash_password

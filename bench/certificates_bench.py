@@ -132,7 +132,7 @@ def build_db(work: Path, n: int, units: int = 40) -> dict:
     import sqlite3
     from datetime import UTC, datetime
 
-    from hnce_cli import db
+    from hnce_cli.store import migrate as db
     from hnce_cli.backend.local import LocalBackend
     from hnce_cli.schemas import UnitInput
     from hnce_cli.validation import uscc_check_char

@@ -91,7 +91,7 @@ with open(sys.argv[3], "w", encoding="utf-8-sig", newline="") as fh:
 
 def build(work: Path, n: int) -> dict:
     """Migrated database, a system admin, units, N people with 5 credit records each (raw SQL)."""
-    from hnce_cli import db
+    from hnce_cli.store import migrate as db
     from hnce_cli.backend.local import LocalBackend
 
     path = work / "bench.db"

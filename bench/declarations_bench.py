@@ -121,7 +121,7 @@ print(json.dumps({"counts": counts, "rows": [list(map(str, r)) for r in rows]}, 
 
 
 def build(work: Path, n: int) -> dict:
-    from hnce_cli import db
+    from hnce_cli.store import migrate as db
     from hnce_cli.backend.local import LocalBackend
     from hnce_cli.schemas import AccountInput, UnitInput
     from hnce_cli.services.security import hash_password

@@ -41,7 +41,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from hnce_cli import clock, db, store
+from hnce_cli import clock, store
+from hnce_cli.store import migrate as db
 from hnce_cli.backend import Backend
 from hnce_cli.backend.local import LocalBackend
 from hnce_cli.schemas import (

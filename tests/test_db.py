@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 import hnce_cli.models  # noqa: F401  (the tables, on the metadata)
-from hnce_cli import db
+from hnce_cli.store import migrate as db
 
 
 def test_upgrade_creates_a_fresh_sqlite_file_in_wal_mode(tmp_path: Path) -> None:

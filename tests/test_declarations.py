@@ -143,7 +143,7 @@ def test_review_history_survives_the_migration_both_ways(world: World) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from hnce_cli import db
+    from hnce_cli.store import migrate as db
 
     setup = world.setup
     if setup.remote:

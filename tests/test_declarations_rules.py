@@ -4,6 +4,7 @@ file's own checks, open years, and attachment checks by content."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import date
 
@@ -69,6 +70,16 @@ def test_field_problems_are_all_reported_together() -> None:
     _, problems = credits_for("paper", {"title": "t", "journal": "j", "cn_number": "c", "published_on": "2025-12-01",
                                         "author_rank": "第三作者"})
     assert {p.field for p in problems} == {"published_on", "author_rank"}
+
+
+def test_the_shipped_forms_pass_the_check_they_are_read_without() -> None:
+    """The shipped file is read without validation (it is checked here): it must pass the
+    check `forms load` applies, and read the same both ways."""
+    from importlib import resources
+
+    data = json.loads(resources.files("hnce_cli.data").joinpath("learning_forms.json").read_text("utf-8"))
+    assert forms.parse_forms(data) == list(forms.package_forms())
+    assert [f.model_dump() for f in forms.parse_forms(data)] == [f.model_dump() for f in FORMS]
 
 
 def test_the_shipped_forms_cover_the_national_standard() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD, Setup, World, free_port, invoke, json_out
 
-from hnce_cli import db
+from hnce_cli.store import migrate as db
 from hnce_cli.errors import ERRORS_BY_CODE, ExitCode, SchemaOutdated
 from hnce_cli.services.security import token_digest
 

@@ -58,10 +58,10 @@ class LocalBackend:
             pass
 
     def db_upgrade(self) -> s.DbInfo:
-        from hnce_cli import db
         from hnce_cli.schemas import DbInfo
+        from hnce_cli.store import migrate
 
-        before, after = db.upgrade(self.url)
+        before, after = migrate.upgrade(self.url)
         store.close(self.url)
         return DbInfo(url=self.description, dialect=self.target.dialect, revision_before=before, revision=after)
 

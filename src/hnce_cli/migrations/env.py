@@ -1,4 +1,4 @@
-"""Alembic environment: migrates the connection hnce hands over (see hnce_cli.db)."""
+"""Alembic environment: migrates the connection hnce hands over (see hnce_cli.store.migrate)."""
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -12,7 +12,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        from hnce_cli.db import get_engine
+        from hnce_cli.store.migrate import get_engine
 
         url = config.get_main_option("sqlalchemy.url")
         with get_engine(url).begin() as conn:

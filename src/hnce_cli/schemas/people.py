@@ -1,4 +1,4 @@
-"""Regions, units, registrations, look-ups and the review workflows' common shapes."""
+"""Registrations, professionals as a viewer may see them, and their review."""
 
 from __future__ import annotations
 
@@ -11,45 +11,7 @@ from pydantic import Field
 from hnce_cli.schemas._base import BaseModel
 from hnce_cli.terms import (
     REGISTRATION_STATUS,
-    UNIT_KINDS,
 )
-
-
-class RegionOut(BaseModel):
-    code: str
-    name: str
-    level: str
-    parent_code: str | None = None
-
-
-class UnitOut(BaseModel):
-    id: int
-    name: str
-    uscc: str | None
-    region_code: str
-    region_name: str
-    kind: str
-    kind_label: str = ""
-
-    def model_post_init(self, _context: object) -> None:
-        self.kind_label = UNIT_KINDS.get(self.kind, self.kind)
-
-
-class UnitSearchResult(BaseModel):
-    query: str
-    units: list[UnitOut]
-    hint: str | None = None
-
-
-class UnitInput(BaseModel):
-    name: str
-    uscc: str
-    region: str = Field(description="region code or name, e.g. 410105 / 金水区 / 郑州市市直")
-
-
-class UnitImportResult(BaseModel):
-    created: int
-    units: list[UnitOut]
 
 
 class RegistrationInput(BaseModel):
@@ -167,32 +129,3 @@ class DecisionResult(BaseModel):
     dry_run: bool
     counts: dict[str, int]
     items: list[DecisionItem]
-
-
-class InboxItem(BaseModel):
-    """One item awaiting a decision: its key (ID number or number), who, which unit, since when."""
-
-    key: str
-    name: str | None = None
-    unit_name: str | None = None
-    waiting_since: datetime | None = None
-
-
-class InboxQueue(BaseModel):
-    """One workflow's queue for the decider: how many wait, since when, the oldest few."""
-
-    workflow: str
-    label: str
-    step: str
-    step_label: str
-    total: int
-    oldest: datetime | None = None
-    command: str
-    items: list[InboxItem]
-
-
-class Inbox(BaseModel):
-    """Everything awaiting the caller's decision, workflow by workflow (hnce inbox)."""
-
-    queues: list[InboxQueue]
-    total: int

@@ -28,7 +28,6 @@ from hnce_cli.services.security import (
 )
 from hnce_cli.services.sessions import MSG_DISABLED, session_refusal
 from hnce_cli.store import Db
-from hnce_cli.validation import check_password_policy
 
 MSG_BAD_CREDENTIALS = "账户或密码错误"  # the manual's wording
 MSG_NOT_APPROVED = "此账号还未被审核，请耐心等待用人单位管理员的审核，或联系用人单位管理员催其审核"
@@ -60,6 +59,8 @@ def _create_account(db: Db, actor: Actor | None, *, login: str, name: str, role:
         raise ValidationFailed.one("login", "账号不能为空", "give --login")
     if not name.strip():
         raise ValidationFailed.one("name", "姓名不能为空", "give --name")
+    from hnce_cli.validation import check_password_policy
+
     check_password_policy(password)
     if db.one("SELECT id FROM account WHERE login = :l", l=login):
         raise Conflict(f"账号 {login} 已存在 (login already taken)", {"login": login})

@@ -28,13 +28,31 @@ from hnce_cli.store import Db
 SETTING_KEY = "learning_forms"
 TEXT_MAX = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FORMS = TypeAdapter(list[LearningForm])
+
+
+@cache
+def _forms_adapter() -> TypeAdapter[list[LearningForm]]:
+    return TypeAdapter(list[LearningForm])
 
 
 @cache
 def package_forms() -> tuple[LearningForm, ...]:
+    """The shipped forms (checked by parse_forms in a test, so read here as they are)."""
     text = resources.files("hnce_cli.data").joinpath("learning_forms.json").read_text("utf-8")
-    return tuple(parse_forms(json.loads(text)))
+    return tuple(checked_forms(json.loads(text)))
+
+
+def checked_forms(data: Any) -> list[LearningForm]:
+    """Forms already checked — the shipped file, or what `forms load` checked and stored —
+    built as they are: validating them again would cost every declaration command the
+    building of the forms' validators."""
+    from hnce_cli.schemas import CreditRule, FormField
+
+    if isinstance(data, dict) and "forms" in data:
+        data = data["forms"]
+    return [LearningForm.model_construct(**{**form, "fields": [FormField.model_construct(**f) for f in form["fields"]],
+                                            "credits": CreditRule.model_construct(**form["credits"])})
+            for form in data]
 
 
 def parse_forms(data: Any) -> list[LearningForm]:
@@ -42,7 +60,7 @@ def parse_forms(data: Any) -> list[LearningForm]:
     if isinstance(data, dict) and "forms" in data:
         data = data["forms"]
     try:
-        forms = _FORMS.validate_python(data)
+        forms = _forms_adapter().validate_python(data)
     except ValidationError as exc:
         raise from_pydantic(exc) from exc
     problems: list[FieldProblem] = []
@@ -99,15 +117,15 @@ def current_forms(db: Db) -> list[LearningForm]:
 
 @cache
 def _parse_cached(text: str) -> list[LearningForm]:
-    return parse_forms(json.loads(text))
+    return checked_forms(json.loads(text))
 
 
 def show(db: Db) -> FormsOut:
     stored = _stored(db)
     if stored is None:
-        return FormsOut(source="package", forms=list(package_forms()))
+        return FormsOut.model_construct(source="package", forms=list(package_forms()))
     text, at, by = stored
-    return FormsOut(source="database", updated_at=at, updated_by=by, forms=_parse_cached(text))
+    return FormsOut.model_construct(source="database", updated_at=at, updated_by=by, forms=_parse_cached(text))
 
 
 def load(db: Db, actor: Actor, data: Any) -> FormsOut:

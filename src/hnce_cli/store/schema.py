@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hnce_cli.store import Target
 
+# The newest Alembic revision; a test checks it against the migrations folder.
+HEAD_REVISION = "0007"
+
 
 def revision_of(conn: Any, dialect: str) -> str | None:
     """The Alembic revision a connection's database is at; None for an empty database."""
@@ -32,7 +35,6 @@ def revision_of(conn: Any, dialect: str) -> str | None:
 
 def ensure(t: Target, pool: Any) -> None:
     """Ready to use, or migrated (SQLite), or refused with SchemaOutdated (see db.md)."""
-    from hnce_cli.db import HEAD_REVISION
     from hnce_cli.store import SQLITE
 
     if t.dialect != SQLITE or (t.sqlite_file is not None and t.sqlite_file.exists()):
@@ -45,6 +47,6 @@ def ensure(t: Target, pool: Any) -> None:
         pool.put(conn)
         if revision == HEAD_REVISION:
             return
-    from hnce_cli import db
+    from hnce_cli.store import migrate
 
-    db.ensure_schema(t.url)
+    migrate.ensure_schema(t.url)

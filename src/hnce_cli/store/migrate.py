@@ -1,4 +1,5 @@
-"""Engines and schema: SQLite (WAL, foreign keys on) by default, PostgreSQL at scale.
+"""Migrating a database to this hnce's schema (Alembic on SQLAlchemy, with the SQLModel
+tables of hnce_cli.models as the schema of record): the only place SQLAlchemy runs.
 
 A fresh SQLite file is created and migrated on first use. An existing database
 whose schema is behind is upgraded automatically only for SQLite files; a
@@ -11,16 +12,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# SchemaOutdated lives with the other errors (the HTTP client maps its code back);
-# `from hnce_cli.db import SchemaOutdated` keeps working.
 from hnce_cli.errors import SchemaOutdated, Unavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-# The newest Alembic revision; a test checks it against the migrations folder.
-HEAD_REVISION = "0007"
-MIGRATIONS = Path(__file__).parent / "migrations"
+from hnce_cli.store.schema import HEAD_REVISION
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
