@@ -1,5 +1,6 @@
 """What the benchmarks share: finding the installed `hnce`, timing a whole process,
-valid ID numbers, and seeding professionals with raw SQL (the setup is not timed).
+valid ID numbers, seeding professionals with raw SQL (the setup is not timed), and
+handing a database over from hnce's own connections to raw sqlite3 work.
 
 The scripts run as `python bench/NAME.py`, so this folder is on sys.path."""
 
@@ -12,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -52,6 +53,41 @@ def timed(argv: Sequence[str], env: dict[str, str], *, fail: bool = True) -> tup
     return wall, cpu, proc.returncode
 
 
+def bench_env(work: Path, **extra: str) -> dict[str, str]:
+    """The environment of a timed hnce process: this one's, without any HNCE_ setting of the
+    caller's (profile, API, token), with the work folder's config and data directories, no
+    prompts, and bytecode written (an installed package has its .pyc files: pip compiles them
+    at install; the warm-up runs write them here, else every run would compile hnce again)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update({"HNCE_CONFIG_DIR": str(work / "config"), "HNCE_DATA_DIR": str(work / "data"),
+                "HNCE_NO_PROMPT": "1"})
+    env.update(extra)
+    return env
+
+
+def release(url: str) -> None:
+    """Close every connection this process holds to `url`: hnce's pooled ones (LocalBackend
+    keeps them open between calls) and the SQLAlchemy engine of the migrations, if they ran
+    here. Needed before raw sqlite3 writes, and before a database file is copied or its
+    WAL removed (the last connection to close checkpoints the WAL into the file)."""
+    from hnce_cli import store
+
+    store.close(url)
+    migrate = sys.modules.get("hnce_cli.store.migrate")
+    if migrate is not None:  # migrate.upgrade ran here: its engine pools a connection
+        migrate.get_engine(url).dispose()
+
+
+def checkpoint(path: Path | str) -> None:
+    """Everything in the WAL written into the file, the -wal and -shm files gone: the file
+    alone is then the whole database (to copy it, or to restore a copy over it)."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def make_ids(n: int) -> list[str]:
     """N distinct valid 18-digit ID numbers (金水区, born 1970 onwards, both genders)."""
     from hnce_cli.validation import id_check_char
@@ -64,19 +100,24 @@ def make_ids(n: int) -> list[str]:
     return ids
 
 
-def seed_professionals(conn: sqlite3.Connection, ids: list[str], unit_id: int, *, status: str,
-                       password_hash: str, stamp: str) -> None:
+def seed_professionals(conn: sqlite3.Connection, ids: list[str], unit_id: int | Sequence[int], *, status: str,
+                       password_hash: str, stamp: str, name: Callable[[int], str] | None = None) -> None:
     """One account and one professional per ID number, in the caller's transaction.
-    Approved ones get `stamp` as their decision time too."""
+    Approved ones get `stamp` as their decision time too. `unit_id`: one unit for all, or
+    units taken in turn; `name(i)`: the i-th person's name (default 测试i, all distinct).
+    Person i's mobile is 139 followed by i in 8 digits."""
+    units = [unit_id] if isinstance(unit_id, int) else list(unit_id)
+    name = name or (lambda i: f"测试{i}")
+    names = [name(i) for i in range(len(ids))]
     first = conn.execute("SELECT coalesce(max(id), 0) FROM account").fetchone()[0] + 1
     conn.executemany(
         "INSERT INTO account (id, login, password_hash, role, name, active, failed_logins, created_at) "
         "VALUES (?, ?, ?, 'professional', ?, 1, 0, ?)",
-        ((first + i, number, password_hash, f"测试{i}", stamp) for i, number in enumerate(ids)))
+        ((first + i, number, password_hash, names[i], stamp) for i, number in enumerate(ids)))
     decided = stamp if status == "approved" else None
     conn.executemany(
         "INSERT INTO professional (account_id, id_number, name, gender, birth_date, mobile, email, "
         "unit_id, status, registered_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ((first + i, number, f"测试{i}", "男" if int(number[16]) % 2 else "女",
+        ((first + i, number, names[i], "男" if int(number[16]) % 2 else "女",
           f"{number[6:10]}-{number[10:12]}-{number[12:14]}", f"139{i:08d}", f"user{i}@example.cn",
-          unit_id, status, stamp, decided) for i, number in enumerate(ids)))
+          units[i % len(units)], status, stamp, decided) for i, number in enumerate(ids)))

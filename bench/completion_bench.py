@@ -10,7 +10,7 @@ year, all with raw SQL; about 53 % of people pass). Then, interleaved:
 
   S   hnce completion --year 2025 --region 410000 --by city --json  (system admin)
       the province's completion as the administrator reads it: people / 通过 / 未通过 /
-      pass rate per city and the total, counted in one SQL statement (issue 5's target)
+      pass rate per city and the total, counted in one SQL statement (the target below)
   S0  floor for S: a python process with stdlib sqlite3 running the same counts
       (people per unit, plus the passing ids joined to their units), nothing else
   C   hnce completion --year 2025 --region 410000 -o province.csv   (system admin)
@@ -22,9 +22,9 @@ year, all with raw SQL; about 53 % of people pass). Then, interleaved:
   C1  floor+: the same process also joining people and units and writing the CSV
       with the csv module (what any implementation must at least do)
 
-Reports wall and CPU (user+sys of the child) per case, medians, and the load average.
-Target (issue 5): the province's completion for a year <= 5 s, i.e. S; C (the
-million-row export) is reported beside it. Not part of the test suite.
+Reports wall and CPU (user+sys of the child) per case, medians with min, the ratios to
+the floors, and the load average. Target: the province's completion for a year <= 5 s,
+i.e. S; C (the million-row export) is reported beside it. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import hnce, timed
+from _common import bench_env, hnce, load, release, timed
 
 PASSWORD = "Bench2025pass"
 YEAR = 2025
@@ -91,16 +91,15 @@ with open(sys.argv[3], "w", encoding="utf-8-sig", newline="") as fh:
 
 def build(work: Path, n: int) -> dict:
     """Migrated database, a system admin, units, N people with 5 credit records each (raw SQL)."""
-    from hnce_cli.store import migrate as db
     from hnce_cli.backend.local import LocalBackend
 
     path = work / "bench.db"
     url = f"sqlite:///{path}"
-    db.upgrade(url)
     b = LocalBackend(url)
+    b.db_upgrade()  # what `hnce db upgrade` runs
     b.db_init("sysadmin", "系统管理员", PASSWORD)
     token = b.login("sysadmin", PASSWORD).token
-    db.get_engine(url).dispose()
+    release(url)  # hnce's connections closed before raw sqlite3 writes
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("synchronous=OFF", "cache_size=-400000", "temp_store=MEMORY"):
         conn.execute("PRAGMA " + pragma)
@@ -157,9 +156,7 @@ def main() -> None:
             saved.write_text(json.dumps(setup))
         print(f"seeded {setup['people']:,} people, {setup['records']:,} credit records in "
               f"{time.perf_counter() - t0:.0f} s ({work})", file=sys.stderr)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
-        env.update({"HNCE_DATABASE_URL": setup["url"], "HNCE_TOKEN": setup["token"],
-                    "HNCE_CONFIG_DIR": str(work / "config"), "HNCE_DATA_DIR": str(work / "data")})
+        env = bench_env(work, HNCE_DATABASE_URL=setup["url"], HNCE_TOKEN=setup["token"])
         out, floor_out = work / "province.csv", work / "floor.csv"
         cases = {
             "S": [*hnce(), "completion", "--year", str(YEAR), "--region", "410000", "--by", "city", "--json"],
@@ -169,7 +166,8 @@ def main() -> None:
             "C1": [sys.executable, "-c", FLOOR_CSV, setup["db"], str(YEAR), str(floor_out)],
         }
         cases = {k: v for k, v in cases.items() if k in args.cases}
-        results: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
+        results: dict[str, list[tuple[float, float, int]]] = {k: [] for k in cases}
+        load_start = load()
         for argv in cases.values():  # warm-up: page cache, pyc
             timed(argv, env)
         for _ in range(args.runs):
@@ -190,14 +188,15 @@ def main() -> None:
         if "C1" in cases:
             assert sum(1 for _ in floor_out.open(encoding="utf-8-sig")) - 1 == setup["people"]
         print(f"\n{setup['people']:,} people, {setup['records']:,} credit records; {checked}"
-              f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
-              f"{os.getloadavg()[2]:.2f}; {os.cpu_count()} CPUs")
-        print("| case | wall median (s) | CPU user+sys median (s) | runs (wall) |")
-        print("|---|---|---|---|")
+              f"{args.runs} runs each after one warm-up, interleaved; {os.cpu_count()} CPUs; "
+              f"load average (1/5/15 min) at the start {load_start}, at the end {load()}")
+        print("| case | wall median (s) | wall min (s) | CPU user+sys median (s) | runs (wall) |")
+        print("|---|---|---|---|---|")
         for name, values in results.items():
             walls, cpus = [v[0] for v in values], [v[1] for v in values]
-            print(f"| {name} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} | "
+            print(f"| {name} | {statistics.median(walls):.2f} | {min(walls):.2f} | {statistics.median(cpus):.2f} | "
                   + " ".join(f"{w:.2f}" for w in walls) + " |")
+
         def median(name: str, i: int) -> float:
             return statistics.median([v[i] for v in results[name]])
 

@@ -5,54 +5,36 @@
 
 Prints min / median wall and median CPU (user + sys) milliseconds of each, the
 median of the pairwise ratios, and the load average before and after (the machine
-may be shared). Target (docs/performance.md): `hnce --help` <= 150 ms.
-`hnce --help` is answered from a generated text without importing typer
-(hnce_cli/fasthelp.py); `hnce approve --help` shows what typer itself costs. For
-where the time goes: `python -X importtime -m hnce_cli approve --help`.
+may be shared). Target: `hnce --help` <= 150 ms.
+
+`hnce --help` is printed from the lazy command registry (hnce_cli/cli.py, COMMANDS)
+without importing any command module; `hnce approve --help` imports its command's
+module and has typer build it, for comparison. For where the time goes:
+`python -X importtime -m hnce_cli approve --help`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from _common import bench_env, hnce, timed
 
-def hnce() -> str:
-    local = Path(sys.executable).with_name("hnce")
-    found = str(local) if local.exists() else shutil.which("hnce")
-    if not found:
-        sys.exit("hnce is not installed: pip install -e . first")
-    return found
-
-
-# An installed package has its bytecode (pip compiles it; the warm-ups write it here).
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def wall(argv: list[str]) -> tuple[float, float]:
-    """Wall and CPU (user + sys) seconds of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=ENV)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+TARGET_MS = 150
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
+    # An installed package has its bytecode (pip compiles it; the warm-ups write it here).
+    env = bench_env(Path(os.environ.get("TMPDIR", "/tmp")) / "hnce-help-bench")
     cases = {
-        "hnce --help": [hnce(), "--help"],
-        "hnce approve --help": [hnce(), "approve", "--help"],
+        "hnce --help": [*hnce(), "--help"],
+        "hnce approve --help": [*hnce(), "approve", "--help"],
         "python -c pass (floor)": [sys.executable, "-c", "pass"],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
@@ -60,7 +42,7 @@ def main() -> None:
     load_before = os.getloadavg()
     for run in range(args.runs + 2):
         for name, argv in cases.items():
-            seconds, used = wall(argv)
+            seconds, used, _ = timed(argv, env)
             if run >= 2:  # two warm-up rounds: disk cache, .pyc files
                 times[name].append(seconds)
                 cpu[name].append(used)
@@ -68,7 +50,7 @@ def main() -> None:
     print(f"{args.runs} runs each, interleaved; ms; whole process; Python {sys.version.split()[0]}; "
           f"{os.cpu_count()} CPUs; load average (1/5/15 min) before "
           f"{'/'.join(f'{x:.2f}' for x in load_before)}, after "
-          f"{'/'.join(f'{x:.2f}' for x in load_after)}")
+          f"{'/'.join(f'{x:.2f}' for x in load_after)}; target: hnce --help <= {TARGET_MS} ms")
     print(f"{'command':<26}{'wall min':>10}{'wall med':>10}{'cpu med':>10}")
     for name, values in times.items():
         print(f"{name:<26}{min(values) * 1000:>10.0f}{statistics.median(values) * 1000:>10.0f}"

@@ -42,7 +42,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from hnce_cli import clock, store
-from hnce_cli.store import migrate as db
 from hnce_cli.backend import Backend
 from hnce_cli.backend.local import LocalBackend
 from hnce_cli.schemas import (
@@ -53,6 +52,7 @@ from hnce_cli.schemas import (
     UnitInput,
     UnitOut,
 )
+from hnce_cli.store import migrate as db
 from hnce_cli.validation import id_check_char, uscc_check_char
 
 # Every password of the seeded world: 8+ characters, a letter and a digit.

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD, Setup, World, free_port, invoke, json_out
 
-from hnce_cli.store import migrate as db
 from hnce_cli.errors import ERRORS_BY_CODE, ExitCode, SchemaOutdated
 from hnce_cli.services.security import token_digest
+from hnce_cli.store import migrate as db
 
 
 def hnce(env: dict[str, str], *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:

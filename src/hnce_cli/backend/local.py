@@ -5,14 +5,22 @@ database (hnce_cli.store), the caller resolved from the session token, the servi
 run, and the transaction committed — or rolled back on an error (a refused login
 still keeps its failure count). `hnce serve` answers every route with this class, so
 a rule lives in a service and nowhere else.
+
+Which service a method runs, and whether it writes or is public, is one row of the
+operations table (hnce_cli.operations): those methods are made from it. The few that
+are more than one call (migrating, a streamed list, a certificate drawn here) are
+written out below.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hnce_cli import store
+from hnce_cli.backend import Backend
+from hnce_cli.operations import OPERATIONS, Operation
 
 if TYPE_CHECKING:
     from hnce_cli import schemas as s
@@ -22,6 +30,39 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def _method(op: Operation) -> Callable[..., Any]:
+    """The Backend method of one row: its arguments bound by the protocol's signature, then
+    service(db, actor, *arguments) in a reader's or a writer's transaction (public rows:
+    service(db, *arguments), no login)."""
+    from importlib import import_module
+
+    signature = inspect.signature(getattr(Backend, op.name))
+    module, function = op.service.split(":")
+
+    def method(self: LocalBackend, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = list(bound.arguments.values())[1:]
+        service = getattr(import_module(f"hnce_cli.services.{module}"), function)
+        if op.public:
+            return self._public(service, *arguments, write=op.write)
+        return (self._write if op.write else self._read)(service, *arguments)
+
+    method.__name__ = op.name
+    method.__signature__ = signature  # type: ignore[attr-defined]
+    method.__doc__ = getattr(Backend, op.name).__doc__
+    return method
+
+
+def _from_operations(cls: type) -> type:
+    """Give the class a method for every row of the operations table it does not write out."""
+    for op in OPERATIONS.values():
+        if op.name not in cls.__dict__:
+            setattr(cls, op.name, _method(op))
+    return cls
+
+
+@_from_operations
 class LocalBackend:
     def __init__(self, url: str, token: str | None = None) -> None:
         self.target = store.target(url)
@@ -70,206 +111,21 @@ class LocalBackend:
 
         return self._public(accounts.init_system_admin, login, name, password, write=True)
 
-    # --- accounts -------------------------------------------------------------------------
-    def login(self, login: str, password: str) -> s.LoginResult:
-        from hnce_cli.services import accounts
-
-        return self._public(accounts.login, login, password, write=True)
-
+    # --- what is more than one service call in one transaction ----------------------------
     def logout(self) -> s.LoggedOut:
         from hnce_cli.services import accounts
 
         return self._write(accounts.logout, self.token)
 
-    def whoami(self) -> s.AccountOut:
-        from hnce_cli.services import accounts
-
-        return self._read(accounts.whoami)
-
-    def create_account(self, data: s.AccountInput) -> s.AccountOut:
-        from hnce_cli.services import accounts
-
-        return self._write(accounts.create_account, data)
-
-    # --- regions and units ----------------------------------------------------------------
-    def list_regions(self, level: str | None = None, parent: str | None = None) -> list[s.RegionOut]:
-        from hnce_cli.services import units
-
-        return self._public(units.list_regions, level, parent)
-
-    def add_unit(self, data: s.UnitInput) -> s.UnitOut:
-        from hnce_cli.services import units
-
-        return self._write(units.add_unit, data)
-
-    def import_units(self, rows: list[s.UnitInput]) -> s.UnitImportResult:
-        from hnce_cli.services import units
-
-        return self._write(units.import_units, rows)
-
-    def search_units(self, query: str, region: str | None = None) -> s.UnitSearchResult:
-        from hnce_cli.services import units
-
-        return self._public(units.search_units, query, region)
-
-    def show_unit(self, value: str) -> s.UnitOut:
-        from hnce_cli.services import units
-
-        return self._public(units.show_unit, value)
-
-    # --- registration ---------------------------------------------------------------------
-    def register(self, data: s.RegistrationInput) -> s.ProfessionalOut:
-        from hnce_cli.services import registration
-
-        return self._public(registration.register, data, write=True)
-
-    def list_pending(self, request: s.RegistrationQuery, limit: int | None = 100, offset: int = 0) -> s.PendingList:
-        from hnce_cli.services import registration
-
-        return self._read(registration.list_pending, request, limit, offset)
-
-    def decide(self, request: s.DecisionRequest) -> s.DecisionResult:
-        from hnce_cli.services import review
-
-        return self._write(review.decide, "registration", request)
-
-    def lookup(self, query: str) -> s.LookupResult:
-        from hnce_cli.services import lookup
-
-        return self._read(lookup.lookup, query)
-
-    # --- what awaits a decider --------------------------------------------------------------
-    def inbox(self, limit: int = 5) -> s.Inbox:
-        from hnce_cli.services import review
-
-        return self._read(review.inbox, limit)
-
-    def awaiting(self, kind: str, limit: int | None = 100, offset: int = 0) -> s.InboxQueue:
-        from hnce_cli.services import review
-
-        return self._read(review.awaiting, kind, limit, offset)
-
-    def review(self, kind: str, request: Any) -> Any:
-        """Decide items of any review workflow (the request in its workflow's shape, or as JSON)."""
-        from hnce_cli.services import review
-
-        return self._write(review.decide_any, kind, request)
-
-    # --- learning forms and declarations ----------------------------------------------------
-    def list_forms(self) -> s.FormsOut:
-        from hnce_cli.services import forms
-
-        return self._read(lambda db, _actor: forms.show(db))
-
-    def load_forms(self, data: Any) -> s.FormsOut:
-        from hnce_cli.services import forms
-
-        return self._write(forms.load, data)
-
-    def create_declaration(self, data: s.DeclarationInput) -> s.DeclarationOut:
-        from hnce_cli.services import declarations
-
-        return self._write(declarations.create, data)
-
-    def edit_declaration(self, declaration_id: int, data: s.DeclarationEdit) -> s.DeclarationOut:
-        from hnce_cli.services import declarations
-
-        return self._write(declarations.edit, declaration_id, data)
-
-    def delete_declaration(self, declaration_id: int) -> s.DeclarationDeleted:
-        from hnce_cli.services import declarations
-
-        return self._write(declarations.delete_draft, declaration_id)
-
-    def submit_declaration(self, declaration_id: int) -> s.DeclarationOut:
-        from hnce_cli.services import declarations
-
-        return self._write(declarations.submit, declaration_id)
-
-    def withdraw_declaration(self, declaration_id: int) -> s.DeclarationOut:
-        from hnce_cli.services import declarations
-
-        return self._write(declarations.withdraw, declaration_id)
-
-    def show_declaration(self, declaration_id: int) -> s.DeclarationOut:
-        from hnce_cli.services import declarations
-
-        return self._read(declarations.show, declaration_id)
-
-    def list_declarations(self, query: s.DeclarationQuery, limit: int | None = 100,
-                          offset: int = 0) -> s.DeclarationList:
-        from hnce_cli.services import declarations
-
-        return self._read(declarations.list_declarations, query, limit, offset)
-
-    def review_declarations(self, request: s.ReviewRequest) -> s.ReviewResult:
-        from hnce_cli.services import review
-
-        return self._write(review.decide, "declaration", request)
-
-    def import_declarations(self, rows: list[dict]) -> s.DeclarationImportResult:
-        from hnce_cli.services import declarations
-
-        return self._write(declarations.import_rows, rows)
-
-    def declaration_attachments(self, query: s.DeclarationQuery) -> s.AttachmentBundle:
-        from hnce_cli.services import declarations
-
-        return self._read(declarations.attachment_bundle, query)
-
     # --- certificates (docs/certificates.md) ------------------------------------------------
-    def issue_certificate(self, request: s.CertificateRequest) -> s.CertificateOut:
-        from hnce_cli.services import certificates
-
-        return self._write(certificates.issue, request)
-
     def certificate_pdf(self, request: s.CertificateRequest) -> tuple[s.CertificateOut, bytes]:
         """Issue (committed first: a font error must not undo the record), then draw the PDF
         here. `hnce serve` answers POST /certificates/pdf with this, in a process that keeps
         fpdf2 loaded."""
         from hnce_cli.certificates.issued import render_issued
 
-        cert = self.issue_certificate(request)
+        cert = self.issue_certificate(request)  # type: ignore[attr-defined]
         return cert, render_issued(cert)
-
-    def issue_certificates(self, request: s.CertificateBatchRequest) -> s.CertificatePage:
-        from hnce_cli.services import certificates
-
-        return self._write(certificates.batch, request)
-
-    def verify_certificate(self, code: str) -> s.CertificateVerification:
-        """Public: anyone holding a certificate may check it, no login needed."""
-        from hnce_cli.services import certificates
-
-        return self._public(certificates.verify, code)
-
-    def revoke_certificate(self, number: str, reason: str) -> s.CertificateOut:
-        from hnce_cli.services import certificates
-
-        return self._write(certificates.revoke, number, reason)
-
-    # --- year rules, annual completion, national-platform sync --------------------------------
-    def show_rules(self, year: int | None = None) -> s.RulesOut:
-        from hnce_cli.services import rules
-
-        return self._read(lambda db, _actor: rules.show(db, year))
-
-    def load_rules(self, data: object) -> s.RulesOut:
-        from hnce_cli.services import rules
-
-        return self._write(rules.load, data)
-
-    def person_completion(self, person: str | None, year: int | None = None,
-                          details: bool = False) -> s.PersonCompletion:
-        from hnce_cli.services import completion
-
-        return self._read(completion.person_view, person, year, details)
-
-    def completion_page(self, query: s.CompletionQuery, after: int | None = None,
-                        limit: int = 1000) -> s.CompletionPage:
-        from hnce_cli.services import completion
-
-        return self._read(completion.page, query, after, limit)
 
     def completion_list(self, query: s.CompletionQuery) -> tuple[s.CompletionPage, Iterator[s.CompletionRow]]:
         """The header now (errors raise here), the rows as one streamed query."""
@@ -284,17 +140,3 @@ class LocalBackend:
         rows = stream()
         return next(rows), rows
 
-    def completion_summary(self, query: s.CompletionQuery, by: str = "city") -> s.CompletionSummary:
-        from hnce_cli.services import completion
-
-        return self._read(completion.summary, query, by)
-
-    def import_credits(self, rows: list[dict], source: str = "national", first_row: int = 2) -> s.SyncImportResult:
-        from hnce_cli.services import sync
-
-        return self._write(sync.import_rows, rows, source, first_row)
-
-    def export_credits(self, year: int, after: int | None = None, limit: int = 10_000) -> s.CreditExportPage:
-        from hnce_cli.services import sync
-
-        return self._read(sync.export_page, year, after, limit)

@@ -121,18 +121,18 @@ _ACCOUNT = ("SELECT id, login, name, role, active, password_hash, failed_logins,
             "WHERE login = :login")
 
 
-def _account_for_login(db: Db, login_name: str) -> tuple | None:
+def _account_for_login(db: Db, login: str) -> tuple | None:
     lock = "" if not db.pg else " FOR UPDATE"
-    row = db.one(_ACCOUNT + lock, login=login_name.strip().upper())
-    if row is None and login_name.strip() != login_name.strip().upper():
-        row = db.one(_ACCOUNT + lock, login=login_name.strip())
+    row = db.one(_ACCOUNT + lock, login=login.strip().upper())
+    if row is None and login.strip() != login.strip().upper():
+        row = db.one(_ACCOUNT + lock, login=login.strip())
     return row
 
 
-def login(db: Db, login_name: str, password: str) -> LoginResult:
+def login(db: Db, login: str, password: str) -> LoginResult:
     """Check the password, apply the lockout, and open a session."""
     now = clock.now()
-    row = _account_for_login(db, login_name)
+    row = _account_for_login(db, login)
     if row is None:
         verify_password(dummy_hash(), password)
         raise LoginFailed(MSG_BAD_CREDENTIALS)

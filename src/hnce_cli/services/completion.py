@@ -374,19 +374,19 @@ def _origins(db: Db, records: list[CreditRow]) -> dict[int, str]:
     return described
 
 
-def person_view(db: Db, actor: Actor, query: str | None, year: int | None = None,
+def person_view(db: Db, actor: Actor, person: str | None, year: int | None = None,
                 details: bool = False) -> Any:
     """Every year of one person against its rules, and (details) each credit record."""
     from hnce_cli.schemas import CompletionYear, CreditRecordOut, PersonCompletion
 
     rules = current_rules(db)
-    person = _person(db, actor, query)
+    found = _person(db, actor, person)
     sums: dict[int, dict[str, float]] = {}
     for y, subject, total in db.rows("SELECT year, subject, sum(credits) FROM credit_record "
-                                     "WHERE professional_id = :p GROUP BY year, subject", p=person.id):
+                                     "WHERE professional_id = :p GROUP BY year, subject", p=found.id):
         sums.setdefault(int(y), {})[subject] = float(total)
     today = clock.today()
-    first = person.registered_at.year if person.registered_at else today.year
+    first = found.registered_at.year if found.registered_at else today.year
     years = {y for y in rules if first <= y <= today.year} | set(sums)
     if year is not None:
         years = {year}
@@ -401,7 +401,7 @@ def person_view(db: Db, actor: Actor, query: str | None, year: int | None = None
             open=bool(r and today <= r.deadline)))
     records_out = None
     if details:
-        params: dict[str, Any] = {"p": person.id} if year is None else {"p": person.id, "year": year}
+        params: dict[str, Any] = {"p": found.id} if year is None else {"p": found.id, "year": year}
         in_year = "" if year is None else " AND year = :year"
         records = [CreditRow(*row) for row in db.rows(
             "SELECT id, year, subject, credits, source, source_ref, created_at FROM credit_record "
@@ -410,8 +410,8 @@ def person_view(db: Db, actor: Actor, query: str | None, year: int | None = None
         records_out = [CreditRecordOut.model_construct(id=r.id, year=r.year, subject=r.subject, credits=r.credits,
                                        source=r.source, source_ref=r.source_ref, origin=origins[r.id],
                                        created_at=r.created_at) for r in records]
-    return PersonCompletion.model_construct(professional_id=person.id, name=person.name, id_number=person.id_number,
-                            masked=person.masked, unit_name=person.unit_name, status=person.status,
+    return PersonCompletion.model_construct(professional_id=found.id, name=found.name, id_number=found.id_number,
+                            masked=found.masked, unit_name=found.unit_name, status=found.status,
                             years=out_years, details=records_out)
 
 

@@ -120,7 +120,8 @@ def _parse_cached(text: str) -> list[LearningForm]:
     return checked_forms(json.loads(text))
 
 
-def show(db: Db) -> FormsOut:
+def show(db: Db, actor: Actor | None = None) -> FormsOut:
+    """The learning forms in force (any logged-in user reads them)."""
     stored = _stored(db)
     if stored is None:
         return FormsOut.model_construct(source="package", forms=list(package_forms()))
@@ -145,7 +146,7 @@ def load(db: Db, actor: Actor, data: Any) -> FormsOut:
     audit.record(db, actor, "forms.load", "setting", SETTING_KEY,
                  {"sha256": digest(before_text), "source": "database" if stored else "package"},
                  {"sha256": digest(text), "codes": [f.code for f in forms]})
-    return show(db)
+    return show(db, actor)
 
 
 def find_form(forms: list[LearningForm], value: str, *, field: str = "form") -> LearningForm:

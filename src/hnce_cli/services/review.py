@@ -292,6 +292,16 @@ def _explain(db: Db, actor: Actor, wf: Workflow, step: Step, decision: str, wher
     return out
 
 
+def decide_registrations(db: Db, actor: Actor, request: Any) -> Any:
+    """The unit admin's decision on registrations (hnce approve, POST /registrations/decisions)."""
+    return decide(db, actor, "registration", request)
+
+
+def decide_declarations(db: Db, actor: Actor, request: Any) -> Any:
+    """A reviewer's decision on declarations (hnce review, POST /declarations/reviews)."""
+    return decide(db, actor, "declaration", request)
+
+
 def decide_any(db: Db, actor: Actor, kind: str, request: Any) -> Any:
     """`decide` for a workflow named at run time, the request checked into its shape
     (`hnce review KIND`, POST /api/v1/reviews/{kind})."""

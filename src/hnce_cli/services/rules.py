@@ -196,7 +196,7 @@ def year_rules_out(rules: YearRules) -> Any:
         min_public=rules.min_public, deadline=rules.deadline, source=rules.source, origin=rules.origin)
 
 
-def show(db: Db, year: int | None = None) -> Any:
+def show(db: Db, actor: Any = None, year: int | None = None) -> Any:
     """Every year's rules (or one), saying which came from the package and which were loaded."""
     from hnce_cli.schemas import RulesOut
 
@@ -235,7 +235,7 @@ def load(db: Db, actor: Any, data: Any) -> Any:
                  {str(y): (r.as_data() if r else None) for y, r in replaced.items()},
                  {"years": {str(r.year): r.as_data() for r in new},
                   "sha256": hashlib.sha256(text.encode()).hexdigest()[:16]})
-    return show(db).model_copy(update={"loaded": [r.year for r in new]})
+    return show(db, actor).model_copy(update={"loaded": [r.year for r in new]})
 
 
 def save_setting(db: Db, key: str, value: str, account_id: int, at: Any) -> None:
