@@ -465,9 +465,12 @@ def transaction(url: str, *, write: bool = False) -> Iterator[Db]:
     t = target(url)
     pool = _pool(t)
     if t.url not in _ready:
-        from hnce_cli.store.schema import ensure
+        from hnce_cli.store.schema import at_head
 
-        ensure(t, pool)
+        if not at_head(t, pool):  # migrated (a fresh or older SQLite file) or refused with the fix
+            from hnce_cli.store import migrate
+
+            migrate.ensure_schema(t.url)
         _ready.add(t.url)
     conn, reused = pool.get()
     db = Db(conn, t.dialect, t.url, reconnect=(lambda: _replace(conn, t)) if reused and t.dialect == POSTGRESQL

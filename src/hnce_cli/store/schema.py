@@ -33,8 +33,9 @@ def revision_of(conn: Any, dialect: str) -> str | None:
     return row[0] if row else None
 
 
-def ensure(t: Target, pool: Any) -> None:
-    """Ready to use, or migrated (SQLite), or refused with SchemaOutdated (see db.md)."""
+def at_head(t: Target, pool: Any) -> bool:
+    """Whether the database is at this hnce's schema (False: a missing file, an empty or an
+    older or newer database — store.migrate decides what then)."""
     from hnce_cli.store import SQLITE
 
     if t.dialect != SQLITE or (t.sqlite_file is not None and t.sqlite_file.exists()):
@@ -45,8 +46,5 @@ def ensure(t: Target, pool: Any) -> None:
             conn.close()
             raise
         pool.put(conn)
-        if revision == HEAD_REVISION:
-            return
-    from hnce_cli.store import migrate
-
-    migrate.ensure_schema(t.url)
+        return revision == HEAD_REVISION
+    return False
