@@ -392,30 +392,48 @@ def _connect(t: Target) -> Any:
 
 
 class _Pool:
-    """Idle connections of one database, reused by later calls in this process (the API
-    server serves many requests; a CLI command makes one or two calls)."""
+    """The connections of one database in this process: a few kept idle for the next call
+    (the API server serves many requests; a CLI command makes one or two calls), and at
+    most `limit` open at once, so a burst of requests waits for a connection rather than
+    exhausting the server's (PostgreSQL's max_connections is shared by every worker)."""
 
-    def __init__(self, t: Target, size: int = 8) -> None:
+    def __init__(self, t: Target, idle: int = 8, limit: int = 15, wait: float = 30.0) -> None:
         self.target = t
-        self.idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=size)
+        self.idle: queue.LifoQueue[Any] = queue.LifoQueue(maxsize=idle)
+        self.slots = threading.BoundedSemaphore(limit)
+        self.wait = wait
 
     def get(self) -> tuple[Any, bool]:
         """A connection, and whether it was reused (a reused one may have died meanwhile)."""
+        if not self.slots.acquire(timeout=self.wait):
+            raise Unavailable("数据库连接已满，请稍后重试 (every database connection is busy)")
         try:
             return self.idle.get_nowait(), True
         except queue.Empty:
+            pass
+        try:
             return _connect(self.target), False
+        except BaseException:
+            self.slots.release()
+            raise
 
     def put(self, conn: Any) -> None:
+        """A connection back after a call that left it usable."""
         try:
             self.idle.put_nowait(conn)
         except queue.Full:
-            conn.close()
+            _discard(conn)
+        self.slots.release()
+
+    def drop(self, conn: Any) -> None:
+        """A connection back after a call that may have left it broken: closed."""
+        _discard(conn)
+        self.slots.release()
 
     def close(self) -> None:
         while True:
             try:
-                self.idle.get_nowait().close()
+                _discard(self.idle.get_nowait())
             except queue.Empty:
                 return
 
@@ -493,7 +511,7 @@ def transaction(url: str, *, write: bool = False) -> Iterator[Db]:
         if reusable:
             pool.put(db.conn)
         else:
-            _discard(db.conn)
+            pool.drop(db.conn)
 
 
 def _replace(conn: Any, t: Target) -> Any:

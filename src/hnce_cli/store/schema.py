@@ -43,7 +43,7 @@ def at_head(t: Target, pool: Any) -> bool:
         try:
             revision = revision_of(conn, t.dialect)
         except BaseException:
-            conn.close()
+            pool.drop(conn)
             raise
         pool.put(conn)
         return revision == HEAD_REVISION
