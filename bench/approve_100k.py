@@ -223,12 +223,12 @@ def report(results: dict, args: argparse.Namespace) -> None:
     print("load average (1/5/15 min): before " + "/".join(f"{x:.2f}" for x in args.load_before)
           + ", after " + "/".join(f"{x:.2f}" for x in args.load_after))
     print(f"{args.n:,} registrations; targets: each case <= 3 s (at 100,000) and <= 3x its floor")
-    print(f"{'case':<58}{'wall min':>10}{'wall med':>10}{'cpu med':>10}")
+    print(f"{'case':<68}{'wall min':>10}{'wall med':>10}{'cpu med':>10}")
     for key, (label, floor_label, rows) in results.items():
         for name, title in (("hnce", f"({key}) {label}"), ("floor", f"({key}0) {floor_label}")):
             walls = [w for w, _ in rows[name]]
             cpus = [c for _, c in rows[name]]
-            print(f"{title:<58}{min(walls):>10.3f}{statistics.median(walls):>10.3f}"
+            print(f"{title:<68}{min(walls):>10.3f}{statistics.median(walls):>10.3f}"
                   f"{statistics.median(cpus):>10.3f}")
         ratios = [a[0] / b[0] for a, b in zip(rows["hnce"], rows["floor"], strict=True)]
         print(f"{'':<4}ratio ({key})/({key}0), wall: median {statistics.median(ratios):.2f}x, "

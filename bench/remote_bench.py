@@ -50,7 +50,7 @@ from pathlib import Path
 
 if sys.argv[1:2] not in (["--paced-generator"], ["--load-generator"]):
     # The load generators run in a process of their own: they import none of this.
-    from sqlalchemy import create_engine, text
+    import psycopg
 
     from hnce_cli.backend.local import LocalBackend
     from hnce_cli.schemas import AccountInput, UnitInput
@@ -116,11 +116,9 @@ def postgres_cpu() -> float:
 def backends_cpu(url: str) -> dict[int, float]:
     """CPU seconds so far of each PostgreSQL backend connected to the bench database
     (the server's connections; not other users' work, not a process that exits)."""
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d "
-                                 "AND pid <> pg_backend_pid()"), {"d": DB_NAME}).scalars().all()
-    engine.dispose()
+    with connect(url) as conn:
+        pids = [pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                               "AND pid <> pg_backend_pid()", (DB_NAME,))]
     return {pid: stat[2] for pid in pids if (stat := _proc_stat(pid))}
 
 
@@ -152,36 +150,36 @@ def uscc(seed_char: str) -> str:
 
 
 def database_url(admin_url: str) -> str:
-    return admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + DB_NAME
+    return admin_url.rsplit("/", 1)[0] + "/" + DB_NAME
 
 
-def admin_engine(admin_url: str):  # noqa: ANN201
-    return create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                         isolation_level="AUTOCOMMIT")
+def connect(url: str) -> psycopg.Connection:
+    """A plain psycopg connection in autocommit (setup and checks; hnce has its own)."""
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+def drop_database(admin_url: str) -> None:
+    with connect(admin_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def seeded(url: str, people: int, batch: int) -> bool:
     """Whether the database already holds this seed (for --reuse)."""
-    engine = create_engine(url)
     try:
-        with engine.connect() as conn:
-            counts = dict(conn.execute(text(
+        with connect(url) as conn:
+            counts = dict(conn.execute(
                 "SELECT u.name, count(*) FROM professional p JOIN unit u ON u.id = p.unit_id "
-                "GROUP BY u.name")).all())
-    except Exception:  # noqa: BLE001 - no database or no tables: not seeded
+                "GROUP BY u.name").fetchall())
+    except psycopg.Error:  # no database or no tables: not seeded
         return False
-    finally:
-        engine.dispose()
     return counts == {"基准测试单位甲": people, "基准测试单位乙": batch}
 
 
 def seed(admin_url: str, url: str, people: int, batch: int) -> None:
     """Accounts through the services; professionals by COPY (as an import would)."""
-    engine = admin_engine(admin_url)
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    engine.dispose()
+    drop_database(admin_url)
+    with connect(admin_url) as conn:
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     b = LocalBackend(url)
     b.db_upgrade()
     b.db_init("admin", "管理员", PASSWORD)
@@ -193,9 +191,7 @@ def seed(admin_url: str, url: str, people: int, batch: int) -> None:
                                   password=PASSWORD, units=[str(batch_unit.id)]))
     pw_hash = hash_password(PASSWORD)
     numbers = [id_number(i) for i in range(people + batch)]
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with psycopg.connect(url) as conn:
         start = conn.execute("select coalesce(max(id), 0) + 1 from account").fetchone()[0]
         with conn.cursor() as cur:
             with cur.copy("COPY account (id, login, password_hash, role, name, active, "
@@ -217,19 +213,15 @@ def seed(admin_url: str, url: str, people: int, batch: int) -> None:
 
 
 def vacuum(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-    engine.dispose()
+    with connect(url) as conn:
+        conn.execute("VACUUM ANALYZE")
 
 
 def batch_ids(url: str) -> tuple[list[str], list[str], int]:
     """(approved ID numbers, pending ID numbers, the batch unit's id)."""
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        unit_id = conn.execute(text("SELECT id FROM unit WHERE name = '基准测试单位乙'")).scalar()
-        rows = conn.execute(text("SELECT id_number, unit_id FROM professional")).all()
-    engine.dispose()
+    with connect(url) as conn:
+        unit_id = conn.execute("SELECT id FROM unit WHERE name = '基准测试单位乙'").fetchone()[0]
+        rows = conn.execute("SELECT id_number, unit_id FROM professional").fetchall()
     return ([n for n, u in rows if u != unit_id], [n for n, u in rows if u == unit_id], unit_id)
 
 
@@ -502,7 +494,15 @@ def bench_lookups(server: Server, token: str, ids: list[str], args: argparse.Nam
                       headers={"Authorization": f"Bearer {token}"})
     match = check.json()["matches"][0]
     assert check.status_code == 200 and match["masked"] and "*" in match["id_number"], check.text
-    generate = run_wrk if shutil.which("wrk") and not args.httpx else run_httpx
+    if args.httpx:
+        generate = run_httpx
+    elif shutil.which("wrk"):
+        generate = run_wrk
+    else:
+        print("wrk is not installed: the saturation runs (i) use the httpx load generator instead, whose "
+              "own CPU competes with the server for the cores (apt-get install -y wrk for wrk's figures)",
+              file=sys.stderr)
+        generate = run_httpx
     generate(server.base, token, sample, 3, args.connections, workdir)  # warm-up
     rates = [float(r) for r in args.rates.split(",") if r]
     saturation, paced = [], {rate: [] for rate in rates}
@@ -519,14 +519,12 @@ def bench_lookups(server: Server, token: str, ids: list[str], args: argparse.Nam
 
 
 def reset_batch(url: str, unit_id: int) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("UPDATE professional SET status='pending', decided_at=NULL, "
-                          "decided_by=NULL WHERE unit_id=:u"), {"u": unit_id})
-        conn.execute(text("DELETE FROM audit_log WHERE action='registration.approve'"))
-        conn.execute(text("VACUUM ANALYZE professional"))
-        conn.execute(text("VACUUM ANALYZE audit_log"))
-    engine.dispose()
+    with connect(url) as conn:
+        conn.execute("UPDATE professional SET status='pending', decided_at=NULL, "
+                     "decided_by=NULL WHERE unit_id=%s", (unit_id,))
+        conn.execute("DELETE FROM audit_log WHERE action='registration.approve'")
+        conn.execute("VACUUM ANALYZE professional")
+        conn.execute("VACUUM ANALYZE audit_log")
 
 
 def approve_once(env: dict, ids_file: Path, expected: int, url: str, unit_id: int,
@@ -669,10 +667,7 @@ def main() -> None:
     finally:
         server.stop()
         if not args.keep_db and not args.reuse:
-            engine = admin_engine(args.admin_url)
-            with engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-            engine.dispose()
+            drop_database(args.admin_url)
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, indent=2))
     print_summary(result)
