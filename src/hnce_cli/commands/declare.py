@@ -195,9 +195,9 @@ def _wizard(backend: Backend, data: dict[str, Any], *, ask_submit: bool) -> dict
 def list_(
     ctx: typer.Context,
     filter_: FilterOpt = "all",
-    year: Annotated[int | None, typer.Option(help="Only this 计入年度.")] = None,
+    year: Annotated[int | None, typer.Option(min=2000, max=2100, help="Only this 计入年度.")] = None,
     form: Annotated[str | None, typer.Option(help="Only this learning form.")] = None,
-    limit: Annotated[int, typer.Option(help="Rows to show (0: all).")] = 100,
+    limit: Annotated[int, typer.Option(min=0, help="Rows to show (0: all).")] = 100,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:
@@ -207,9 +207,10 @@ def list_(
     """
     from hnce_cli.schemas import DeclarationQuery
 
-    chosen = parse_filter(filter_)
-    result = get_backend(ctx).list_declarations(
-        DeclarationQuery(filter=chosen, year=year, form=form), limit or None)
+    # The options are the checked input (typed and bounded here, the filter by its words):
+    # the query is built from them as they are.
+    query = DeclarationQuery.model_construct(filter=parse_filter(filter_), year=year, form=form)
+    result = get_backend(ctx).list_declarations(query, limit or None)
     render_list(result, fmt(json_, csv_))
 
 

@@ -39,9 +39,9 @@ def status(
         from hnce_cli.commands.declare import parse_filter, render_list
         from hnce_cli.schemas import DeclarationQuery
 
-        chosen = parse_filter(filter_)
+        # checked input: the person is looked up by the service, the filter by its words
         found = get_backend(ctx).list_declarations(
-            DeclarationQuery(person=query, filter=chosen), limit or None)
+            DeclarationQuery.model_construct(person=query, filter=parse_filter(filter_)), limit or None)
         render_list(found, fmt(json_, csv_))
         return
 

@@ -1,4 +1,4 @@
-"""Year rules, annual completion 年度完成情况, national-platform sync."""
+"""Annual completion 年度完成情况: a person's years, lists and summaries."""
 
 from __future__ import annotations
 
@@ -8,31 +8,12 @@ from typing import Literal, NamedTuple
 from pydantic import Field
 
 from hnce_cli.schemas._base import BaseModel, Year
+from hnce_cli.schemas.rules import YearRulesOut
 from hnce_cli.terms import (
     SUBJECTS,
 )
 
 # --- year rules, annual completion 年度完成情况, national-platform sync ----------------------
-
-class YearRulesOut(BaseModel):
-    """One year's 学时要求: minimum total / professional / public credits and the deadline."""
-
-    year: int
-    min_total: float
-    min_professional: float
-    min_public: float
-    deadline: date
-    source: str | None = None
-    origin: Literal["package", "database"] = Field(
-        description="package: the shipped default; database: loaded by the system admin")
-
-
-class RulesOut(BaseModel):
-    years: list[YearRulesOut]
-    updated_at: datetime | None = Field(default=None, description="when rules were last loaded")
-    updated_by: str | None = None
-    loaded: list[int] = Field(default_factory=list, description="rules load: the years this load added or replaced")
-
 
 class CompletionYear(BaseModel):
     """One year of one person against that year's rules (null minimums: no rules that year)."""
@@ -166,49 +147,3 @@ class CompletionSummary(BaseModel):
     rules: YearRulesOut | None
     groups: list[CompletionGroup]
     total: CompletionGroup
-
-
-class SyncImportRequest(BaseModel):
-    """Rows of a national-platform (or online / base) export, keyed by header (docs/sync.md)."""
-
-    source: Literal["national", "online", "base"] = "national"
-    first_row: int = Field(default=2, ge=1, description="file row number of rows[0] (header is row 1)")
-    rows: list[dict[str, str | int | float | None]]
-
-
-class SyncProblem(BaseModel):
-    row: int
-    field: str
-    kind: Literal["bad", "unknown_id", "duplicate_in_file", "already_imported"]
-    message: str
-
-
-class SyncImportResult(BaseModel):
-    source: str
-    rows: int
-    added: int
-    credits: float = Field(description="credits added")
-    counts: dict[str, int] = Field(description="added, already_imported, duplicate_in_file, unknown_id, bad")
-    failed: int = Field(default=0, description="rows to fix and import again (bad, unknown_id): the import "
-                                               "was partial (exit 7); duplicates are not failures")
-    problems: list[SyncProblem]
-
-
-class CreditExportRow(BaseModel):
-    """One credit record in the national platform's import shape (docs/sync.md)."""
-
-    id: int
-    id_number: str
-    name: str
-    year: int
-    subject: str
-    credits: float
-    source: str
-    record: str
-    date: date
-
-
-class CreditExportPage(BaseModel):
-    year: int
-    rows: list[CreditExportRow]
-    next_after: int | None = Field(description="pass as `after` for the next page; null on the last")
