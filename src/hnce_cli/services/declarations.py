@@ -42,7 +42,7 @@ from hnce_cli.schemas import (
     LearningForm,
     ProfessionalOut,
 )
-from hnce_cli.services import attachments, audit, rules
+from hnce_cli.services import audit, rules
 from hnce_cli.services.context import Actor
 from hnce_cli.services.forms import check_answers, current_forms, find_form
 from hnce_cli.services.lookup import may_see_personal_data
@@ -410,6 +410,8 @@ def _guarded_update(db: Db, decl: _Own, me: _Me, values: dict[str, Any]) -> None
 
 def create(db: Db, actor: Actor, data: DeclarationInput) -> DeclarationOut:
     """Declare credits: a draft (保存暂不提交) or submitted at once."""
+    from hnce_cli.services import attachments
+
     in_force = rules.current(db)  # the year's rules, as the system admin may have loaded them
     me = _me(db, actor)
     problems: list[FieldProblem] = []
@@ -444,6 +446,8 @@ def create(db: Db, actor: Actor, data: DeclarationInput) -> DeclarationOut:
 
 def edit(db: Db, actor: Actor, declaration_id: int, data: DeclarationEdit) -> DeclarationOut:
     """Change a draft: its year, fields, credits (entered forms) and attachments."""
+    from hnce_cli.services import attachments
+
     in_force = rules.current(db)  # the year's rules, as the system admin may have loaded them
     me = _me(db, actor)
     decl = _own(db, me, declaration_id)
@@ -489,6 +493,8 @@ def edit(db: Db, actor: Actor, declaration_id: int, data: DeclarationEdit) -> De
 
 
 def delete_draft(db: Db, actor: Actor, declaration_id: int) -> DeclarationDeleted:
+    from hnce_cli.services import attachments
+
     me = _me(db, actor)
     decl = _own(db, me, declaration_id)
     if decl.status != "draft":
