@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from unicodedata import combining, east_asian_width
 
 from hnce_cli.clock import CHINA_TZ
 from hnce_cli.errors import ExitCode, HnceError, ValidationFailed
@@ -149,17 +151,75 @@ def print_table(view: TableView) -> None:
         console.print(note)
 
 
-def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
-    """A two-column label/value block for one record (aligned with Chinese labels)."""
-    from rich import box
-    from rich.table import Table
+# What a terminal would act on instead of showing: C0 and C1 controls (escape sequences,
+# carriage returns, line feeds), the bidi overrides and isolates, zero-width characters.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
-    table = Table(title=title, box=box.SIMPLE, show_header=False, title_justify="left")
-    table.add_column("项目", style="bold", no_wrap=True)
-    table.add_column("内容")
-    for label, value in pairs:
-        table.add_row(label, fmt_value(value))
-    stdout_console().print(table)
+
+def visible(text: str) -> str:
+    """Text as it was typed, never as terminal codes: every control or invisible character
+    shown escaped (\\x1b, \\u202e), so what is shown is what is stored."""
+    return _HIDDEN.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       text)
+
+
+def cell_width(text: str) -> int:
+    """Columns a text takes on a terminal: wide (CJK) characters two, combining marks none."""
+    return sum(0 if combining(c) else 2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """A value cut into lines of at most `width` columns (at a space where there is one)."""
+    lines, line, used = [], "", 0
+    for word in text.split(" "):
+        piece = f" {word}" if line else word
+        size = cell_width(piece)
+        if line and used + size > width:
+            lines.append(line)
+            piece, size, line, used = word, cell_width(word), "", 0
+        while size > width:  # a run longer than a line (Chinese has no spaces): cut it
+            cut, taken = "", 0
+            for c in piece:
+                if taken + cell_width(c) > width - used:
+                    break
+                cut, taken = cut + c, taken + cell_width(c)
+            lines.append(line + cut)
+            piece, size, line, used = piece[len(cut):], size - taken, "", 0
+        line, used = line + piece, used + size
+    return [*lines, line]
+
+
+def _columns() -> int:
+    import os
+
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return int(os.environ.get("COLUMNS") or 160)
+
+
+def _bold(text: str) -> str:
+    import os
+
+    return f"\x1b[1m{text}\x1b[0m" if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else text
+
+
+def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
+    """A label/value block for one record, labels aligned (Chinese labels are two columns a
+    character), values wrapped under themselves. Plain text: data is never read as markup
+    or terminal codes."""
+    rows = [(label, visible(fmt_value(value))) for label, value in pairs]
+    lines = [_bold(visible(title)), ""]
+    if rows:
+        label_width = max(cell_width(label) for label, _ in rows)
+        room = max(20, _columns() - label_width - 6)
+        for label, value in rows:
+            parts = _wrap(value, room)
+            lines.append(f"  {_bold(label)}{' ' * (label_width - cell_width(label))}  {parts[0]}")
+            lines.extend(f"  {' ' * label_width}  {part}" for part in parts[1:])
+    sys.stdout.write("\n".join(lines) + "\n\n")
+    sys.stdout.flush()
 
 
 def emit(result: Any, fmt: str, view: TableView | None = None,
@@ -178,8 +238,9 @@ def emit(result: Any, fmt: str, view: TableView | None = None,
 
 
 def note(message: str) -> None:
-    """A human hint on stderr (never mixed into --json / --csv output)."""
-    stderr_console().print(message)
+    """A human hint on stderr (never mixed into --json / --csv output), as plain text."""
+    sys.stderr.write(visible(message).replace("\\x0a", "\n") + "\n")
+    sys.stderr.flush()
 
 
 def render_error(exc: HnceError, as_json: bool) -> int:

@@ -46,6 +46,10 @@ DECLARATION_FILTERS = {
 
 SUBJECTS = {"public": "公需科目", "professional": "专业科目"}
 
+# Where credits that arrive by import come from (hnce sync import --source): their records
+# are "<ID number>:<record no.>".
+IMPORTED_SOURCES = ("national", "online", "base")
+
 CREDIT_SOURCES = {
     "online": "网络学习",
     "declaration": "学时申报",

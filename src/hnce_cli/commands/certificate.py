@@ -37,7 +37,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-YearOpt = Annotated[int, typer.Option("--year", help="The year (年度), e.g. 2025.", show_default=False)]
+YearOpt = Annotated[int, typer.Option("--year", min=2000, max=2100, help="The year (年度), e.g. 2025.",
+                                      show_default=False)]
 
 
 def _credits(value: float | None) -> str:
@@ -70,7 +71,8 @@ def print_(
     from hnce_cli.certificates.model import file_name
     from hnce_cli.schemas import CertificateRequest
 
-    cert, pdf = get_backend(ctx).certificate_pdf(CertificateRequest(person=person, year=year))
+    # checked input (the year bounded by its option; the person is found by the service)
+    cert, pdf = get_backend(ctx).certificate_pdf(CertificateRequest.model_construct(person=person, year=year))
     target = output or Path(file_name(cert.number, cert.name))
     write_atomic(target, pdf)
     _show_issued(cert, target, fmt(json_))

@@ -24,9 +24,8 @@ from hnce_cli.services.rules import (  # the results and result_of are re-export
     result_of,
 )
 from hnce_cli.services.rules import current as current_rules
-from hnce_cli.services.sync import SOURCES as SYNC_SOURCES
 from hnce_cli.store import Db, in_list, json_list, like_prefix
-from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES
+from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES, IMPORTED_SOURCES
 
 Rules = dict[int, YearRules]  # the rules in force (rules.current): read once a request, passed along
 
@@ -369,7 +368,7 @@ def _origins(db: Db, records: list[CreditRow]) -> dict[int, str]:
     for r in records:
         if r.id not in described:
             # "<ID number>:<record no.>" from an import: the record number says it
-            ref = r.source_ref.split(":", 1)[-1] if r.source in SYNC_SOURCES else r.source_ref
+            ref = r.source_ref.split(":", 1)[-1] if r.source in IMPORTED_SOURCES else r.source_ref
             described[r.id] = f"{CREDIT_SOURCES.get(r.source, r.source)}记录 {ref}"
     return described
 

@@ -25,9 +25,9 @@ from hnce_cli.schemas import CreditExportPage, CreditExportRow, SyncImportResult
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
 from hnce_cli.store import Db, in_list, json_list
+from hnce_cli.terms import IMPORTED_SOURCES as SOURCES
 from hnce_cli.terms import SUBJECTS
 
-SOURCES = ("national", "online", "base")
 CHUNK = 5000
 MAX_CREDITS = 200  # one record; the biggest standard item (an exam subject) is 90
 RECORD_MAX = 45  # "<18-char ID>:<record>" fits source_ref (64)
