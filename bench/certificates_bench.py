@@ -185,11 +185,11 @@ def build_db(work: Path, n: int, units: int = 40) -> dict:
     conn.execute("COMMIT")
     conn.close()
     token = b.token
-    # the first 6 print locally, the next 6 through `hnce serve` (each a first issue)
-    person_tokens = [LocalBackend(url).login(num, PASSWORD).token for _, num, *_ in rows[:12]]
+    # the first 12 print locally, the next 6 through `hnce serve` (each a first issue)
+    person_tokens = [LocalBackend(url).login(num, PASSWORD).token for _, num, *_ in rows[:LOCAL + 6]]
     release(url)  # the sessions written, before `hnce` processes open the file
-    return {"url": url, "path": path, "admin": token, "people": [r[1] for r in rows[:12]],
-            "person_tokens": person_tokens}
+    return {"url": url, "path": path, "admin": token, "people": [r[1] for r in rows[:LOCAL + 6]],
+            "names": [r[2] for r in rows[:LOCAL + 6]], "person_tokens": person_tokens}
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess]:
@@ -245,16 +245,34 @@ def batch_cases(args: argparse.Namespace, work: Path, env: dict[str, str], rows:
                  f"were free, {n / (cpu / 2) / MERGED_FLOOR:.2f}x the floor ({MERGED_FLOOR} pages/s)"))
 
 
+LOCAL = 12  # people printing their own certificate locally: one warm-up, then 11 timed pairs
+
+
 def on_demand_cases(setup: dict, env: dict[str, str], work: Path, rows: list[tuple[str, str, str]]) -> None:
-    """One person's `hnce certificate --year 2025` as a whole process, local then remote."""
-    single = []
-    for num, token in zip(setup["people"][:6], setup["person_tokens"][:6], strict=True):
-        single.append(timed([*hnce(), "certificate", "--year", "2025", "-o", str(work / f"{num}.pdf")],
-                            {**env, "HNCE_TOKEN": token})[:2])
-    walls = [w for w, _ in single[1:]]
+    """One person's `hnce certificate --year 2025` as a whole process, local then remote.
+
+    Locally each print is paired with the engine's own floor for the same name: a bare
+    `python -c` that imports the certificate engine (fpdf2), draws that person's page and
+    cuts its font subset, as the print does (ONE_SCRIPT, same font cache). The pairs run
+    in turn, so the ratio holds however the machine's speed drifts."""
+    pairs = []
+    people = zip(setup["people"][:LOCAL], setup["names"][:LOCAL], setup["person_tokens"][:LOCAL], strict=True)
+    for i, (num, name, token) in enumerate(people):
+        floor_env = {**env, "PYTHONPATH": os.pathsep.join(sys.path)}
+        floor = timed([sys.executable, "-c", ONE_SCRIPT, name, str(work / f"floor-{num}.pdf")], floor_env)[:2]
+        cli = timed([*hnce(), "certificate", "--year", "2025", "-o", str(work / f"{num}.pdf")],
+                    {**env, "HNCE_TOKEN": token})[:2]
+        if i:  # the first pair warms the caches (the name's subset, the bytecode)
+            pairs.append((cli, floor))
+    walls = [c[0] for c, _ in pairs]
+    floors = [f[0] for _, f in pairs]
+    ratio = statistics.median(c[0] / f[0] for c, f in pairs)
     rows.append(("hnce certificate --year 2025 (the person, on demand)", f"{statistics.median(walls):.2f} s",
                  f"local mode: median of {len(walls)} people after a first (min {min(walls):.2f} s; "
-                 f"CPU {statistics.median(c for _, c in single[1:]):.2f} s; load {load()})"))
+                 f"CPU {statistics.median(c[1] for c, _ in pairs):.2f} s; load {load()})"))
+    rows.append(("  its floor: the engine alone, the same name", f"{statistics.median(floors):.2f} s",
+                 f"median of {len(floors)}, each run just before the print it is paired with"))
+    rows.append(("  print / floor (target <= 1.3x)", f"{ratio:.2f}x", "median of the pairwise ratios"))
     remote_case(setup, env, work, rows)
 
 
@@ -301,7 +319,7 @@ def remote_case(setup: dict, env: dict[str, str], work: Path, rows: list[tuple[s
         cli_env = {k: v for k, v in env.items() if k != "HNCE_DATABASE_URL"}
         cli_env["HNCE_API_URL"] = base
         runs = []
-        for num, token in zip(setup["people"][6:], setup["person_tokens"][6:], strict=True):
+        for num, token in zip(setup["people"][LOCAL:], setup["person_tokens"][LOCAL:], strict=True):
             before = _server_cpu(server.pid)
             wall, cpu, _ = timed([*hnce(), "certificate", "--year", "2025", "-o", str(work / f"remote-{num}.pdf")],
                                  {**cli_env, "HNCE_TOKEN": token})

@@ -29,7 +29,7 @@ _WHERE = {
     "CompletionGroup": "completion",
     "CompletionPage": "completion",
     "CompletionQuery": "completion",
-    "CompletionRow": "completion",
+    "CompletionRow": "rows",
     "CompletionRowOut": "completion",
     "CompletionSummary": "completion",
     "CompletionYear": "completion",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pydantic import Field
 
@@ -80,25 +80,6 @@ class CompletionQuery(BaseModel):
     region: str | None = Field(default=None, description="region code or name; 410000 is the province")
     result: str | None = Field(default=None, description="passed 通过 | not_passed 未通过; not with a summary")
     person: str | None = Field(default=None, description="refused: a list is not one person's view")
-
-
-class CompletionRow(NamedTuple):
-    """One approved professional's year: what the admin views, CSV and batches iterate.
-
-    A tuple (not a model) so a province of 1,000,000 rows streams without per-row
-    object cost; `result` is `result_of(public, professional, rules)`.
-    """
-
-    professional_id: int
-    id_number: str
-    name: str
-    unit_id: int
-    unit_name: str
-    region_code: str
-    public: float
-    professional: float
-    total: float
-    result: str
 
 
 class CompletionRowOut(BaseModel):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from hnce_cli import clock
 from hnce_cli.errors import AuthRequired, Conflict, LoginFailed, NotFound, ValidationFailed
-from hnce_cli.schemas import AccountInput, AccountOut, LoggedOut, LoginResult
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
 from hnce_cli.services.security import (
@@ -28,6 +28,9 @@ from hnce_cli.services.security import (
 )
 from hnce_cli.services.sessions import MSG_DISABLED, session_refusal
 from hnce_cli.store import Db
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import AccountInput, AccountOut, LoggedOut, LoginResult
 
 MSG_BAD_CREDENTIALS = "账户或密码错误"  # the manual's wording
 MSG_NOT_APPROVED = "此账号还未被审核，请耐心等待用人单位管理员的审核，或联系用人单位管理员催其审核"
@@ -48,6 +51,8 @@ def _scopes(db: Db, account_id: int) -> tuple[list[int], str | None]:
 
 
 def account_out(db: Db, account_id: int, login: str, name: str, role: str) -> AccountOut:
+    from hnce_cli.schemas import AccountOut
+
     unit_ids, region_code = _scopes(db, account_id)
     return AccountOut.model_construct(id=account_id, login=login, name=name, role=role, unit_ids=unit_ids,
                                       region_code=region_code)
@@ -170,6 +175,8 @@ def login(db: Db, login: str, password: str) -> LoginResult:
                "VALUES (:h, :a, :now, :expires)", h=token_digest(token), a=account_id, now=now, expires=expires)
     db.execute("UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = :now WHERE id = :id",
                now=now, id=account_id)
+    from hnce_cli.schemas import LoginResult
+
     return LoginResult(token=token, expires_at=expires,
                        account=account_out(db, account_id, login_value, name, role))
 
@@ -178,6 +185,8 @@ def logout(db: Db, actor: Actor, token: str) -> LoggedOut:
     """End the caller's session (a session already ended or expired is refused as any request is)."""
     db.execute("UPDATE auth_session SET revoked_at = :now WHERE token_hash = :h AND revoked_at IS NULL",
                now=clock.now(), h=token_digest(token))
+    from hnce_cli.schemas import LoggedOut
+
     return LoggedOut(logged_out=True)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hnce_cli import clock
 from hnce_cli.errors import NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.masking import mask_id_number
-from hnce_cli.schemas import CompletionQuery, CompletionRow
+from hnce_cli.schemas.rows import CompletionRow
 from hnce_cli.services.context import Actor
 from hnce_cli.services.rules import (  # the results and result_of are re-exported from here too
     NO_RULES,  # noqa: F401
@@ -25,6 +25,9 @@ from hnce_cli.services.rules import (  # the results and result_of are re-export
 )
 from hnce_cli.services.rules import current as current_rules
 from hnce_cli.store import Db, in_list, json_list, like_prefix
+
+if TYPE_CHECKING:
+    from hnce_cli.schemas import CompletionQuery
 from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES, IMPORTED_SOURCES
 
 Rules = dict[int, YearRules]  # the rules in force (rules.current): read once a request, passed along
