@@ -11,15 +11,13 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):
     """A clock that is either the system's or frozen at one moment."""
 
     frozen_at: datetime | None = None

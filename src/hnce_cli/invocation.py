@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from hnce_cli.clock import Clock
 
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from hnce_cli.settings import Profile, ProfileStore
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(NamedTuple):
     """What a command works against: an `hnce serve` API, or a database URL."""
 
     api: str | None

@@ -12,9 +12,8 @@ Types of results and bodies are named (classes of hnce_cli.schemas), not importe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from annotated_types import Ge, Le
 
@@ -25,8 +24,7 @@ YEAR = {"ge": 2000, "le": 2100}
 Id = Annotated[int, Ge(1), Le(MAX_ID)]  # an id the database can hold
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """A path or query parameter: its HTTP name, the method argument it fills (`model.field`
     for a field of an argument that is a query model), its type, default and bounds."""
 
@@ -40,8 +38,7 @@ class Param:
         return dict(self.bounds)
 
 
-@dataclass(frozen=True)
-class Body:
+class Body(NamedTuple):
     """The JSON body: either one argument whole (`arg`), or a model whose fields are
     several arguments (`fields`, e.g. a login's login and password). `model` names the
     schema ("Any": any JSON, checked by the service)."""
@@ -52,8 +49,7 @@ class Body:
     description: str | None = None
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(NamedTuple):
     name: str  # the Backend method
     method: str
     path: str  # under API, with {path parameters}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hnce_cli import store
@@ -36,11 +37,10 @@ def _method(op: Operation) -> Callable[..., Any]:
     service(db, *arguments), no login)."""
     from importlib import import_module
 
-    signature = inspect.signature(getattr(Backend, op.name))
     module, function = op.service.split(":")
 
     def method(self: LocalBackend, *args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(self, *args, **kwargs)
+        bound = _signature(op.name).bind(self, *args, **kwargs)
         bound.apply_defaults()
         arguments = list(bound.arguments.values())[1:]
         service = getattr(import_module(f"hnce_cli.services.{module}"), function)
@@ -49,9 +49,14 @@ def _method(op: Operation) -> Callable[..., Any]:
         return (self._write if op.write else self._read)(service, *arguments)
 
     method.__name__ = op.name
-    method.__signature__ = signature  # type: ignore[attr-defined]
     method.__doc__ = getattr(Backend, op.name).__doc__
     return method
+
+
+@cache
+def _signature(name: str) -> inspect.Signature:
+    """The protocol's signature of a method, read when the method is first called."""
+    return inspect.signature(getattr(Backend, name))
 
 
 def _from_operations(cls: type) -> type:

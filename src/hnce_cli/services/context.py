@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hnce_cli.errors import PermissionDenied
 from hnce_cli.terms import ROLES
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     """The caller of a service. Scope is resolved once per request, at login check."""
 
     account_id: int
     login: str
     name: str
     role: str
-    unit_ids: frozenset[int] = field(default_factory=frozenset)
+    unit_ids: frozenset[int] = frozenset()
     region_code: str | None = None
 
     def require(self, *roles: str) -> None:

@@ -31,11 +31,10 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from hnce_cli.errors import HnceError, Unavailable
@@ -57,8 +56,7 @@ class IntegrityError(HnceError):
 
 # --- where the database is -----------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A database URL, parsed once: the dialect, what the driver connects to, and a
     form safe to print (no password)."""
 
