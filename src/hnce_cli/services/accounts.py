@@ -27,7 +27,7 @@ from hnce_cli.services.security import (
     verify_password,
 )
 from hnce_cli.services.sessions import MSG_DISABLED, session_refusal
-from hnce_cli.store import Db
+from hnce_cli.store import Db, Hot
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import AccountInput, AccountOut, LoggedOut, LoginResult
@@ -45,8 +45,12 @@ def session_hours() -> float:
     return float(os.environ.get("HNCE_SESSION_HOURS", "12"))
 
 
+_SCOPES = Hot("SELECT unit_id, region_code FROM admin_scope WHERE account_id = :a")
+_OWN_UNIT = Hot("SELECT unit_id FROM professional WHERE account_id = :a")
+
+
 def _scopes(db: Db, account_id: int) -> tuple[list[int], str | None]:
-    rows = db.rows("SELECT unit_id, region_code FROM admin_scope WHERE account_id = :a", a=account_id)
+    rows = db.rows(_SCOPES, a=account_id)
     return (sorted(u for u, _ in rows if u is not None), next((r for _, r in rows if r), None))
 
 
@@ -191,7 +195,7 @@ def logout(db: Db, actor: Actor, token: str) -> LoggedOut:
 
 
 # The session of a token, with the account's scope, in one indexed query (every request).
-SESSION_OF_TOKEN = (
+SESSION_OF_TOKEN = Hot(
     "SELECT s.expires_at, s.revoked_at, a.id, a.login, a.name, a.role, a.active FROM auth_session s "
     "JOIN account a ON a.id = s.account_id WHERE s.token_hash = :token_hash")
 
@@ -213,7 +217,7 @@ def actor_for_token(db: Db, token: str | None) -> Actor:
         units, region = _scopes(db, account_id)
         unit_ids = frozenset(units)
     elif role == "professional":
-        unit_ids = frozenset(db.column("SELECT unit_id FROM professional WHERE account_id = :a", a=account_id))
+        unit_ids = frozenset(db.column(_OWN_UNIT, a=account_id))
     return Actor(account_id=account_id, login=login_name, name=name, role=role,
                  unit_ids=unit_ids, region_code=region)
 

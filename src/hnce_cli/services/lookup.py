@@ -16,7 +16,7 @@ from hnce_cli.errors import NotFound, ValidationFailed
 from hnce_cli.masking import mask_id_number, mask_mobile
 from hnce_cli.schemas import LookupResult, ProfessionalOut
 from hnce_cli.services.context import Actor
-from hnce_cli.store import Db, json_list
+from hnce_cli.store import Db, Hot, json_list
 
 LOOKUP_LIMIT = 50
 
@@ -54,14 +54,15 @@ def person_out(row: Sequence[Any], viewer: Actor | None) -> ProfessionalOut:
 
 
 def people(db: Db, where: str, viewer: Actor | None, *, order: str = "p.id", limit: int | None = None,
-           offset: int = 0, **params: Any) -> list[ProfessionalOut]:
-    """PERSON_VIEW narrowed by `where` (SQL on p, u, r), as the viewer may see each person."""
+           offset: int = 0, hot: bool = False, **params: Any) -> list[ProfessionalOut]:
+    """PERSON_VIEW narrowed by `where` (SQL on p, u, r), as the viewer may see each person
+    (`hot`: an everyday look-up, prepared on PostgreSQL, see store.Hot)."""
     sql = f"{PERSON_VIEW} WHERE {where} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     if offset:
         sql += f" OFFSET {int(offset)}"
-    return [person_out(row, viewer) for row in db.rows(sql, **params)]
+    return [person_out(row, viewer) for row in db.rows(Hot(sql) if hot else sql, **params)]
 
 
 def classify_query(query: str) -> str:
@@ -109,7 +110,7 @@ def lookup(db: Db, actor: Actor, query: str) -> LookupResult:
     """Find professionals by ID number, mobile or exact name within the actor's scope."""
     kind, q = normalise_query(query)
     scope, params = scope_clause(db, actor)
-    found = people(db, f"p.{kind} = :q AND {scope}", actor, limit=LOOKUP_LIMIT + 1, q=q, **params)
+    found = people(db, f"p.{kind} = :q AND {scope}", actor, limit=LOOKUP_LIMIT + 1, hot=True, q=q, **params)
     if not found:
         raise NotFound(f"未找到 {q}（在您可查看的范围内）", {"query": q, "matched_by": kind})
     return LookupResult.model_construct(query=q, matched_by=kind, matches=found[:LOOKUP_LIMIT], total=len(found))

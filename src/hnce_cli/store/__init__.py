@@ -156,6 +156,15 @@ def _pyformat(sql: str) -> str:
 
 # --- one connection in one transaction ---------------------------------------------------------
 
+class Hot(str):
+    """A named statement of an everyday request (the session of a token, a look-up): prepared
+    on PostgreSQL on first use, so each request skips its planning. Only statements whose
+    plan does not depend on a parameter's size: a generic plan chosen for one list length
+    can be bad for another, which is why nothing else is ever prepared."""
+
+    __slots__ = ()
+
+
 class Db:
     """A connection inside one transaction: what services are given to read and write.
 
@@ -179,7 +188,7 @@ class Db:
         cursor = self.conn.cursor()
         try:
             if self.pg:
-                cursor.execute(_pyformat(sql), params)
+                cursor.execute(_pyformat(sql), params, prepare=isinstance(sql, Hot) or None)
             else:
                 cursor.execute(sql, {k: _sqlite_value(v) for k, v in params.items()})
         except self.errors as exc:
