@@ -76,8 +76,8 @@ def fmt_value(value: Any) -> str:
 
 def _is_model(result: Any) -> bool:
     """A pydantic model? Asked without importing pydantic: if no module has loaded it,
-    nothing here is a model, and the fast paths (SQLAlchemy- and pydantic-free) keep
-    the ~0.1 s the import costs."""
+    nothing here is a model (`hnce profile list` prints plain data and never pays the
+    import)."""
     pydantic = sys.modules.get("pydantic")
     return pydantic is not None and isinstance(result, pydantic.BaseModel)
 

@@ -33,7 +33,8 @@ from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES
 Rules = dict[int, YearRules]  # the rules in force (rules.current): read once a request, passed along
 
 # A person's sums of one year by subject, as every completion view adds them: the same
-# expression everywhere (certificate_fast too), so that floats add up in the same order.
+# expression everywhere (certificates too, through year_rows), so that floats add up in
+# the same order.
 _SUMS = ("sum(CASE WHEN c.subject = 'public' THEN c.credits ELSE 0 END), "
          "sum(CASE WHEN c.subject = 'professional' THEN c.credits ELSE 0 END)")
 

@@ -5,7 +5,7 @@ standard DB-API drivers (stdlib `sqlite3`, psycopg 3), one transaction per backe
         db.rows("SELECT id, name FROM unit WHERE region_code = :code", code="410105")
 
 SQLModel (`hnce_cli.models`) is the schema of record: the tables are declared there and
-Alembic migrates a database to them (`store.schema`, the only place SQLAlchemy is
+Alembic migrates a database to them (`store.migrate`, the only place SQLAlchemy is
 imported). Every statement hnce runs for a user goes through a `Db` here, reads and
 writes alike, so that a command pays for the standard driver (a few ms) and not for an
 ORM (0.2–0.45 s of imports, more than a whole everyday command may take).
