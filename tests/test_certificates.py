@@ -219,6 +219,28 @@ def test_number_is_stable_and_a_late_credit_gives_a_new_code(certs: Certs, tmp_p
     assert old.returncode == 9 and json_out(old)["status"] == "altered"
 
 
+def test_a_reprint_needs_no_write_lock(certs: Certs, tmp_path: Path) -> None:
+    """In January thousands reprint while a unit admin approves a batch: a certificate already
+    recorded and still true is read, not written, so a reprint does not queue behind the
+    batch's write lock."""
+    import sqlite3
+
+    setup = certs.world.setup
+    if setup.name != "sqlite":
+        pytest.skip("SQLite's single write lock; PostgreSQL writers do not block readers")
+    me = certs.person(public=30, professional=60)
+    first = print_cert(certs, me, tmp_path / "1.pdf")
+    batch = sqlite3.connect(setup.database, timeout=0)
+    try:
+        batch.execute("BEGIN IMMEDIATE")  # another desk's approval holds the write lock
+        again = print_cert(certs, me, tmp_path / "2.pdf")
+        assert (again["verification_code"], again["outcome"]) == (first["verification_code"], "unchanged")
+        assert page_texts((tmp_path / "2.pdf").read_bytes()) == page_texts((tmp_path / "1.pdf").read_bytes())
+    finally:
+        batch.rollback()
+        batch.close()
+
+
 def test_who_may_print(certs: Certs, tmp_path: Path) -> None:
     world = certs.world
     me = certs.person(public=30, professional=60)

@@ -124,12 +124,13 @@ class LocalBackend:
 
     # --- certificates (docs/certificates.md) ------------------------------------------------
     def certificate_pdf(self, request: s.CertificateRequest) -> tuple[s.CertificateOut, bytes]:
-        """Issue (committed first: a font error must not undo the record), then draw the PDF
-        here. `hnce serve` answers POST /certificates/pdf with this, in a process that keeps
-        fpdf2 loaded."""
+        """Read the recorded certificate, or issue it (committed first: a font error must not
+        undo the record), then draw the PDF here. `hnce serve` answers POST /certificates/pdf
+        with this, in a process that keeps fpdf2 loaded."""
         from hnce_cli.certificates.issued import render_issued
+        from hnce_cli.services import certificates
 
-        cert = self.issue_certificate(request)  # type: ignore[attr-defined]
+        cert = self._read(certificates.recorded, request) or self.issue_certificate(request)  # type: ignore[attr-defined]
         return cert, render_issued(cert)
 
     def completion_list(self, query: s.CompletionQuery) -> tuple[s.CompletionPage, Iterator[s.CompletionRow]]:

@@ -73,11 +73,10 @@ def _create_account(db: Db, actor: Actor | None, *, login: str, name: str, role:
     check_password_policy(password)
     if db.one("SELECT id FROM account WHERE login = :l", l=login):
         raise Conflict(f"账号 {login} 已存在 (login already taken)", {"login": login})
-    account_id = db.insert(
-        "INSERT INTO account (login, password_hash, role, name, active, failed_logins, created_at, created_by) "
-        "VALUES (:login, :hash, :role, :name, :active, 0, :at, :by)",
-        login=login, hash=hash_password(password), role=role, name=name.strip(), active=True, at=clock.now(),
-        by=actor.account_id if actor else None)
+    from hnce_cli.models import Account
+
+    account_id = db.add(Account(login=login, password_hash=hash_password(password), role=role, name=name.strip(),
+                                created_at=clock.now(), created_by=actor.account_id if actor else None)).id
     audit.record(db, actor, "account.create", "account", account_id, None, {"login": login, "role": role})
     return account_id
 
@@ -119,10 +118,12 @@ def create_account(db: Db, actor: Actor, data: AccountInput) -> AccountOut:
                                    "drop --unit / --region for this role")
     account_id = _create_account(db, actor, login=data.login, name=data.name, role=data.role,
                                  password=data.password)
+    from hnce_cli.models import AdminScope
+
     for unit_id in dict.fromkeys(unit_ids):
-        db.execute("INSERT INTO admin_scope (account_id, unit_id) VALUES (:a, :u)", a=account_id, u=unit_id)
+        db.add(AdminScope(account_id=account_id, unit_id=unit_id))
     if region_code:
-        db.execute("INSERT INTO admin_scope (account_id, region_code) VALUES (:a, :r)", a=account_id, r=region_code)
+        db.add(AdminScope(account_id=account_id, region_code=region_code))
     return account_out(db, account_id, data.login.strip(), data.name.strip(), data.role)
 
 
@@ -175,8 +176,9 @@ def login(db: Db, login: str, password: str) -> LoginResult:
             raise LoginFailed(MSG_CANCELLED, {"status": status})
     token = new_token()
     expires = now + timedelta(hours=session_hours())
-    db.execute("INSERT INTO auth_session (token_hash, account_id, created_at, expires_at) "
-               "VALUES (:h, :a, :now, :expires)", h=token_digest(token), a=account_id, now=now, expires=expires)
+    from hnce_cli.models import AuthSession
+
+    db.add(AuthSession(token_hash=token_digest(token), account_id=account_id, created_at=now, expires_at=expires))
     db.execute("UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = :now WHERE id = :id",
                now=now, id=account_id)
     from hnce_cli.schemas import LoginResult

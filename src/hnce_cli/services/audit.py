@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from hnce_cli.services.context import Actor
     from hnce_cli.store import Db
 
+# The trail of a batch: many rows in one statement (record_many); one change is one model row.
 _INSERT = ("INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, before, after) "
            "VALUES (:at, :actor, :action, :subject_type, :subject_id, :before, :after)")
 
@@ -28,8 +29,10 @@ def dump(value: dict[str, Any] | None) -> str | None:
 
 def record(db: Db, actor: Actor | None, action: str, subject_type: str, subject_id: str | int,
            before: dict[str, Any] | None, after: dict[str, Any] | None, at: datetime | None = None) -> None:
-    db.execute(_INSERT, at=at or clock.now(), actor=actor.account_id if actor else None, action=action,
-               subject_type=subject_type, subject_id=str(subject_id), before=dump(before), after=dump(after))
+    from hnce_cli.models import AuditLog
+
+    db.add(AuditLog(at=at or clock.now(), actor_id=actor.account_id if actor else None, action=action,
+                    subject_type=subject_type, subject_id=str(subject_id), before=dump(before), after=dump(after)))
 
 
 def record_many(db: Db, actor: Actor | None, action: str, subject_type: str,

@@ -188,7 +188,7 @@ def _issue(db: Db, actor: Actor, year: int, people: Sequence[CompletionRow], reg
                                  f"证书 {cert.number} 已撤销：{cert.revoke_reason}"))
             continue
         if _same_facts(stored, facts):
-            if hmac.compare_digest(cert.code, _sign(stored, key)):
+            if _still_true(cert, stored, key):
                 items.append(_out(cert, stored, person, region, "unchanged"))
                 continue
             facts["issue_date"] = stored["issue_date"]  # the key was rotated: same facts, signed anew
@@ -279,6 +279,27 @@ def _region_prefix(code: str) -> str:
 
 def _in_region(region_code: str, scope: str | None) -> bool:
     return bool(scope) and region_code.startswith(_region_prefix(scope or ""))
+
+
+def _still_true(cert: Recorded, stored: dict[str, Any], key: bytes) -> bool:
+    """A recorded certificate that may be handed out again as it is: signed with the key in
+    force (the facts already compared equal to today's)."""
+    return hmac.compare_digest(cert.code, _sign(stored, key))
+
+
+def recorded(db: Db, actor: Actor, request: CertificateRequest) -> CertificateOut | None:
+    """The person's certificate of the year as recorded, if it is still true (not revoked,
+    the same facts, signed with the key in force): a re-print is a read and takes no write
+    lock. None when `issue` has something to write (a first issue, a re-issue) or to refuse."""
+    person, cert = _person(db, actor, request.person, request.year)
+    if cert is None or cert.revoked_at is not None:
+        return None
+    row = _year_rows(db, request.year, professional_ids=[person.id])[0]
+    stored = json.loads(cert.content)
+    if row.result != PASSED or not _same_facts(stored, _facts(request.year, row)) \
+            or not _still_true(cert, stored, _key()):
+        return None
+    return _out(cert, stored, row, person.region_name or person.region_code, "unchanged")
 
 
 def issue(db: Db, actor: Actor, request: CertificateRequest) -> CertificateOut:

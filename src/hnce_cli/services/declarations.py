@@ -429,12 +429,11 @@ def create(db: Db, actor: Actor, data: DeclarationInput) -> DeclarationOut:
         raise _fail(problems)
     now = clock.now()
     fields = json.dumps(answers, ensure_ascii=False)
-    declaration_id = db.insert(
-        "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, status, "
-        "created_at, updated_at) VALUES (:professional_id, :unit_id, :form_code, 'public', :year, :credits, "
-        ":fields, 'draft', :now, :now)",
-        professional_id=me.id, unit_id=me.unit_id, form_code=form.code, year=year, credits=credits, fields=fields,
-        now=now)
+    from hnce_cli.models import Declaration
+
+    declaration_id = db.add(Declaration(
+        professional_id=me.id, unit_id=me.unit_id, form_code=form.code, subject="public", year=year,
+        credits=credits, fields=fields, status="draft", created_at=now, updated_at=now)).id
     attachments.store(db, declaration_id, files)
     audit.record(db, actor, "declaration.create", "declaration", declaration_id, None,
                  {"status": "draft", "form": form.code, "year": year, "credits": credits,

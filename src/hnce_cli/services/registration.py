@@ -102,22 +102,19 @@ def register(db: Db, data: RegistrationInput) -> ProfessionalOut:
         raise ValidationFailed(f"注册信息有误 (invalid fields): {fields}", problems=problems)
     assert info is not None and unit is not None and mobile and email
     now = clock.now()
+    from hnce_cli.models import Account, Professional
+
     try:
-        account_id = db.insert(
-            "INSERT INTO account (login, password_hash, role, name, active, failed_logins, created_at) "
-            "VALUES (:login, :hash, 'professional', :name, :active, 0, :at)",
-            login=info.number, hash=hash_password(data.password), name=name, active=True, at=now)
+        account_id = db.add(Account(login=info.number, password_hash=hash_password(data.password),
+                                    role="professional", name=name, created_at=now)).id
     except IntegrityError as exc:  # registered at the same moment by another request
         raise ValidationFailed.one("id_number", "该身份证号已注册",
                                    "log in with it, or ask your unit admin if it is pending") from exc
-    person_id = db.insert(
-        "INSERT INTO professional (account_id, id_number, name, gender, birth_date, mobile, email, unit_id, "
-        "department, ethnicity, native_place, school, major, title, status, registered_at) VALUES (:account, "
-        ":number, :name, :gender, :birth, :mobile, :email, :unit, :department, :ethnicity, :native_place, "
-        ":school, :major, :title, 'pending', :at)",
-        account=account_id, number=info.number, name=name, gender=info.gender, birth=info.birth_date,
-        mobile=mobile, email=email, unit=unit.id, department=data.department, ethnicity=data.ethnicity,
-        native_place=data.native_place, school=data.school, major=data.major, title=data.title, at=now)
+    person_id = db.add(Professional(
+        account_id=account_id, id_number=info.number, name=name, gender=info.gender, birth_date=info.birth_date,
+        mobile=mobile, email=email, unit_id=unit.id, department=data.department, ethnicity=data.ethnicity,
+        native_place=data.native_place, school=data.school, major=data.major, title=data.title,
+        status="pending", registered_at=now)).id
     # Self-service: the actor is the registrant's own new account.
     registrant = Actor(account_id=account_id, login=info.number, name=name, role="professional")
     audit.record(db, registrant, "registration.submit", "professional", person_id, None,

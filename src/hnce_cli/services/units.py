@@ -4,7 +4,7 @@ user typed (an id, a USCC, a name or a code) to one unit or region."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hnce_cli import clock
 from hnce_cli.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -121,8 +121,10 @@ def _check_new_unit(db: Db, data: UnitInput, row: str = "") -> tuple[str, Region
     return uscc, region
 
 
-_INSERT_UNIT = ("INSERT INTO unit (name, uscc, region_code, kind, created_at) "
-                "VALUES (:name, :uscc, :region_code, 'ordinary', :at) RETURNING id")
+def _new_unit(db: Db, name: str, uscc: str, region_code: str, at: Any) -> int:
+    from hnce_cli.models import Unit
+
+    return db.add(Unit(name=name, uscc=uscc, region_code=region_code, kind="ordinary", created_at=at)).id
 
 
 def add_unit(db: Db, actor: Actor, data: UnitInput) -> UnitOut:
@@ -131,7 +133,7 @@ def add_unit(db: Db, actor: Actor, data: UnitInput) -> UnitOut:
     if db.one("SELECT id FROM unit WHERE uscc = :u", u=uscc):
         raise Conflict(f"统一社会信用代码 {uscc} 已登记 (unit already registered)", {"uscc": uscc})
     name = data.name.strip()
-    unit_id = db.insert(_INSERT_UNIT, name=name, uscc=uscc, region_code=region.code, at=clock.now())
+    unit_id = _new_unit(db, name, uscc, region.code, clock.now())
     audit.record(db, actor, "unit.create", "unit", unit_id, None,
                  {"name": name, "uscc": uscc, "region": region.code})
     return unit_out(UnitRow(unit_id, name, uscc, region.code, "ordinary"), region.name)
@@ -168,8 +170,8 @@ def import_units(db: Db, actor: Actor, rows: list[UnitInput]) -> UnitImportResul
     units = []
     for data, uscc, region in checked:
         name = data.name.strip()
-        units.append((UnitRow(db.insert(_INSERT_UNIT, name=name, uscc=uscc, region_code=region.code, at=now),
-                              name, uscc, region.code, "ordinary"), region))
+        units.append((UnitRow(_new_unit(db, name, uscc, region.code, now), name, uscc, region.code, "ordinary"),
+                       region))
     audit.record_many(db, actor, "unit.create", "unit",
                       [(u.id, None, {"name": u.name, "uscc": u.uscc, "region": u.region_code}) for u, _ in units])
     return UnitImportResult(created=len(units), units=[unit_out(u, r.name) for u, r in units])

@@ -1,14 +1,19 @@
-"""The one way hnce reaches its database at run time: SQL with named parameters on the
-standard DB-API drivers (stdlib `sqlite3`, psycopg 3), one transaction per backend call.
+"""The one way hnce reaches its database at run time, one transaction per backend call.
 
-    with store.transaction(url, write=True) as db:
+    with store.transaction(url) as db:                # a read
         db.rows("SELECT id, name FROM unit WHERE region_code = :code", code="410105")
+    with store.transaction(url, write=True) as db:    # a change
+        db.add(Unit(name=..., region_code="410105", created_at=clock.now()))
 
-SQLModel (`hnce_cli.models`) is the schema of record: the tables are declared there and
-Alembic migrates a database to them (`store.migrate`, the only place SQLAlchemy is
-imported). Every statement hnce runs for a user goes through a `Db` here, reads and
-writes alike, so that a command pays for the standard driver (a few ms) and not for an
-ORM (0.2–0.45 s of imports, more than a whole everyday command may take).
+SQLModel (`hnce_cli.models`) is the schema of record and the write path: the tables are
+declared there, Alembic migrates a database to them (`store.migrate`), and every change
+runs in a SQLModel `Session` that owns its transaction; a new row is a model instance
+(`Db.add`), a state transition one conditional statement on the session's connection
+(`Db.execute`), in the same transaction as its audit row.
+
+Reads are the one read path: SQL with named parameters on the standard DB-API drivers
+(stdlib `sqlite3`, psycopg 3), so that an everyday read pays for the driver (a few ms)
+and not for the ORM's imports (0.2–0.45 s, more than a whole everyday command may take).
 
 Conventions every statement follows:
 - parameters are `:name` (converted to psycopg's `%(name)s` once per statement text);
@@ -171,7 +176,7 @@ class Db:
     Statements are text with `:name` parameters; rows come back as plain tuples.
     """
 
-    def __init__(self, conn: Any, dialect: str, url: str, reconnect: Any = None) -> None:
+    def __init__(self, conn: Any, dialect: str, url: str, reconnect: Any = None, session: Any = None) -> None:
         self.conn = conn
         self.dialect = dialect
         self.url = url
@@ -179,6 +184,7 @@ class Db:
         # A pooled PostgreSQL reader sends nothing before its first statement, so a
         # connection the server dropped meanwhile shows only there: reconnect once.
         self._reconnect = reconnect
+        self.session = session  # the SQLModel Session of a write transaction; None in a read
 
     @property
     def pg(self) -> bool:
@@ -229,11 +235,14 @@ class Db:
         finally:
             cursor.close()
 
-    def insert(self, sql: str, **params: Any) -> int:
-        """An INSERT … RETURNING id: the new row's id."""
-        row = self.one(sql if " RETURNING " in sql.upper() else f"{sql} RETURNING id", **params)
-        assert row is not None
-        return int(row[0])
+    def add(self, row: Any) -> Any:
+        """A new row as a SQLModel model instance, written now (flushed) in this transaction;
+        the row, with its id. Only in a write transaction."""
+        if self.session is None:
+            raise RuntimeError("Db.add outside a write transaction (store.transaction(url, write=True))")
+        self.session.add(row)
+        _flush(self.session)
+        return row
 
     def many(self, sql: str, rows: Sequence[dict[str, Any]]) -> None:
         """One statement for many parameter sets (executemany)."""
@@ -368,7 +377,10 @@ def _psycopg_errors() -> tuple[Any, Any] | None:
 
 # --- connections and transactions ---------------------------------------------------------------
 
-def _connect(t: Target) -> Any:
+def _connect(t: Target, *, autocommit: bool = True) -> Any:
+    """A DB-API connection set up as hnce uses it. `autocommit=False` on PostgreSQL is the
+    write path's (SQLAlchemy opens and ends its transactions); SQLite always runs in
+    autocommit, and hnce sends its own BEGIN (IMMEDIATE for writers)."""
     if t.dialect == SQLITE:
         import sqlite3
 
@@ -393,7 +405,7 @@ def _connect(t: Target) -> Any:
         # prepare_threshold=None: psycopg would otherwise prepare a statement after its fifth
         # run and keep that plan on the pooled connection, chosen while a table was small
         # (one review-history read went from 0.17 s to 95 s after a 100,000-row import).
-        return psycopg.connect(t.dsn, autocommit=True, connect_timeout=10, prepare_threshold=None)
+        return psycopg.connect(t.dsn, autocommit=autocommit, connect_timeout=10, prepare_threshold=None)
     except psycopg.OperationalError as exc:
         raise Unavailable(f"无法连接数据库 {t.shown} (cannot connect): {str(exc).strip()}") from exc
 
@@ -462,19 +474,101 @@ def close(url: str | None = None) -> None:
     """Close the idle connections (of one database, or all) and forget that its schema was
     checked: tests replace databases under a running process, and a server shuts down."""
     with _pools_lock:
-        urls = [target(url).url] if url else list(_pools)
+        urls = [target(url).url] if url else list({*_pools, *_engines})
         for key in urls:
             pool = _pools.pop(key, None)
             if pool is not None:
                 pool.close()
+            engine = _engines.pop(key, None)
+            if engine is not None:
+                engine.dispose()
             _ready.discard(key)
 
 
+# --- the write path: a SQLModel Session per change ------------------------------------------
+
+_engines: dict[str, Any] = {}
+
+
+def _engine(t: Target) -> Any:
+    """The SQLModel engine of the write path for one database, made once per process. Its
+    connections are made by `_connect` (the same pragmas and converters as the readers);
+    at most 10 at once, waiting up to 30 s for one, like the readers' pool."""
+    with _pools_lock:
+        engine = _engines.get(t.url)
+        if engine is None:
+            from sqlmodel import create_engine
+
+            engine = _engines[t.url] = create_engine(
+                t.url, creator=lambda: _connect(t, autocommit=False), pool_size=4, max_overflow=6,
+                pool_timeout=30, pool_pre_ping=t.dialect == POSTGRESQL)
+        return engine
+
+
+def _sqlalchemy_error(exc: BaseException) -> Exception:
+    """A SQLAlchemy error as hnce's own: the driver's error inside it translated, a full pool
+    Unavailable; anything else is a bug and stays itself."""
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, sa.DBAPIError) and isinstance(exc.orig, Exception):
+        return _translate(exc.orig)
+    if isinstance(exc, sa.TimeoutError):
+        return Unavailable("数据库连接已满，请稍后重试 (every database connection is busy)")
+    return exc  # type: ignore[return-value]
+
+
+def _flush(session: Any) -> None:
+    from sqlalchemy import exc as sa
+
+    try:
+        session.flush()
+    except (sa.DBAPIError, sa.TimeoutError) as exc:
+        raise _sqlalchemy_error(exc) from exc
+
+
+@contextmanager
+def _change(t: Target) -> Iterator[Db]:
+    """One write transaction: a SQLModel Session, its connection taken at once (SQLite's
+    write lock at BEGIN IMMEDIATE, so two deciders queue instead of one failing), committed
+    when the block ends, rolled back when it raises (an HnceError with `keep_changes`
+    commits: a refused login keeps its failure count)."""
+    from sqlalchemy import exc as sa
+    from sqlmodel import Session
+
+    with Session(_engine(t), autoflush=False, expire_on_commit=False) as session:
+        try:
+            raw = session.connection().connection.dbapi_connection
+        except (sa.DBAPIError, sa.TimeoutError) as exc:
+            raise _sqlalchemy_error(exc) from exc
+        db = Db(raw, t.dialect, t.url, session=session)
+        _begin(db, write=True)
+        try:
+            yield db
+        except HnceError as exc:
+            _finish(session, commit=exc.keep_changes)
+            raise
+        except BaseException:
+            _finish(session, commit=False)
+            raise
+        _finish(session, commit=True)
+
+
+def _finish(session: Any, *, commit: bool) -> None:
+    from sqlalchemy import exc as sa
+
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except (sa.DBAPIError, sa.TimeoutError) as exc:
+        raise _sqlalchemy_error(exc) from exc
+
+
 def _begin(db: Db, write: bool) -> None:
-    if db.pg:
-        if write:
-            db.execute("BEGIN")
-    else:
+    """SQLite's BEGIN: IMMEDIATE for a writer (the write lock now), deferred for a reader (a
+    snapshot). A PostgreSQL reader needs none (autocommit); a writer's is SQLAlchemy's."""
+    if not db.pg:
         try:
             db.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except db.errors as exc:
@@ -483,10 +577,9 @@ def _begin(db: Db, write: bool) -> None:
 
 @contextmanager
 def transaction(url: str, *, write: bool = False) -> Iterator[Db]:
-    """One transaction on the database at `url`: committed when the block ends, rolled back
-    when it raises, except for an HnceError with `keep_changes` (a refused login keeps its
-    failure count). A reader on PostgreSQL runs in autocommit (one statement, one round trip);
-    a reader on SQLite in a deferred BEGIN (a snapshot of the WAL)."""
+    """One transaction on the database at `url`. A change (`write=True`) is a SQLModel Session
+    (`_change`). A reader on PostgreSQL runs in autocommit (one statement, one round trip); a
+    reader on SQLite in a deferred BEGIN (a snapshot of the WAL)."""
     t = target(url)
     pool = _pool(t)
     if t.url not in _ready:
@@ -497,6 +590,10 @@ def transaction(url: str, *, write: bool = False) -> Iterator[Db]:
 
             migrate.ensure_schema(t.url)
         _ready.add(t.url)
+    if write:
+        with _change(t) as db:
+            yield db
+        return
     conn, reused = pool.get()
     db = Db(conn, t.dialect, t.url, reconnect=(lambda: _replace(conn, t)) if reused and t.dialect == POSTGRESQL
             else None)
