@@ -114,11 +114,18 @@ def test_no_issue_numbers_in_code_or_docs() -> None:
     assert not hits, hits
 
 
-def test_registration_text_limits_are_the_columns_lengths() -> None:
-    """The registration form checks each free-text field against its column's length, copied
-    from the schema of record: the two must not drift apart."""
-    from hnce_cli.models import Professional
-    from hnce_cli.services.registration import TEXT_FIELDS
+def test_text_limits_are_the_columns_lengths() -> None:
+    """The text policy checks each free-text field against its column's length, copied from
+    the schema of record: the two must not drift apart."""
+    from hnce_cli import text
+    from hnce_cli.models import Account, Attachment, Certificate, Declaration, Professional, Unit
 
-    for field, (_label, limit) in TEXT_FIELDS.items():
-        assert Professional.__table__.c[field].type.length == limit, field
+    for field, rule in text.PROFILE.items():
+        assert Professional.__table__.c[field].type.length == rule.max_chars, field
+    assert Unit.__table__.c["name"].type.length == text.UNIT_NAME.max_chars
+    assert Account.__table__.c["name"].type.length == text.ACCOUNT_NAME.max_chars
+    assert Account.__table__.c["login"].type.length == text.LOGIN.max_chars
+    assert Attachment.__table__.c["filename"].type.length == text.FILE_NAME.max_chars
+    for table in (Professional, Declaration):
+        assert table.__table__.c["reject_reason"].type.length == text.REASON.max_chars
+    assert Certificate.__table__.c["revoke_reason"].type.length == text.REASON.max_chars

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from unicodedata import combining, east_asian_width
 
 from hnce_cli.clock import CHINA_TZ
 from hnce_cli.errors import ExitCode, HnceError, ValidationFailed
+from hnce_cli.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -131,16 +131,27 @@ def print_csv(view: TableView) -> None:
         writer.writerow([fmt_value(c.value(row)) for c in view.columns])
 
 
+def plain(value: Any):  # noqa: ANN201  (rich.text.Text, imported lazily)
+    """A value as rich shows data: literal text (never markup: `[/]`, `[link=…]` are shown as
+    typed) with control and invisible characters escaped (`visible`)."""
+    from rich.text import Text
+
+    return Text(visible(fmt_value(value)))
+
+
 def rich_table(view: TableView):  # noqa: ANN201  (rich.table.Table, imported lazily)
+    """A TableView as a rich table. Every string in it — title, headers, cells, caption — is
+    plain text: titles quote names and folders, cells hold what strangers typed."""
     from rich import box
     from rich.table import Table
 
-    table = Table(title=view.title, caption=view.caption, box=box.SIMPLE_HEAVY,
+    table = Table(title=None if view.title is None else plain(view.title),
+                  caption=None if view.caption is None else plain(view.caption), box=box.SIMPLE_HEAVY,
                   title_justify="left", caption_justify="left")
     for column in view.columns:
-        table.add_column(column.header, justify=column.justify, no_wrap=column.no_wrap)
+        table.add_column(plain(column.header), justify=column.justify, no_wrap=column.no_wrap)
     for row in view.rows:
-        table.add_row(*[fmt_value(c.value(row)) for c in view.columns])
+        table.add_row(*[plain(c.value(row)) for c in view.columns])
     return table
 
 
@@ -148,19 +159,7 @@ def print_table(view: TableView) -> None:
     console = stdout_console()
     console.print(rich_table(view))
     for note in view.footnotes:
-        console.print(note)
-
-
-# What a terminal would act on instead of showing: C0 and C1 controls (escape sequences,
-# carriage returns, line feeds), the bidi overrides and isolates, zero-width characters.
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
-def visible(text: str) -> str:
-    """Text as it was typed, never as terminal codes: every control or invisible character
-    shown escaped (\\x1b, \\u202e), so what is shown is what is stored."""
-    return _HIDDEN.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                       text)
+        console.print(plain(note))
 
 
 def cell_width(text: str) -> int:
@@ -251,16 +250,19 @@ def render_error(exc: HnceError, as_json: bool) -> int:
     console = stderr_console()
     from rich.markup import escape
 
-    console.print(f"[bold red]错误[/]：{escape(exc.message)}")
+    def quoted(text: str) -> str:  # messages quote what was typed: literal and visible
+        return escape(visible(text))
+
+    console.print(f"[bold red]错误[/]：{quoted(exc.message)}")
     problems = exc.problems if isinstance(exc, ValidationFailed) else []
     if len(problems) == 1 and exc.message == f"{problems[0].field}: {problems[0].message}":
         # One field: the headline already says it; only its fix is left to add.
         if problems[0].fix:
-            console.print(f"  → {escape(problems[0].fix)}")
+            console.print(f"  → {quoted(problems[0].fix)}")
     else:
         for problem in problems:
-            fix = f"  → {escape(problem.fix)}" if problem.fix else ""
-            console.print(f"  [bold]{escape(problem.field)}[/]: {escape(problem.message)}{fix}")
+            fix = f"  → {quoted(problem.fix)}" if problem.fix else ""
+            console.print(f"  [bold]{quoted(problem.field)}[/]: {quoted(problem.message)}{fix}")
     return int(exc.exit_code)
 
 

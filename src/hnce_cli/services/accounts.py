@@ -15,7 +15,7 @@ import os
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from hnce_cli import clock
+from hnce_cli import clock, text
 from hnce_cli.errors import AuthRequired, Conflict, LoginFailed, NotFound, ValidationFailed
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
@@ -63,10 +63,11 @@ def account_out(db: Db, account_id: int, login: str, name: str, role: str) -> Ac
 
 
 def _create_account(db: Db, actor: Actor | None, *, login: str, name: str, role: str, password: str) -> int:
-    login = login.strip()
+    login = text.clean(login, "login", text.LOGIN)
     if not login:
         raise ValidationFailed.one("login", "账号不能为空", "give --login")
-    if not name.strip():
+    name = text.clean(name, "name", text.ACCOUNT_NAME)
+    if not name:
         raise ValidationFailed.one("name", "姓名不能为空", "give --name")
     from hnce_cli.validation import check_password_policy
 
@@ -75,7 +76,7 @@ def _create_account(db: Db, actor: Actor | None, *, login: str, name: str, role:
         raise Conflict(f"账号 {login} 已存在 (login already taken)", {"login": login})
     from hnce_cli.models import Account
 
-    account_id = db.add(Account(login=login, password_hash=hash_password(password), role=role, name=name.strip(),
+    account_id = db.add(Account(login=login, password_hash=hash_password(password), role=role, name=name,
                                 created_at=clock.now(), created_by=actor.account_id if actor else None)).id
     audit.record(db, actor, "account.create", "account", account_id, None, {"login": login, "role": role})
     return account_id
@@ -89,7 +90,7 @@ def init_system_admin(db: Db, login: str, name: str, password: str) -> AccountOu
             "ask them to create your account)"
         )
     account_id = _create_account(db, None, login=login, name=name, role="system_admin", password=password)
-    return account_out(db, account_id, login.strip(), name.strip(), "system_admin")
+    return account_out(db, account_id, text.normalise(login), text.normalise(name), "system_admin")
 
 
 def create_account(db: Db, actor: Actor, data: AccountInput) -> AccountOut:
@@ -124,7 +125,7 @@ def create_account(db: Db, actor: Actor, data: AccountInput) -> AccountOut:
         db.add(AdminScope(account_id=account_id, unit_id=unit_id))
     if region_code:
         db.add(AdminScope(account_id=account_id, region_code=region_code))
-    return account_out(db, account_id, data.login.strip(), data.name.strip(), data.role)
+    return account_out(db, account_id, text.normalise(data.login), text.normalise(data.name), data.role)
 
 
 _ACCOUNT = ("SELECT id, login, name, role, active, password_hash, failed_logins, locked_until FROM account "

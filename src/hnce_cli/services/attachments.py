@@ -94,9 +94,14 @@ def _zip_problem(content: bytes) -> str | None:
 
 def check_file(filename: str, content: bytes, *, field: str = "attachments") -> CheckedFile | FieldProblem:
     """Accept or refuse one file; a refusal names the file and says why."""
-    name = PurePosixPath(filename.replace("\\", "/")).name.strip()
+    from hnce_cli import text
+
+    name = text.normalise(PurePosixPath(filename.replace("\\", "/")).name)
     if not name:
         return FieldProblem(field, "附件缺少文件名")
+    refused = text.problem(name, field, text.FILE_NAME, fix="rename the file with plain characters and attach it again")
+    if refused is not None:
+        return refused
     where = f"{field}: {name}"
     if len(content) > MAX_ATTACHMENT_BYTES:
         return FieldProblem(where, f"文件过大：{len(content) / 1048576:.1f} MB，上限 "

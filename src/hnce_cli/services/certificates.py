@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from hnce_cli import clock
+from hnce_cli import clock, text
 from hnce_cli.certificates.facts import audited as _audited
 from hnce_cli.certificates.facts import content as _content
 from hnce_cli.certificates.facts import dump as _dump
@@ -446,11 +446,9 @@ def revoke(db: Db, actor: Actor, number: str, reason: str) -> CertificateOut:
         number = check_certificate_number(number)
     except ValueError as exc:
         raise ValidationFailed.one("number", f"证书编号格式不对：{number}", "e.g. HN2025-00000123") from exc
-    reason = (reason or "").strip()
+    reason = text.clean_optional(reason, "reason", text.REASON)
     if not reason:
         raise ValidationFailed.one("reason", "请填写撤销原因", "give --reason, e.g. --reason \"学分记录有误\"")
-    if len(reason) > 500:
-        raise ValidationFailed.one("reason", "撤销原因不能超过 500 字", "shorten the reason")
     row = db.one(_REVOKE_VIEW, number=number)
     if row is None:
         raise NotFound(f"未找到证书 {number}（在您可管理的范围内）", {"number": number})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from hnce_cli import clock
+from hnce_cli import text as policy
 from hnce_cli.errors import FieldProblem, ValidationFailed, from_pydantic
 from hnce_cli.schemas import FormsOut, LearningForm
 from hnce_cli.services import audit
@@ -27,7 +27,6 @@ from hnce_cli.store import Db
 
 SETTING_KEY = "learning_forms"
 TEXT_MAX = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @cache
@@ -207,11 +206,11 @@ def check_answers(form: LearningForm, values: dict[str, Any], credits: float | N
             continue
         try:
             if kind == "text":
-                text = str(raw).strip()
-                if len(text) > TEXT_MAX or _CONTROL.search(text):
-                    problems.append(FieldProblem(prefix + name, f"{label}：不能超过 {TEXT_MAX} 字，不能含控制字符"))
+                refused = policy.problem(str(raw), prefix + name, policy.TextRule(label, TEXT_MAX))
+                if refused is not None:
+                    problems.append(refused)
                     continue
-                answers[name] = text
+                answers[name] = policy.normalise(str(raw))
             elif kind == "choice":
                 text = str(raw).strip()
                 if text not in choices:

@@ -6,7 +6,7 @@ run by the review engine (services/review.py) like every other review.
 
 from __future__ import annotations
 
-from hnce_cli import clock
+from hnce_cli import clock, text
 from hnce_cli.errors import FieldProblem, ValidationFailed
 from hnce_cli.schemas import DecisionRequest, PendingList, ProfessionalOut, RegistrationInput
 from hnce_cli.services import audit
@@ -34,14 +34,6 @@ def _collect(problems: list[FieldProblem], check, *args, **kwargs):  # noqa: ANN
         return None
 
 
-# Free-text fields of the form: their labels and column lengths (models.Professional; a
-# test holds the two equal). Checked here, so an over-long value is a message naming the
-# field, not a database error.
-TEXT_FIELDS = {"name": ("姓名", 64), "department": ("工作部门", 100), "ethnicity": ("民族", 20),
-               "native_place": ("籍贯", 100), "school": ("毕业院校", 100), "major": ("所学专业", 100),
-               "title": ("专业技术职务", 50)}
-
-
 def _how_to_give(field: str) -> str:
     """The fix for a missing field; a password never goes on the command line."""
     if field == "password":
@@ -51,15 +43,18 @@ def _how_to_give(field: str) -> str:
     return f"give --{field.replace('_', '-')}"
 
 
-def _too_long(data: RegistrationInput, name: str) -> list[FieldProblem]:
+def _profile_text(data: RegistrationInput) -> tuple[dict[str, str | None], list[FieldProblem]]:
+    """The free-text fields of the form under the text policy (hnce_cli.text): their stored
+    form, and what is wrong with each (named, with the fix)."""
+    values: dict[str, str | None] = {}
     problems = []
-    for field, (label, limit) in TEXT_FIELDS.items():
-        value = name if field == "name" else (getattr(data, field) or "").strip()
-        if len(value) > limit:
-            problems.append(FieldProblem(
-                field, f"{label}最多 {limit} 个字符，实际 {len(value)} 个 (at most {limit} characters)",
-                f"shorten --{field.replace('_', '-')} to {limit} characters"))
-    return problems
+    for field, rule in text.PROFILE.items():
+        raw = getattr(data, field)
+        found = text.problem(raw, field, rule, fix=f"correct --{field.replace('_', '-')}")
+        if found is not None:
+            problems.append(found)
+        values[field] = None if raw is None or not raw.strip() else text.normalise(raw)
+    return values, problems
 
 
 def register(db: Db, data: RegistrationInput) -> ProfessionalOut:
@@ -80,10 +75,11 @@ def register(db: Db, data: RegistrationInput) -> ProfessionalOut:
     email = _collect(problems, validate_email, data.email)
     _collect(problems, check_password_policy, data.password,
              id_number=info.number if info else None)
-    name = data.name.strip()
-    if not name:
+    profile, more = _profile_text(data)
+    problems.extend(more)
+    name = profile["name"] or ""
+    if not name and not any(p.field == "name" for p in more):
         problems.append(FieldProblem("name", "姓名不能为空", "give the real name"))
-    problems.extend(_too_long(data, name))
     if data.has_employer:
         if data.region and not data.unit:
             problems.append(FieldProblem("unit", "有工作单位时须选择所在单位",
@@ -112,8 +108,9 @@ def register(db: Db, data: RegistrationInput) -> ProfessionalOut:
                                    "log in with it, or ask your unit admin if it is pending") from exc
     person_id = db.add(Professional(
         account_id=account_id, id_number=info.number, name=name, gender=info.gender, birth_date=info.birth_date,
-        mobile=mobile, email=email, unit_id=unit.id, department=data.department, ethnicity=data.ethnicity,
-        native_place=data.native_place, school=data.school, major=data.major, title=data.title,
+        mobile=mobile, email=email, unit_id=unit.id, department=profile["department"],
+        ethnicity=profile["ethnicity"], native_place=profile["native_place"], school=profile["school"],
+        major=profile["major"], title=profile["title"],
         status="pending", registered_at=now)).id
     # Self-service: the actor is the registrant's own new account.
     registrant = Actor(account_id=account_id, login=info.number, name=name, role="professional")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from hnce_cli import clock, schemas
+from hnce_cli import clock, schemas, text
 from hnce_cli.clock import CHINA_TZ
 from hnce_cli.errors import FieldProblem, PermissionDenied, ValidationFailed
 from hnce_cli.services import audit
@@ -117,7 +117,7 @@ def _keys(wf: Workflow, given: Sequence[Any]) -> tuple[list[Any], list[tuple]]:
 
 
 def _check_request(wf: Workflow, request: Any) -> tuple[list[Any] | None, str | None]:
-    reason = (getattr(request, "reason", None) or "").strip() or None
+    reason = text.clean_optional(getattr(request, "reason", None), "reason", text.REASON)
     if request.decision == "reject" and not reason:
         raise ValidationFailed.one("reason", "审核不通过必须填写原因", wf.words.reject_fix)
     given = getattr(request, wf.request_keys)

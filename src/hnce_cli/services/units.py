@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from hnce_cli import clock
+from hnce_cli import clock, text
 from hnce_cli.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from hnce_cli.schemas import RegionOut, UnitImportResult, UnitInput, UnitOut, UnitSearchResult
 from hnce_cli.services import audit
@@ -60,7 +60,7 @@ def _with_regions(db: Db, units: Sequence[UnitRow]) -> list[UnitOut]:
 
 def resolve_region(db: Db, value: str, *, field: str = "region") -> RegionRow:
     """A region by code (410105, 410100-ZS) or exact name (金水区, 郑州市市直, 省直)."""
-    value = value.strip()
+    value = text.clean(value, field, text.REGION_REF)
     found = db.one(f"{_REGION} WHERE code = :v", v=value)
     region = RegionRow(*found) if found else None
     if region is None:
@@ -85,9 +85,9 @@ def unit_by_id(db: Db, unit_id: int) -> UnitRow | None:
 
 def resolve_unit(db: Db, value: str, *, field: str = "unit") -> UnitRow:
     """A unit by id, USCC or exact full name; a keyword is not enough here."""
-    value = value.strip()
+    value = text.clean(value, field, text.UNIT_REF)
     unit = None
-    if value.isdigit() and len(value) < 18:
+    if text.is_ascii_digits(value) and len(value) < 18:
         unit = unit_by_id(db, int(value))
     if unit is None and len(value) == 18:
         row = db.one(f"{_UNIT} WHERE uscc = :v", v=value.upper())
@@ -108,7 +108,7 @@ def resolve_unit(db: Db, value: str, *, field: str = "unit") -> UnitRow:
 
 def _check_new_unit(db: Db, data: UnitInput, row: str = "") -> tuple[str, RegionRow]:
     prefix = f"row {row}: " if row else ""
-    name = data.name.strip()
+    name = text.clean(data.name, prefix + "name", text.UNIT_NAME)
     if not name:
         raise ValidationFailed.one(prefix + "name", "单位名称不能为空", "give the full name")
     from hnce_cli.validation import validate_uscc
@@ -132,7 +132,7 @@ def add_unit(db: Db, actor: Actor, data: UnitInput) -> UnitOut:
     uscc, region = _check_new_unit(db, data)
     if db.one("SELECT id FROM unit WHERE uscc = :u", u=uscc):
         raise Conflict(f"统一社会信用代码 {uscc} 已登记 (unit already registered)", {"uscc": uscc})
-    name = data.name.strip()
+    name = text.normalise(data.name)
     unit_id = _new_unit(db, name, uscc, region.code, clock.now())
     audit.record(db, actor, "unit.create", "unit", unit_id, None,
                  {"name": name, "uscc": uscc, "region": region.code})
@@ -169,7 +169,7 @@ def import_units(db: Db, actor: Actor, rows: list[UnitInput]) -> UnitImportResul
     now = clock.now()
     units = []
     for data, uscc, region in checked:
-        name = data.name.strip()
+        name = text.normalise(data.name)
         units.append((UnitRow(_new_unit(db, name, uscc, region.code, now), name, uscc, region.code, "ordinary"),
                        region))
     audit.record_many(db, actor, "unit.create", "unit",
@@ -179,8 +179,10 @@ def import_units(db: Db, actor: Actor, rows: list[UnitInput]) -> UnitImportResul
 
 def search_units(db: Db, query: str, region: str | None = None,
                  limit: int = SEARCH_LIMIT) -> UnitSearchResult:
-    """Full name first, then keyword (every space-separated word must appear)."""
-    query = query.strip()
+    """Full name first, then keyword (every space-separated word must appear). The query is
+    held to the policy before the database sees it: a 40,000-character pattern costs SQLite
+    seconds of CPU, and is no one's unit name."""
+    query = text.clean(query, "query", text.SEARCH, fix=f"search with at most {text.SEARCH.max_chars} characters")
     where: list[str] = []
     params: dict[str, object] = {"limit": limit}
     if region:
