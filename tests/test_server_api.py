@@ -175,6 +175,7 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
         ("POST", "/api/v1/sync/import"): {"json": {"rows": [
             {"身份证号": world.person_a, "年度": 2025, "科目类型": "专业科目", "学时": 10, "记录编号": "N-1"}]}},
         ("GET", "/api/v1/sync/export"): {"params": {"year": 2025}},
+        ("GET", "/api/v1/checks/text"): {"params": {"limit": 10}},
     }
     return samples[(method, path)]
 
@@ -212,6 +213,7 @@ FOREIGN = {
     ("GET", "/api/v1/completion/summary"): ("b-admin", 403),
     ("POST", "/api/v1/sync/import"): ("kefu", 403),
     ("GET", "/api/v1/sync/export"): ("a-admin", 403),
+    ("GET", "/api/v1/checks/text"): ("a-admin", 403),
 }
 # GET /forms: every logged-in user reads the same learning forms (no scope to cross).
 # GET /rules: likewise every logged-in user reads the same year rules.
@@ -252,6 +254,7 @@ OWNER = {
     ("GET", "/api/v1/completion/summary"): "a-admin",
     ("POST", "/api/v1/sync/import"): "admin",
     ("GET", "/api/v1/sync/export"): "admin",
+    ("GET", "/api/v1/checks/text"): "admin",
 }
 
 

@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                    "Annual completion 年度完成情况: credits of each year against that year's rules."),
     "demo": ("demo:demo", "Build a realistic sample province and walk through approving and looking up."),
     "serve": ("serve:serve", "Serve the hnce API for remote CLIs (`hnce profile add NAME --api URL`)."),
-    "db": ("db:app", "Database: migrate, initialise."),
+    "db": ("db:app", "Database: migrate, initialise, check."),
     "unit": ("unit:app", "Units (用人单位) and regions: add, import, search, show."),
     "account": ("account:app", "Admin accounts (system admin only)."),
     "declare": ("declare:app", "Declare credits (学时(分)申报) and follow them (申报进度查询)."),

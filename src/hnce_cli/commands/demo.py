@@ -39,6 +39,9 @@ GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军"
          "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "晓东", "雪梅", "子涵", "浩然",
          "欣怡", "梓萱", "一诺"]
 TITLES = [None, "助理会计师", "会计师", "高级会计师"]
+# Real names the platform must keep whole: a CJK Extension A character, a minority name
+# with its middle dot. The first approved people of the demo get them.
+RARE_NAMES = ["王䶮", "买买提·艾力"]
 
 
 def demo(
@@ -107,6 +110,8 @@ def build(backend: LocalBackend, rng: random.Random) -> dict:
             people.append(_person(rng, unit_id=str(unit.id), area=unit.region_code[:6]))
     for _ in range(4):
         people.append(_person(rng, region="410105", area="410105"))
+    for person, rare in zip(people, RARE_NAMES, strict=False):
+        person.name = rare
     for person in people:
         backend.register(person)
     # Some were decided long ago: approve and reject a few through the admins.
@@ -118,8 +123,28 @@ def build(backend: LocalBackend, rng: random.Random) -> dict:
     backend.token = backend.login("hospital-admin", DEMO_PASSWORD).token
     backend.decide(DecisionRequest(decision="approve", id_numbers=[p.id_number
                                                                    for p in people[14:18]]))
+    backend.token = backend.login("admin", DEMO_PASSWORD).token
+    year = _last_year_credits(backend, rng, people[:6])
     return {"units": len(units) + 1, "admins": len(admins) + 1, "professionals": len(people),
-            "zhongyuan_ids": zy, "sample_name": people[8].name, "people": people}
+            "zhongyuan_ids": zy, "sample_name": people[8].name, "people": people, "passed_year": year}
+
+
+def _last_year_credits(backend: LocalBackend, rng: random.Random, approved: list[RegistrationInput]) -> int:
+    """Last year's credits of the unit's approved people, as the national platform's file
+    brings them (sync import): all but the last pass (≥ 30 公需科目, ≥ 60 专业科目), so
+    `hnce -p demo certificate batch --year …` has certificates to make right away."""
+    from hnce_cli import clock
+
+    year = clock.today().year - 1
+    rows = []
+    for n, person in enumerate(approved):
+        public = 24 if n == len(approved) - 1 else rng.choice([30, 32, 36])
+        for subject, credits in (("公需科目", public), ("专业科目", 40), ("专业科目", rng.choice([20, 24, 30]))):
+            rows.append({"身份证号": person.id_number, "姓名": person.name, "年度": str(year), "科目类型": subject,
+                         "学时": str(credits), "记录编号": f"N-{year}-{len(rows) + 1:07d}",
+                         "完成日期": f"{year}-{rng.randrange(3, 12):02d}-{rng.randrange(1, 28):02d}"})
+    backend.import_credits(rows)
+    return year
 
 
 def _person(rng: random.Random, *, area: str, unit_id: str | None = None,
@@ -173,7 +198,7 @@ def run_demo(run: Invocation, db_url: str | None, *, as_json: bool) -> None:
         print_json({"database": backend.description, "profile": "demo",
                     "units": made["units"], "admin_accounts": made["admins"],
                     "professionals": made["professionals"], "password": DEMO_PASSWORD,
-                    "logged_in_as": "zhongyuan-admin",
+                    "logged_in_as": "zhongyuan-admin", "passed_year": made["passed_year"],
                     "profiles": {"demo": "zhongyuan-admin", "demo-kefu": "kefu01"},
                     "sample_name": made["sample_name"]})
         return
@@ -208,6 +233,8 @@ def run_demo(run: Invocation, db_url: str | None, *, as_json: bool) -> None:
     console.rule("[bold]接下来")
     console.print("自己试试（demo 配置以赵会计身份登录，demo-kefu 配置以客服小李身份登录）：\n"
                   "  hnce -p demo approve --all --yes\n"
+                  f"  hnce -p demo completion --all --year {made['passed_year']}\n"
+                  f"  hnce -p demo certificate batch --year {made['passed_year']} --unit {UNITS[0][0]} --out 证书\n"
                   f"  hnce -p demo-kefu status {made['sample_name']}\n"
                   "  hnce -p demo whoami\n"
                   "  hnce --help")

@@ -77,6 +77,8 @@ _WHERE = {
     "SyncImportRequest": "sync",
     "SyncImportResult": "sync",
     "SyncProblem": "sync",
+    "TextCheck": "checks",
+    "TextFinding": "checks",
     "UnitImportResult": "units",
     "UnitInput": "units",
     "UnitOut": "units",

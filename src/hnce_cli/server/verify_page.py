@@ -1,7 +1,9 @@
 """The small HTML page a phone shows after scanning a certificate's QR code.
 
 It shows exactly what the JSON answer holds (never more than the certificate
-prints: the ID number masked); every value is HTML-escaped.
+prints: the ID number masked); every value is shown as stored — control and invisible
+characters escaped (a U+202E in a name would otherwise show a different name) — and
+HTML-escaped.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 from html import escape
 
 from hnce_cli.schemas import CertificateVerification
+from hnce_cli.text import visible
 
 COLOURS = {"genuine": "#1a7f37", "revoked": "#b35900", "altered": "#b42318", "unknown": "#b42318"}
 
 
 def _credits(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
+
+
+def _shown(value: str) -> str:
+    return escape(visible(value))
 
 
 def render_html(result: CertificateVerification) -> str:
@@ -29,7 +36,7 @@ def render_html(result: CertificateVerification) -> str:
         ]
     if result.status == "revoked":
         rows += [("撤销原因", result.revoke_reason or "")]
-    table = "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    table = "\n".join(f"<tr><th>{escape(k)}</th><td>{_shown(v)}</td></tr>" for k, v in rows)
     colour = COLOURS[result.status]
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -39,10 +46,10 @@ def render_html(result: CertificateVerification) -> str:
 h1{{color:{colour};font-size:1.4em}}th{{text-align:left;padding-right:1em;white-space:nowrap}}</style>
 </head><body>
 <h1>{escape(result.status_label)}</h1>
-<p>{escape(result.message)}</p>
+<p>{_shown(result.message)}</p>
 <table>
 {table}
 </table>
-<p><small>验证码：{escape(result.verification_code)}</small></p>
+<p><small>验证码：{_shown(result.verification_code)}</small></p>
 </body></html>
 """
