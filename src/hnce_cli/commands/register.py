@@ -116,6 +116,7 @@ def _pick_unit(backend: Backend) -> str:
     import questionary
 
     from hnce_cli.render import note
+    from hnce_cli.text import visible
 
     while True:
         keyword = questionary.text("所在单位（全称或关键词）：").unsafe_ask().strip()
@@ -123,7 +124,7 @@ def _pick_unit(backend: Backend) -> str:
         if not result.units:
             note(result.hint or "未查询到单位")
             continue
-        choices = [questionary.Choice(f"{u.name}（{u.region_name}）", value=str(u.id))
+        choices = [questionary.Choice(visible(f"{u.name}（{u.region_name}）"), value=str(u.id))
                    for u in result.units if u.kind == "ordinary"]
         choices.append(questionary.Choice("重新搜索", value=""))
         picked = questionary.select("选定单位：", choices=choices).unsafe_ask()

@@ -70,7 +70,9 @@ def _columns() -> list:
 def _pick(people: list[ProfessionalOut]) -> ProfessionalOut:
     import questionary
 
-    choices = [questionary.Choice(f"{p.name}  {p.id_number}  {p.unit_name}  {p.status_label}",
+    from hnce_cli.text import visible
+
+    choices = [questionary.Choice(visible(f"{p.name}  {p.id_number}  {p.unit_name}  {p.status_label}"),
                                   value=i) for i, p in enumerate(people)]
     return people[questionary.select("找到多人，请选择：", choices=choices).unsafe_ask()]
 
