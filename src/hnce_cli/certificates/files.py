@@ -1,23 +1,15 @@
 """Writing a certificate file atomically: standard library only, so a remote print (whose PDF
-the server draws) writes its bytes without loading the PDF engine."""
+the server draws) writes its bytes without loading the PDF engine. The file's name and how it
+is written safely are `hnce_cli.filenames`' (one way for every file hnce writes into a folder)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from hnce_cli.filenames import write_replacing
 
 
 def write_atomic(path: str | Path, content: bytes) -> Path:
-    """Write bytes so that `path` is either absent or complete (temp file, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write bytes so that `path` is either absent or complete (temp file created exclusively,
+    fsync, rename over the name: a symbolic link planted there is replaced, never written through)."""
+    return write_replacing(path, content)

@@ -122,9 +122,33 @@ class CertificateData:
 
 
 def file_name(number: str, name: str) -> str:
-    """The default PDF file name, NUMBER-NAME.pdf, with what a file system refuses replaced by `_`.
+    """The default PDF file name, NUMBER-NAME.pdf, made safe for any disk (`filenames.safe_name`).
 
     One function because the CLI (writing the file) and the server (naming its download) must agree.
     """
-    safe = "".join("_" if c in '<>:"/\\|?*' or ord(c) < 32 else c for c in name).strip() or "certificate"
-    return f"{number}-{safe}.pdf"
+    from hnce_cli.filenames import safe_name
+
+    return safe_name(f"{number}-{name.strip() or 'certificate'}.pdf")
+
+
+# The facts an official certificate prints from a person's record, by the platform's words.
+PRINTED_FIELDS = {"name": "姓名", "unit_name": "工作单位", "id_number": "身份证号", "id_number_masked": "身份证号"}
+
+
+def unprintable(**texts: str) -> str | None:
+    """Why these facts cannot go on a certificate (a control or invisible character), or None.
+
+    Refused, never stripped: an official document shows the record as it is, so a line
+    break, ESC, a bidi override or a zero-width character in a stored name is a record to
+    correct, not something to print or quietly drop. The reason names the field and the fix.
+    """
+    from hnce_cli.filenames import is_invisible
+
+    for field_name, text in texts.items():
+        bad = next((c for c in str(text) if is_invisible(c)), None)
+        if bad is not None:
+            label = PRINTED_FIELDS.get(field_name, field_name)
+            return (f"{label}含控制字符或不可见字符 U+{ord(bad):04X}，不能印在证书上 ({field_name} contains a "
+                    f"control or invisible character): 请更正该人员的{label}后重新打印 (correct the record, then "
+                    "print again)")
+    return None

@@ -17,8 +17,9 @@ from typing import Any
 
 from hnce_cli.certificates.files import write_atomic
 from hnce_cli.certificates.fonts import PreparedFont, prepare_font
-from hnce_cli.certificates.model import CertificateData
+from hnce_cli.certificates.model import CertificateData, unprintable
 from hnce_cli.certificates.template import Template, load_template
+from hnce_cli.errors import ValidationFailed
 
 REGULAR, FALLBACK = "cert", "certfb"
 # `hnce serve` renders in its thread pool; documents share the parsed font state (_add_font), so
@@ -297,6 +298,10 @@ def _text_block(pdf, font: PreparedFont, block: dict[str, Any], text: str) -> No
 
 
 def _draw_page(pdf, data: CertificateData, template: Template, font: PreparedFont) -> None:
+    refused = unprintable(name=data.name, unit_name=data.unit_name, id_number_masked=data.id_number_masked)
+    if refused:  # the services refuse such a record before issuing; the engine never draws one either
+        raise ValidationFailed.one("person", f"{data.certificate_number}: {refused}",
+                                   "correct the person's record, then print again")
     raw = template.raw
     values = template.values(data)
     pdf.add_page()

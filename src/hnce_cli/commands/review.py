@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -137,37 +137,65 @@ def _list_queue(backend: Any, wf: Workflow, limit: int | None, output: str) -> N
         Column("单位", lambda i: i.unit_name), Column("提交时间", lambda i: i.waiting_since, no_wrap=True)]))
 
 
-def _write(bundle: AttachmentBundle, folder: Path) -> list[Path]:
-    """declaration id / file name under `folder`; names are reduced to their last part."""
+class Exported(NamedTuple):
+    """Where one attachment went: its path, or why it could not be written."""
+
+    path: Path | None
+    error: str | None
+
+
+def _write(bundle: AttachmentBundle, folder: Path) -> list[Exported]:
+    """Each file as `folder/<declaration id>/<its name, made safe>`, created new (never over a
+    file, never through a planted link); one that cannot be written is reported, the rest go on."""
     import base64
     from pathlib import PurePosixPath
 
-    written = []
+    from hnce_cli.filenames import real_folders, write_new
+
+    done: list[Exported] = []
+    folder.mkdir(parents=True, exist_ok=True)  # the folder the reviewer named; below it, only real folders
     for f in bundle.files:
-        target = folder / str(f.declaration_id)
-        target.mkdir(parents=True, exist_ok=True)
+        # the uploader's own folders are not part of the name (as when it was uploaded)
         name = PurePosixPath(f.filename.replace("\\", "/")).name or f"attachment-{f.id}"
-        path = target / (name if not (target / name).exists() else f"{f.id}-{name}")
-        path.write_bytes(base64.b64decode(f.content_base64))
-        written.append(path)
-    return written
+        try:
+            target = real_folders(folder, [str(f.declaration_id)])
+            done.append(Exported(write_new(target, name, base64.b64decode(f.content_base64)), None))
+        except OSError as exc:  # this file alone: a full disk, a folder that is a file or a link
+            done.append(Exported(None, _why(exc)))
+    return done
+
+
+def _why(exc: OSError) -> str:
+    """A file that could not be written, and what to do."""
+    if exc.strerror is None:  # ours, already saying what and the fix
+        return str(exc)
+    return (f"写入失败 (could not write) {exc.filename}: {exc.strerror} — "
+            "检查文件夹的空间和权限 (check space and permissions)")
 
 
 def _export(bundle: AttachmentBundle, folder: Path, output: str) -> None:
+    from hnce_cli.errors import ExitCode
     from hnce_cli.render import Column, TableView, emit
 
-    paths = _write(bundle, folder)
+    exported = _write(bundle, folder)
     rows = [{"declaration_id": f.declaration_id, "filename": f.filename, "size": f.size, "sha256": f.sha256,
-             "path": str(p)} for f, p in zip(bundle.files, paths, strict=True)]
-    emit(rows, output, TableView(title=f"已导出 {len(rows)} 个附件到 {folder}", rows=rows, columns=[
-        Column("申报编号", lambda r: r["declaration_id"], justify="right"), Column("文件", lambda r: r["path"]),
+             "path": str(e.path) if e.path else None, "error": e.error}
+            for f, e in zip(bundle.files, exported, strict=True)]
+    failed = sum(1 for e in exported if e.error)
+    title = f"已导出 {len(rows) - failed} 个附件到 {folder}" + (f"，{failed} 个未能写入" if failed else "")
+    emit(rows, output, TableView(title=title, rows=rows, columns=[
+        Column("申报编号", lambda r: r["declaration_id"], justify="right"),
+        Column("文件", lambda r: r["path"] or f"未写入：{r['filename']} — {r['error']}"),
         Column("大小", lambda r: f"{r['size'] / 1024:.0f} KB", justify="right")]))
+    if failed:
+        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 def _open(ctx: typer.Context, backend, declaration_id: int, folder: Path | None, output: str) -> None:  # noqa: ANN001
     import tempfile
 
     from hnce_cli.commands.declare import render_one
+    from hnce_cli.errors import ExitCode
     from hnce_cli.render import note
     from hnce_cli.schemas import DeclarationQuery
 
@@ -178,13 +206,16 @@ def _open(ctx: typer.Context, backend, declaration_id: int, folder: Path | None,
             note("该申报没有附件")
         return
     bundle = backend.declaration_attachments(DeclarationQuery(ids=[declaration_id]))
-    paths = _write(bundle, folder or Path(tempfile.mkdtemp(prefix="hnce-")))
-    if output != "table":
-        return
-    for path in paths:
-        note(f"附件：{path}")
-        if interactive(ctx):
-            _launch(path)
+    exported = _write(bundle, folder or Path(tempfile.mkdtemp(prefix="hnce-")))
+    for f, e in zip(bundle.files, exported, strict=True):
+        if e.path is None:
+            note(f"附件未能保存 (not saved)：{f.filename!r} — {e.error}")
+        elif output == "table":
+            note(f"附件：{e.path}")
+            if interactive(ctx):
+                _launch(e.path)
+    if any(e.error for e in exported):
+        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 def _launch(path: Path) -> None:

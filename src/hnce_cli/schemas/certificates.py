@@ -63,7 +63,7 @@ class CertificateSkip(BaseModel):
     name: str
     id_number_masked: str
     unit_name: str
-    status: Literal["revoked", "conflict"]
+    status: Literal["revoked", "conflict", "failed"]  # failed: a record a certificate cannot print
     reason: str
 
 

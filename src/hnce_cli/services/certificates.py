@@ -36,6 +36,7 @@ from hnce_cli.certificates.facts import facts as _facts
 from hnce_cli.certificates.facts import same_facts as _same_facts
 from hnce_cli.certificates.facts import sign as _sign
 from hnce_cli.certificates.facts import verify_url
+from hnce_cli.certificates.model import unprintable
 from hnce_cli.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.masking import mask_id_number
 from hnce_cli.schemas import (
@@ -174,6 +175,10 @@ def _issue(db: Db, actor: Actor, year: int, people: Sequence[CompletionRow], reg
     skipped: list[CertificateSkip] = []
     for person in people:
         facts = _facts(year, person)
+        refused = unprintable(name=facts["name"], unit_name=facts["unit_name"], id_number=facts["id_number"])
+        if refused:  # a record an official document cannot show: that person alone is refused
+            skipped.append(_skip(person, facts["number"], "failed", refused))
+            continue
         cert = recorded.get(person.professional_id)
         region = regions.get(person.region_code, person.region_code)
         if cert is None:
@@ -297,8 +302,9 @@ def recorded(db: Db, actor: Actor, request: CertificateRequest) -> CertificateOu
     row = _year_rows(db, request.year, professional_ids=[person.id])[0]
     stored = json.loads(cert.content)
     if row.result != PASSED or not _same_facts(stored, _facts(request.year, row)) \
-            or not _still_true(cert, stored, _key()):
-        return None
+            or not _still_true(cert, stored, _key()) \
+            or unprintable(name=stored["name"], unit_name=stored["unit_name"], id_number=stored["id_number"]):
+        return None  # `issue` writes, or refuses
     return _out(cert, stored, row, person.region_name or person.region_code, "unchanged")
 
 
@@ -323,6 +329,8 @@ def issue(db: Db, actor: Actor, request: CertificateRequest) -> CertificateOut:
                             recorded={} if cert is None else {person.id: cert})
     if skipped:
         s = skipped[0]
+        if s.status == "failed":
+            raise ValidationFailed.one("person", s.reason, "correct the person's record, then print again")
         raise Conflict(s.reason, {"number": s.number, "status": s.status})
     return items[0]
 
