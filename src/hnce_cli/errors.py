@@ -140,17 +140,29 @@ class SchemaOutdated(HnceError):
 
 
 class InternalError(HnceError):
-    """A bug: something hnce did not expect. Short message; the traceback with HNCE_DEBUG=1."""
+    """A bug: something hnce did not expect. Short message; the traceback with HNCE_DEBUG=1.
+    Its code is `error`, as documented for exit 1 (docs/exit-codes.md), locally and over HTTP."""
 
-    code: ClassVar[str] = "internal"
+    code: ClassVar[str] = "error"
     exit_code: ClassVar[ExitCode] = ExitCode.ERROR
     http_status: ClassVar[int] = 500
 
 
 def internal_error(exc: BaseException) -> InternalError:
-    return InternalError(f"内部错误 (internal error): {type(exc).__name__}: {exc}\n"
+    """A bug as the CLI reports it: what went wrong in one line, a driver's quoted address
+    without its password."""
+    from hnce_cli.masking import hide_password
+
+    return InternalError(f"内部错误 (internal error): {type(exc).__name__}: {hide_password(str(exc))}\n"
                          "Run again with HNCE_DEBUG=1 for the traceback and report it.",
                          {"type": type(exc).__name__})
+
+
+def server_internal_error(exc: BaseException) -> InternalError:
+    """A bug as the API answers it: the kind of error only — its text may quote SQL, values
+    or addresses, and the traceback is in the server's log."""
+    return InternalError("服务器内部错误 (internal server error): the details are in the server's log; "
+                         "please report the time of the request", {"type": type(exc).__name__})
 
 
 ERRORS_BY_CODE: dict[str, type[HnceError]] = {

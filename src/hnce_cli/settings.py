@@ -51,13 +51,16 @@ class Profile:
     login: str | None = None
 
     def public_dict(self) -> dict[str, Any]:
-        """The profile without its token or a database password (safe to print)."""
-        from hnce_cli.store import hide_password
+        """The profile without its token or a password in its database or API address (safe
+        to print: `hnce profile list` shows it, as a table, JSON or CSV)."""
+        from hnce_cli.masking import hide_password
 
         data = asdict(self)
         data["token"] = "***" if self.token else None
         if self.db:
             data["db"] = hide_password(self.db)
+        if self.api:
+            data["api"] = hide_password(self.api)
         return data
 
 

@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Iterator
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from hnce_cli.backend import CONNECT_TIMEOUT, READ_TIMEOUT, Backend
-from hnce_cli.errors import AuthRequired, HnceError, Unavailable, Unsupported, error_from_dict
+from hnce_cli.errors import AuthRequired, HnceError, Unavailable, Unsupported, ValidationFailed, error_from_dict
+from hnce_cli.masking import hide_password
 from hnce_cli.operations import API, COMPOSED, LOCAL_ONLY, OPERATIONS, Operation, resolve
 
 if TYPE_CHECKING:
@@ -28,6 +29,30 @@ if TYPE_CHECKING:
 COMPLETION_PAGE = 5000
 READ_RETRIES = 3
 PAGE = 1000  # the server's largest page of a list
+# A path or query value longer than this is refused here, naming its field: the server's
+# request line holds some 16 KB in all (and no text hnce takes is a tenth as long), so a
+# longer one would come back as a proxy's or the HTTP parser's page, not as hnce's answer.
+MAX_URL_VALUE = 2000
+
+
+def _bad_address(url: str, why: str) -> ValidationFailed:
+    return ValidationFailed.one(
+        "api", f"API 地址无效 (not a usable http(s) address): {hide_password(url)}"
+               + (f" ({hide_password(why)})" if why else ""),
+        "e.g. https://hnce.example.gov.cn; check HNCE_API_URL or `hnce profile list`")
+
+
+def _checked(url: str) -> str:
+    """An API address hnce can send to (http or https, a host, a numeric port), else exit 2
+    naming it — with its password hidden, as everywhere."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError as exc:
+        raise _bad_address(url, str(exc)) from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad_address(url, "")
+    return url
 
 
 @cache
@@ -90,9 +115,9 @@ def _from_operations(cls: type) -> type:
 class RemoteBackend:
     def __init__(self, base_url: str, token: str | None = None, *,
                  timeout: float = READ_TIMEOUT) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = _checked(base_url.strip().rstrip("/"))
         self.token = token
-        self.description = self.base_url
+        self.description = hide_password(self.base_url)  # what messages show: never a password
         self.timeout = timeout
 
     @cached_property
@@ -126,15 +151,17 @@ class RemoteBackend:
                 if attempt < attempts:
                     time.sleep(0.2 * attempt)
                     continue
-                raise Unavailable(f"服务器无响应 (timed out): {self.base_url}") from exc
+                raise Unavailable(f"服务器无响应 (timed out): {self.description}") from exc
             except httpx.TransportError as exc:
                 if attempt < attempts:
                     time.sleep(0.2 * attempt)
                     continue
                 raise Unavailable(
-                    f"无法连接服务器 {self.base_url} (server unreachable: {exc}); "
+                    f"无法连接服务器 {self.description} (server unreachable: {hide_password(str(exc))}); "
                     "check the address in `hnce profile list` and that `hnce serve` runs"
                 ) from exc
+            except httpx.InvalidURL as exc:  # what urlsplit let through and httpx did not
+                raise _bad_address(self.base_url, str(exc)) from exc
             if response.status_code in (502, 503, 504) and attempt < attempts:
                 time.sleep(0.2 * attempt)
                 continue
@@ -152,7 +179,9 @@ class RemoteBackend:
             raise error_from_dict(body["error"])
         if response.status_code == 401:
             raise AuthRequired("请先登录 (login required)")
-        raise HnceError(f"服务器错误 HTTP {response.status_code}: {response.text[:200]}")
+        # Not hnce's answer (a proxy's page, an older server): its status and a little of its text.
+        raise HnceError(f"服务器 {self.description} 错误 HTTP {response.status_code}: "
+                        f"{hide_password(response.text[:200])}")
 
     def call(self, op: Operation, arguments: dict[str, Any]) -> Any:
         """One operation: its arguments placed as the table says, the answer read into its schema."""
@@ -162,6 +191,10 @@ class RemoteBackend:
             value = arguments.get(arg)
             if field:
                 value = getattr(value, field, None)
+            if isinstance(value, str) and len(value) > MAX_URL_VALUE:
+                raise ValidationFailed.one(field or arg, f"内容过长（{len(value)} 个字符），无法在请求地址中发送 "
+                                                         f"(too long to send: at most {MAX_URL_VALUE} characters)",
+                                           "shorten it")
             if "{" + p.name + "}" in path:
                 path = path.replace("{" + p.name + "}", quote(str(value).strip(), safe=""))
             else:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from hnce_cli.backend import CONNECT_TIMEOUT, READ_TIMEOUT
 from hnce_cli.certificates.model import CERTIFICATE_HEADER, desk_draws_itself
 from hnce_cli.errors import AuthRequired, HnceError, Unavailable, error_from_dict
+from hnce_cli.masking import hide_password
 
 
 def _deferred() -> bool:
@@ -34,6 +35,7 @@ def issue_pdf(base_url: str, token: str | None, *, person: str | None,
     url = urlsplit(base_url.rstrip("/"))
     if url.scheme not in ("http", "https") or not url.hostname or _deferred():
         return None
+    shown = hide_password(base_url)  # what messages show: never a password
     if url.scheme == "https":
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
             url.hostname, url.port, timeout=CONNECT_TIMEOUT, context=_ssl_context())
@@ -47,9 +49,9 @@ def issue_pdf(base_url: str, token: str | None, *, person: str | None,
         try:
             conn.connect()
         except TimeoutError as exc:
-            raise Unavailable(f"服务器无响应 (timed out): {base_url}") from exc
+            raise Unavailable(f"服务器无响应 (timed out): {shown}") from exc
         except OSError as exc:
-            raise Unavailable(f"无法连接服务器 {base_url} (server unreachable: {exc}); "
+            raise Unavailable(f"无法连接服务器 {shown} (server unreachable: {exc}); "
                               "check the address in `hnce profile list` and that `hnce serve` runs") from exc
         conn.sock.settimeout(READ_TIMEOUT)
         try:  # a write: sent once, never retried (as RemoteBackend)
@@ -57,14 +59,14 @@ def issue_pdf(base_url: str, token: str | None, *, person: str | None,
             response = conn.getresponse()
             content = response.read()
         except TimeoutError as exc:
-            raise Unavailable(f"服务器无响应 (timed out): {base_url}") from exc
+            raise Unavailable(f"服务器无响应 (timed out): {shown}") from exc
         except OSError as exc:
-            raise Unavailable(f"无法连接服务器 {base_url} (connection lost: {exc})") from exc
+            raise Unavailable(f"无法连接服务器 {shown} (connection lost: {exc})") from exc
         facts = response.getheader(CERTIFICATE_HEADER)
         if 200 <= response.status < 300 and facts:
             return json.loads(facts), content
         if 200 <= response.status < 300:
-            raise HnceError(f"服务器 {base_url} 未返回证书信息 (no {CERTIFICATE_HEADER} header): "
+            raise HnceError(f"服务器 {shown} 未返回证书信息 (no {CERTIFICATE_HEADER} header): "
                             "is it an older hnce serve, or a proxy that drops headers?")
         _raise(response.status, content)
     finally:

@@ -39,12 +39,13 @@ def add(
     Example: hnce profile add remote --api http://127.0.0.1:8000 --use
     """
     from hnce_cli.errors import ValidationFailed
+    from hnce_cli.masking import hide_password
     from hnce_cli.settings import Profile
 
     if bool(db) == bool(api):
         raise ValidationFailed.one("db", "须且只能指定 --db 或 --api 之一", "give --db URL or --api URL")
     if api and not api.startswith(("http://", "https://")):
-        raise ValidationFailed.one("api", f"不是 http(s) 地址：{api}", "e.g. https://hnce.example.gov.cn")
+        raise ValidationFailed.one("api", f"不是 http(s) 地址：{hide_password(api)}", "e.g. https://hnce.example.gov.cn")
     store = invocation(ctx).profiles
     store.profiles[name] = Profile(name, db=db, api=api.rstrip("/") if api else None)
     if use:

@@ -40,9 +40,9 @@ from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
 
 from hnce_cli.errors import HnceError, Unavailable
+from hnce_cli.masking import hide_password  # the one rule for a password in an address
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -73,18 +73,6 @@ class Target(NamedTuple):
     @property
     def sqlite_file(self) -> Path | None:
         return Path(self.dsn) if self.dialect == SQLITE else None
-
-
-def hide_password(url: str) -> str:
-    """A URL with its password replaced by ***, safe for messages and listings."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 @cache
@@ -364,7 +352,15 @@ def _translate(exc: Exception) -> Exception:
             diag = getattr(exc, "diag", None)
             return IntegrityError(str(exc), getattr(diag, "constraint_name", None))
         if isinstance(exc, errors.OperationalError):
-            return Unavailable(f"数据库不可用 (database error): {str(exc).strip()}")
+            return Unavailable(f"数据库不可用 (database error): {hide_password(str(exc).strip())}")
+        if isinstance(exc, errors.DataError) and "NUL" in str(exc):
+            # The services hold text to the policy, naming the field; this is the net under
+            # them: PostgreSQL refuses a NUL in any text, and that is bad input, not a bug.
+            from hnce_cli.errors import ValidationFailed
+
+            return ValidationFailed.one("input", "输入含有 NUL 字符 (U+0000)，无法保存或查询 "
+                                                 "(a NUL character cannot be stored or searched)",
+                                        "retype the value by hand; do not paste it from another document")
     return exc
 
 
@@ -407,7 +403,12 @@ def _connect(t: Target, *, autocommit: bool = True) -> Any:
         # (one review-history read went from 0.17 s to 95 s after a 100,000-row import).
         return psycopg.connect(t.dsn, autocommit=autocommit, connect_timeout=10, prepare_threshold=None)
     except psycopg.OperationalError as exc:
-        raise Unavailable(f"无法连接数据库 {t.shown} (cannot connect): {str(exc).strip()}") from exc
+        raise Unavailable(f"无法连接数据库 {t.shown} (cannot connect): {hide_password(str(exc).strip())}") from exc
+    except psycopg.ProgrammingError as exc:  # libpq could not read the URL (it may quote it whole)
+        from hnce_cli.errors import ValidationFailed
+
+        raise ValidationFailed.one("db", f"数据库地址无效 (invalid database URL): {hide_password(str(exc).strip())}",
+                                   "e.g. postgresql://user:password@host:5432/dbname") from exc
 
 
 class _Pool:
