@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import os
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -25,11 +26,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hnce_cli import __version__, schemas
 from hnce_cli.backend.local import LocalBackend
 from hnce_cli.certificates.model import CERTIFICATE_HEADER, file_name
-from hnce_cli.errors import FieldProblem, HnceError, ValidationFailed, from_pydantic
+from hnce_cli.errors import (
+    AuthRequired,
+    Conflict,
+    FieldProblem,
+    HnceError,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+    Unsupported,
+    ValidationFailed,
+    from_pydantic,
+    server_internal_error,
+)
 from hnce_cli.operations import API, OPERATIONS, REQUIRED, Operation
 from hnce_cli.operations import resolve as schema
 
@@ -42,6 +56,7 @@ PUBLIC_ROUTES = {
     ("GET", "/verify/{code}"),  # what a certificate's QR code opens
 }
 
+logger = logging.getLogger("uvicorn.error")  # the server's log, beside uvicorn's own lines
 bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
 
 
@@ -156,6 +171,72 @@ def add_operations(app: FastAPI) -> None:
                           response_class=Response if op.raw or op.inline else JSONResponse)
 
 
+def _answer(error: HnceError, status: int | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Every error the API gives, in the one shape: {"error": {"code", "message", "details"}}."""
+    return JSONResponse(status_code=status or error.http_status, content={"error": error.to_dict()},
+                        headers=headers)
+
+
+def _problem(err: dict[str, Any]) -> FieldProblem:
+    """One of FastAPI's request errors as a field problem; a body that is not JSON says so."""
+    loc = [str(p) for p in err.get("loc", ())]
+    if err.get("type") == "json_invalid":
+        at = f"，第 {int(loc[1]) + 1} 个字符处" if len(loc) > 1 and loc[1].isascii() and loc[1].isdigit() else ""
+        why = err.get("ctx", {}).get("error") or "JSON decode error"
+        return FieldProblem("body", f"请求体不是有效的 JSON{at} (invalid JSON: {why})",
+                            "send a JSON object with Content-Type: application/json (docs/openapi.json)")
+    return FieldProblem(".".join(p for p in loc if p != "body") or "body", str(err.get("msg", "invalid")))
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> HnceError:
+    """Starlette's own refusals (no such route, a method the route does not take) as hnce errors."""
+    where = {"method": request.method, "path": request.url.path}
+    if exc.status_code == 404:
+        return NotFound(f"没有这个接口 (no such API route): {request.method} {request.url.path}; "
+                        "see /docs — an older server may not have it", where)
+    if exc.status_code == 405:
+        allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
+        return Unsupported(f"该接口不接受 {request.method} (method not allowed): {request.url.path}"
+                           + (f"; allowed: {allowed}" if allowed else ""), {**where, "allowed": allowed})
+    kind = {401: AuthRequired, 403: PermissionDenied, 409: Conflict, 400: ValidationFailed,
+            422: ValidationFailed, 503: Unavailable}.get(exc.status_code, HnceError)
+    return kind(f"HTTP {exc.status_code}: {exc.detail}", where)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Errors become JSON in one place: the domain's with their status (docs/exit-codes.md),
+    a request that breaks the route's parameters as `validation` naming each field, an
+    unknown route or method in the same shape, and a bug as `error` 500 with no traceback
+    and no text of it (the server's log has both)."""
+
+    @app.exception_handler(HnceError)
+    async def domain_error(_request: Request, exc: HnceError) -> JSONResponse:
+        if exc.http_status == 500:  # a bug that happens to be an HnceError (an unmapped constraint)
+            logger.error("internal error", exc_info=exc)
+            return _answer(server_internal_error(exc))
+        return _answer(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [_problem(err) for err in exc.errors()]
+        return _answer(ValidationFailed("请求参数有误 (invalid request): " + ", ".join(p.field for p in problems),
+                                        problems=problems))
+
+    @app.exception_handler(pydantic.ValidationError)
+    async def model_error(_request: Request, exc: pydantic.ValidationError) -> JSONResponse:
+        """A query model assembled from valid parameters can still break its own rules."""
+        return _answer(from_pydantic(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _answer(_http_error(request, exc), exc.status_code, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def bug(_request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers with this, then raises the error again for the server to log.
+        return _answer(server_internal_error(exc))
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="hnce API",
@@ -164,26 +245,7 @@ def create_app() -> FastAPI:
         responses=ERRORS,
     )
 
-    @app.exception_handler(HnceError)
-    def domain_error(_request: Request, exc: HnceError) -> JSONResponse:
-        return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})
-
-    @app.exception_handler(RequestValidationError)
-    def request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            FieldProblem(".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body",
-                         str(err.get("msg", "invalid")))
-            for err in exc.errors()
-        ]
-        error = ValidationFailed("请求参数有误 (invalid request): "
-                                 + ", ".join(p.field for p in problems), problems=problems)
-        return JSONResponse(status_code=422, content={"error": error.to_dict()})
-
-    @app.exception_handler(pydantic.ValidationError)
-    def model_error(_request: Request, exc: pydantic.ValidationError) -> JSONResponse:
-        """A query model assembled from valid parameters can still break its own rules."""
-        return JSONResponse(status_code=422, content={"error": from_pydantic(exc).to_dict()})
-
+    add_error_handlers(app)
     add_operations(app)
 
     @app.get(f"{API}/health")
