@@ -140,7 +140,7 @@ REGISTRATION = Workflow(
     filters=(Filter("unit", "unit_id", "unit"), Filter("registered_from", "registered_at", "day_from"),
              Filter("registered_to", "registered_at", "day_to")),
     stamps=(Stamp("decided_at", "now"), Stamp("decided_by", "actor"), Stamp("reject_reason", "reason")),
-    key_pattern=r"\d{17}[\dX]",
+    key_pattern=r"[0-9]{17}[0-9X]",  # ASCII digits: \d would also take full-width ４
     queue_command="hnce approve --list",
 )
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hnce_cli import store
 from hnce_cli.backend import Backend
-from hnce_cli.operations import OPERATIONS, Operation
+from hnce_cli.operations import MAX_ID, OPERATIONS, Operation
 
 if TYPE_CHECKING:
     from hnce_cli import schemas as s
@@ -38,10 +38,13 @@ def _method(op: Operation) -> Callable[..., Any]:
     from importlib import import_module
 
     module, function = op.service.split(":")
+    bounds = _bounds(op)
 
     def method(self: LocalBackend, *args: Any, **kwargs: Any) -> Any:
         bound = _signature(op.name).bind(self, *args, **kwargs)
         bound.apply_defaults()
+        if bounds:
+            _check_bounds(bounds, bound.arguments)
         arguments = list(bound.arguments.values())[1:]
         service = getattr(import_module(f"hnce_cli.services.{module}"), function)
         if op.public:
@@ -51,6 +54,37 @@ def _method(op: Operation) -> Callable[..., Any]:
     method.__name__ = op.name
     method.__doc__ = getattr(Backend, op.name).__doc__
     return method
+
+
+def _bounds(op: Operation) -> list[tuple[str, int | None, int]]:
+    """(argument, lowest, highest) of a row's whole-number arguments, from the table's bounds:
+    what the API refuses by name (422), a local run refuses by name too (exit 2), instead of
+    a number no database integer holds (99999999999999999999) failing as a bug. A local read
+    has no page size: a `limit` above what the database holds means every row, as a remote
+    client that collects page after page reads it."""
+    found = []
+    for p in op.params:
+        limits = p.limits()
+        if "." in p.arg or not ({"ge", "le"} & limits.keys()):
+            continue  # a query model's field: its schema checks it
+        highest = MAX_ID if p.name == "limit" else limits.get("le", MAX_ID)
+        found.append((p.arg, limits.get("ge"), highest))
+    return found
+
+
+def _check_bounds(bounds: list[tuple[str, int | None, int]], arguments: dict[str, Any]) -> None:
+    from hnce_cli.errors import ValidationFailed
+
+    for name, lowest, highest in bounds:
+        value = arguments.get(name)
+        if name == "limit" and isinstance(value, int) and value > highest:
+            arguments[name] = highest
+        elif isinstance(value, int) and not isinstance(value, bool) \
+                and not ((lowest is None or value >= lowest) and value <= highest):
+            span = f"{lowest}–{highest}" if lowest is not None else f"不大于 {highest}"
+            raise ValidationFailed.one(name, f"须为 {span} 的整数，实际为 {value} (out of range)",
+                                       f"give a whole number from {lowest} to {highest}" if lowest is not None
+                                       else f"give a whole number up to {highest}")
 
 
 @cache

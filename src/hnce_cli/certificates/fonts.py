@@ -77,7 +77,7 @@ class FontSource:
     def parse(cls, spec: str | Path) -> FontSource:
         text = str(spec)
         path, _, idx = text.partition("#")
-        if idx and not idx.isdigit():
+        if idx and not (idx.isascii() and idx.isdigit()):  # int() refuses ² that isdigit() takes
             path, idx = text, ""
         source = cls(Path(path).expanduser(), int(idx or 0))
         if not source.path.is_file():

@@ -141,9 +141,11 @@ def _account_for_login(db: Db, login: str) -> tuple | None:
 
 
 def login(db: Db, login: str, password: str) -> LoginResult:
-    """Check the password, apply the lockout, and open a session."""
+    """Check the password, apply the lockout, and open a session. The login is held to the
+    text policy first, as when the account was made: a NUL or 40,000 characters are no
+    one's login (and PostgreSQL refuses a NUL as a parameter)."""
     now = clock.now()
-    row = _account_for_login(db, login)
+    row = _account_for_login(db, text.clean(login, "login", text.LOGIN))
     if row is None:
         verify_password(dummy_hash(), password)
         raise LoginFailed(MSG_BAD_CREDENTIALS)

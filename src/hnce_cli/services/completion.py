@@ -349,7 +349,7 @@ def _person(db: Db, actor: Actor, query: str | None) -> Any:
         return people[0]
     if not query:
         raise ValidationFailed.one("person", "请指定人员", "give an ID number, mobile or name")
-    found = lookup.lookup(db, actor, query)
+    found = lookup.lookup(db, actor, query, field="person")
     if len(found.matches) > 1:
         listed = "；".join(f"{p.name} {p.id_number} {p.unit_name}" for p in found.matches[:5])
         raise ValidationFailed.one("person", f"找到 {found.total} 人：{listed}",

@@ -20,6 +20,8 @@ here what a declaration review needs: the levels (`LEVELS`), who may see what
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -49,6 +51,7 @@ from hnce_cli.services.lookup import may_see_personal_data
 from hnce_cli.services.rules import check_open_year
 from hnce_cli.store import Db, in_list, json_list
 from hnce_cli.terms import DECLARATION_ACTIONS, DECLARATION_STATUS
+from hnce_cli.text import is_ascii_digits
 
 PENDING = ("pending_unit", "pending_hr")
 FILTERS: dict[str, tuple[str, ...] | None] = {
@@ -247,7 +250,7 @@ def _query_clauses(db: Db, actor: Actor, query: DeclarationQuery) -> tuple[list[
     if query.person:
         from hnce_cli.services.lookup import lookup
 
-        found = lookup(db, actor, query.person)
+        found = lookup(db, actor, query.person, field="person")
         if len(found.matches) > 1:
             raise ValidationFailed.one("person", f"找到 {found.total} 人，请用身份证号指定",
                                        "give the 18-digit ID number")
@@ -560,6 +563,34 @@ IMPORT_ALIASES = {
 IMPORT_RESERVED = {"id_number", "form", "year", "credits", "name", "subject", "计入科目"}
 
 
+def _year_cell(value: Any) -> int | None:
+    """计入年度 of an import row: blank (the open year), a whole number, or ASCII digits —
+    `int` would also read ２０２５ and 2_025."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # a spreadsheet's 2025.0
+    if isinstance(value, str) and is_ascii_digits(value.strip()):
+        return int(value.strip())
+    raise ValueError(value)
+
+
+def _decimal_cell(value: Any) -> float:
+    """学分 of an import row: a finite number, or a decimal in ASCII digits (`float` would also
+    read １.５, 1_0 and nan)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", value.strip()):
+        number = float(value.strip())
+    else:
+        raise ValueError(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
 def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> DeclarationImportResult:
     """A unit admin declares for their people from a spreadsheet.
 
@@ -628,8 +659,7 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
         year_key = row.get("year")
         if year_key not in year_cache:
             try:
-                year_cache[year_key] = check_open_year(in_force, int(str(year_key).strip())
-                                                       if str(year_key or "").strip() else None, today)
+                year_cache[year_key] = check_open_year(in_force, _year_cell(year_key), today)
             except ValueError:
                 year_cache[year_key] = f"计入年度格式不对：{year_key}"
             except ValidationFailed as exc:
@@ -653,7 +683,7 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
         credits = None
         if raw_credits is not None and str(raw_credits).strip():
             try:
-                credits = float(str(raw_credits).strip())
+                credits = _decimal_cell(raw_credits)
             except ValueError:
                 problem(row_no, "credits", f"学分格式不对：{raw_credits}")
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -158,6 +159,11 @@ def find_form(forms: list[LearningForm], value: str, *, field: str = "form") -> 
     raise ValidationFailed.one(field, f"没有这种学习形式：{value or '（未填）'}", f"choose one of: {listed}")
 
 
+# A number typed as text, in ASCII digits: `int` and `float` also read ２, ٣ and 1_0.
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 def _number(value: Any, kind: str) -> float | int:
     if isinstance(value, bool):
         raise ValueError
@@ -166,7 +172,11 @@ def _number(value: Any, kind: str) -> float | int:
             return int(value)
         if isinstance(value, int):
             return value
+        if not _INT_TEXT.fullmatch(str(value).strip()):
+            raise ValueError(value)
         return int(str(value).strip())
+    if not isinstance(value, int | float) and not _DECIMAL_TEXT.fullmatch(str(value).strip()):
+        raise ValueError(value)
     number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueError

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from hnce_cli import text
 from hnce_cli.errors import NotFound, ValidationFailed
 from hnce_cli.masking import mask_id_number, mask_mobile
 from hnce_cli.schemas import LookupResult, ProfessionalOut
@@ -65,22 +66,31 @@ def people(db: Db, where: str, viewer: Actor | None, *, order: str = "p.id", lim
     return [person_out(row, viewer) for row in db.rows(Hot(sql) if hot else sql, **params)]
 
 
-def classify_query(query: str) -> str:
-    """An ID number, a mobile number, or a name: support types whatever they were told."""
+def classify_query(query: str, field: str = "query") -> str:
+    """An ID number, a mobile number, or a name: support types whatever they were told.
+    Numbers are read in ASCII digits only: `\\d` also matches full-width ４１０… (an input
+    method's), which would be looked up as a number no one has."""
     q = query.strip()
-    if re.fullmatch(r"\d{17}[\dXx]", q):
+    if re.fullmatch(r"[0-9]{17}[0-9Xx]", q):
         return "id_number"
-    if re.fullmatch(r"(\+?86)?1\d{10}", q.replace(" ", "").replace("-", "")):
+    if re.fullmatch(r"(\+?86)?1[0-9]{10}", q.replace(" ", "").replace("-", "")):
         return "mobile"
-    if re.search(r"\d", q):
-        raise ValidationFailed.one("query", f"无法识别 {query!r}",
+    digit = re.search(r"\d", q)  # any script's digit: a name has none
+    if digit is not None and not digit.group().isascii():
+        raise ValidationFailed.one(field, f"{q} 含有全角或非 ASCII 数字 {digit.group()!r} (digits must be 0-9)",
+                                   "switch the input method to half-width (半角) and type the number again")
+    if digit is not None:
+        raise ValidationFailed.one(field, f"无法识别 {query!r}",
                                    "give an 18-digit ID number, an 11-digit mobile or a name")
     return "name"
 
 
-def normalise_query(query: str) -> tuple[str, str]:
-    """(kind, the value to match): ID numbers upper-cased, mobiles without +86 and dashes."""
-    kind = classify_query(query)
+def normalise_query(query: str, field: str = "query") -> tuple[str, str]:
+    """(kind, the value to match): ID numbers upper-cased, mobiles without +86 and dashes.
+    The text policy first: no name is 40,000 characters long, and a NUL is no one's name
+    (PostgreSQL refuses it as a parameter)."""
+    query = text.clean(query, field, text.SEARCH)
+    kind = classify_query(query, field)
     q = query.strip()
     if kind == "id_number":
         q = q.upper()
@@ -106,9 +116,10 @@ def scope_clause(db: Db, actor: Actor) -> tuple[str, dict[str, Any]]:
     return "1 = 1", {}
 
 
-def lookup(db: Db, actor: Actor, query: str) -> LookupResult:
-    """Find professionals by ID number, mobile or exact name within the actor's scope."""
-    kind, q = normalise_query(query)
+def lookup(db: Db, actor: Actor, query: str, *, field: str = "query") -> LookupResult:
+    """Find professionals by ID number, mobile or exact name within the actor's scope
+    (`field`: what a refused query is called, e.g. `person` of a declaration list)."""
+    kind, q = normalise_query(query, field)
     scope, params = scope_clause(db, actor)
     found = people(db, f"p.{kind} = :q AND {scope}", actor, limit=LOOKUP_LIMIT + 1, hot=True, q=q, **params)
     if not found:

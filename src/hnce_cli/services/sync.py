@@ -27,6 +27,7 @@ from hnce_cli.services.context import Actor
 from hnce_cli.store import Db, in_list, json_list
 from hnce_cli.terms import IMPORTED_SOURCES as SOURCES
 from hnce_cli.terms import SUBJECTS
+from hnce_cli.text import is_ascii_digits
 
 CHUNK = 5000
 MAX_CREDITS = 200  # one record; the biggest standard item (an exam subject) is 90
@@ -58,13 +59,24 @@ def _text(value: Any) -> str:
 
 
 def _year(value: str) -> int:
-    text = value[:-2] if value.endswith(".0") else value
-    return int(text)
+    """A year cell in ASCII digits (a spreadsheet's 2025.0 too): `int` would also read ２０２５
+    and 2_025, which no export writes."""
+    digits = value[:-2] if value.endswith(".0") else value
+    if not is_ascii_digits(digits):
+        raise ValueError(value)
+    return int(digits)
+
+
+def _credits(value: str) -> float:
+    """A credits cell as a decimal in ASCII digits (`float` would also read １.５, 1_0 and nan)."""
+    if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", value.strip()):
+        raise ValueError(value)
+    return float(value.strip())
 
 
 def _date(value: str) -> date:
     text = value.strip().replace("/", "-").replace(".", "-")
-    if re.fullmatch(r"\d{8}", text):
+    if re.fullmatch(r"[0-9]{8}", text):
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     return date.fromisoformat(text[:10])
 
@@ -99,7 +111,7 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]], source: str = 
         row = {COLUMNS[str(k).strip()]: _text(v) for k, v in raw.items() if str(k).strip() in COLUMNS}
         bad: list[tuple[str, str]] = []
         number = row.get("id_number", "").upper()
-        if not re.fullmatch(r"\d{17}[\dX]", number):
+        if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
             bad.append(("身份证号", f"身份证号格式不对：{number or '（空）'}"))
         year = None
         try:
@@ -114,7 +126,7 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]], source: str = 
             bad.append(("科目类型", f"科目类型应为 专业科目 或 公需科目：{row.get('subject') or '（空）'}"))
         credits = None
         try:
-            credits = float(row.get("credits", ""))
+            credits = _credits(row.get("credits", ""))
             if not 0 < credits <= MAX_CREDITS or round(credits, 2) != credits:
                 bad.append(("学时", f"学时 {row.get('credits')} 须大于 0、不超过 {MAX_CREDITS}，最多两位小数"))
         except ValueError:

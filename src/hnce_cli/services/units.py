@@ -204,6 +204,9 @@ def search_units(db: Db, query: str, region: str | None = None,
 
 
 def show_unit(db: Db, value: str) -> UnitOut:
+    """A unit by id, USCC or full name; text the policy refuses (a NUL, 40,000 characters) is
+    a validation error naming it, anything else not found is not found."""
+    text.clean(value, "unit", text.UNIT_REF)
     try:
         unit = resolve_unit(db, value)
     except ValidationFailed as exc:
