@@ -89,7 +89,14 @@ def parse(code: str) -> ParsedCode:
     i = len(text) - 1
     while i >= 0 and len(tag_rev) < TAG_CHARS:
         ch = text[i]
-        if ch != "-":
+        if ch == "-":
+            # Hyphens inside the tag may be left out, but one typed stands between groups of
+            # four: a group of three is a character lost in copying, and reading on would
+            # take the number's last digit into the tag (and report another number unknown).
+            if len(tag_rev) % GROUP:
+                raise InvalidCode(f"a group of the code has {len(tag_rev) % GROUP} characters, not {GROUP}: "
+                                  "a character is missing or extra")
+        else:
             if ch not in _DECODE:
                 raise InvalidCode(f"character {ch!r} is not used in verification codes")
             tag_rev.append(_ALPHABET[_DECODE[ch]])

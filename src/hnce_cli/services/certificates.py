@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from hnce_cli import clock, text
+from hnce_cli.certificates.facts import NUMBER_PREFIX, verify_url
 from hnce_cli.certificates.facts import audited as _audited
 from hnce_cli.certificates.facts import content as _content
 from hnce_cli.certificates.facts import dump as _dump
 from hnce_cli.certificates.facts import facts as _facts
 from hnce_cli.certificates.facts import same_facts as _same_facts
 from hnce_cli.certificates.facts import sign as _sign
-from hnce_cli.certificates.facts import verify_url
 from hnce_cli.certificates.model import unprintable
 from hnce_cli.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from hnce_cli.masking import mask_id_number
@@ -55,7 +56,12 @@ from hnce_cli.store import Db, in_list, json_list, parse_time
 
 ISSUERS = ("professional", "unit_admin", "hr", "system_admin")
 REVOKERS = ("system_admin", "hr")
-CODE_FIX = "copy the code printed under the QR code, e.g. HN2025-00000123-XXXX-XXXX-XXXX-XXXX"
+CODE_FIX = ("请核对证书上印的验证码 (check the code printed on the certificate, under the QR code, "
+            "or scan the QR code), e.g. HN2025-00000123-XXXX-XXXX-XXXX-XXXX")
+# The numbers hnce issues (certificate_number: HN, the year, the person's id in 8 or more
+# digits). A code whose number is not of this form lost or gained a character: it is not
+# a code, rather than the code of a certificate that does not exist.
+ISSUED_NUMBER = re.compile(rf"{NUMBER_PREFIX}[0-9]{{4}}-[0-9]{{8,10}}")
 
 VERIFY_LABELS = {
     "genuine": "真实有效",
@@ -258,7 +264,8 @@ def _person(db: Db, actor: Actor, person: str | None, year: int) -> tuple[Person
                                        "e.g. hnce certificate 410105199001011233 --year 2025")
         found = db.one(_PERSON + "p.account_id = :account", year=year, account=actor.account_id)
     else:
-        found = db.one(_PERSON + "p.id_number = :id_number", year=year, id_number=person.strip().upper())
+        person = text.clean(person, "person", text.SEARCH)  # no NUL, no 40,000 characters
+        found = db.one(_PERSON + "p.id_number = :id_number", year=year, id_number=person.upper())
     if found is None:
         raise NotFound(f"未找到人员 {person or ''}（在您可查看的范围内）".replace("  ", " "), {"person": person})
     row = Person(*found[:8])
@@ -403,7 +410,13 @@ def verify(db: Db, code: str) -> CertificateVerification:
     try:
         parsed = parse(code)
     except InvalidCode as exc:
-        raise ValidationFailed.one("code", f"不是有效的验证码：{exc}", CODE_FIX) from exc
+        raise ValidationFailed.one("code", f"不是有效的验证码格式 (not a verification code): {exc}", CODE_FIX) from exc
+    if not ISSUED_NUMBER.fullmatch(parsed.certificate_number):
+        raise ValidationFailed.one(
+            "code", "不是有效的验证码格式 (not a verification code): before its 16-character tag a code "
+                    "holds the certificate number (HN, the year, a hyphen, 8 digits); a character is "
+                    "missing or extra",
+            CODE_FIX)
     given = str(parsed)
     cert = db.one("SELECT code, content, revoked_at, revoke_reason FROM certificate WHERE number = :number",
                   number=parsed.certificate_number)
