@@ -7,7 +7,6 @@ lazily so that `hnce --help` stays fast.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -125,10 +124,16 @@ def print_json(result: Any) -> None:
 
 
 def print_csv(view: TableView) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow([c.header for c in view.columns])
-    for row in view.rows:
-        writer.writerow([fmt_value(c.value(row)) for c in view.columns])
+    """`--csv`: the view's columns through the one writer (tabular.write_csv), so text from
+    outside can never run as a spreadsheet formula and a cell with a line break stays one
+    cell; numbers stay numbers, everything else is shown as in the table."""
+    from hnce_cli.tabular import write_csv
+
+    def cell(value: Any) -> Any:
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else fmt_value(value)
+
+    write_csv(sys.stdout, [c.header for c in view.columns],
+              ([cell(c.value(row)) for c in view.columns] for row in view.rows), newline="\n")
 
 
 def plain(value: Any):  # noqa: ANN201  (rich.text.Text, imported lazily)

@@ -200,11 +200,9 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
         _stream_json(header, counter)
         return
     if output == "csv":
-        import csv
+        from hnce_cli.tabular import write_csv
 
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(_file_rows(year, counter))
+        write_csv(sys.stdout, HEADER, _file_rows(year, counter), newline="\n")
         return
     shown: list[CompletionRow] = []
     for r in counter:
@@ -291,11 +289,9 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None) ->
         print_json(found)
         return
     if output == "csv":
-        import csv
+        from hnce_cli.tabular import write_csv
 
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(summary_cells(found))
+        write_csv(sys.stdout, header, summary_cells(found), newline="\n")
         return
     rules = found.rules
     rule_text = (f"{found.year} 年度要求：总学分 ≥ {_n(rules.min_total)}，专业科目 ≥ {_n(rules.min_professional)}，"

@@ -343,13 +343,12 @@ def import_(
 
 
 def _write_report(path: Path, problems: list[dict]) -> None:
-    import csv
+    """The error report as CSV (UTF-8 with BOM, for Excel), through the one writer: a message
+    quoting a cell of the file is text, never a formula."""
+    from hnce_cli.tabular import write_csv
 
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "field", "message"])
-        for p in problems:
-            writer.writerow([p["row"], p["field"], p["message"]])
+        write_csv(handle, ["row", "field", "message"], ([p["row"], p["field"], p["message"]] for p in problems))
 
 
 # --- rendering (shared with `hnce review` and `hnce status --declarations`) -------
