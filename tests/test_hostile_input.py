@@ -158,7 +158,8 @@ def _cells_of(path: Path) -> list[list[str]]:
         rows = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
         workbook.close()
         return rows
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
 
 
 def _no_formula(rows: list[list[str]]) -> None:
@@ -201,7 +202,8 @@ def test_a_batch_with_one_unprintable_name_makes_everyone_elses_certificates(hos
                            "--out", "out", "--json", token=world.a_admin1.token,
                            env={"HNCE_CERT_FONT_CACHE": str(hostile.folder / "fonts")}, timeout=300)
     assert proc.returncode == 7, proc.stdout[-2000:] + proc.stderr[-2000:]
-    rows = list(csv.DictReader(io.StringIO((hostile.folder / "out" / "manifest.csv").read_text("utf-8-sig"))))
+    with (hostile.folder / "out" / "manifest.csv").open(encoding="utf-8-sig", newline="") as manifest:
+        rows = list(csv.DictReader(manifest))
     failed = {r["name"] for r in rows if r["status"] == "failed"}
     assert failed == {CR_NAME, BIDI_NAME}, rows  # hidden characters never go on an official document
     pdfs = sorted(p.name for p in (hostile.folder / "out").rglob("*.pdf"))

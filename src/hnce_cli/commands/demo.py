@@ -206,7 +206,7 @@ def run_demo(run: Invocation, db_url: str | None, *, as_json: bool) -> None:
 
     def step(title: str, command: str) -> None:
         console.rule(f"[bold]{title}")
-        console.print(f"[dim]$ {command}[/]")
+        console.print(f"[dim]$ {command}[/]", soft_wrap=True)  # a command is copied whole: never wrapped
 
     console.print(f"[bold green]演示数据已建立[/]：{made['units']} 个单位（含临时管理单位"
                   f"示例）、{made['admins']} 个管理账号、{made['professionals']} 名专业技术人员。")
@@ -237,4 +237,4 @@ def run_demo(run: Invocation, db_url: str | None, *, as_json: bool) -> None:
                   f"  hnce -p demo certificate batch --year {made['passed_year']} --unit {UNITS[0][0]} --out 证书\n"
                   f"  hnce -p demo-kefu status {made['sample_name']}\n"
                   "  hnce -p demo whoami\n"
-                  "  hnce --help")
+                  "  hnce --help", soft_wrap=True)
