@@ -22,12 +22,11 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
+from hnce_cli.text import first_hidden
+
 MAX_NAME_BYTES = 255  # one path component on ext4, XFS, APFS, NTFS (in UTF-16 units; bytes are stricter)
 # What Windows (and so an SMB share) refuses in a name; '/' and '\\' are also path separators.
 WINDOWS_REFUSED = frozenset('<>:"/\\|?*')
-# Control (C0, C1, DEL), format (bidi controls U+202A–202E and U+2066–2069, zero-width
-# characters, soft hyphen), surrogates, and line or paragraph separators.
-INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # Device names Windows will not give to a file, whatever the extension.
 _RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                        *(f"LPT{i}" for i in range(1, 10))})
@@ -39,8 +38,8 @@ _MAX_NUMBERED = 10_000
 
 
 def is_invisible(char: str) -> bool:
-    """A character that is not shown as itself: control, format (bidi, zero-width), separator."""
-    return unicodedata.category(char) in INVISIBLE_CATEGORIES
+    """A character that is not shown as itself (the text policy's list, hnce_cli.text)."""
+    return first_hidden(char) is not None
 
 
 def _cut(text: str, limit: int) -> str:

@@ -30,7 +30,11 @@ from hnce_cli.errors import FieldProblem, ValidationFailed
 
 # What a terminal or a document would act on instead of showing, or what shows as nothing.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_INVISIBLE = "\u00ad\u200b-\u200d\u2028\u2029\u2060-\u2064\ufeff"
+# soft hyphen, Mongolian vowel separator, zero-width, line and paragraph separators, word
+# joiner and invisible operators, BOM, interlinear annotation, the tag characters (invisible
+# text that some software still reads), lone surrogates
+_INVISIBLE = ("\u00ad\u180e\u200b-\u200d\u2028\u2029\u2060-\u2064\ufeff\ufff9-\ufffb"
+              "\U000e0000-\U000e007f\ud800-\udfff")
 _HIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
 _HIDDEN_BUT_LINE_FEED = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
 
@@ -121,6 +125,13 @@ def breaks_policy(value: str, rule: TextRule) -> str | None:
         return "未按 NFC 规范化 (not NFC normalised)"
     found = problem(value, "", rule)
     return None if found is None else found.message
+
+
+def first_hidden(value: str) -> str | None:
+    """The first control or invisible character of `value` (see the module's list), or None:
+    the one definition the policy, file names and certificates use."""
+    found = _HIDDEN.search(value)
+    return None if found is None else found.group()
 
 
 def visible(text: str) -> str:

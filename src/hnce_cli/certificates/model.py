@@ -142,10 +142,10 @@ def unprintable(**texts: str) -> str | None:
     break, ESC, a bidi override or a zero-width character in a stored name is a record to
     correct, not something to print or quietly drop. The reason names the field and the fix.
     """
-    from hnce_cli.filenames import is_invisible
+    from hnce_cli.text import first_hidden
 
     for field_name, text in texts.items():
-        bad = next((c for c in str(text) if is_invisible(c)), None)
+        bad = first_hidden(str(text))
         if bad is not None:
             label = PRINTED_FIELDS.get(field_name, field_name)
             return (f"{label}含控制字符或不可见字符 U+{ord(bad):04X}，不能印在证书上 ({field_name} contains a "
