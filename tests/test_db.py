@@ -58,6 +58,38 @@ def test_upgrade_creates_a_fresh_sqlite_file_in_wal_mode(tmp_path: Path) -> None
         assert conn.execute("SELECT count(*) FROM unit").fetchone()[0] == temporary
 
 
+def test_a_new_database_file_is_readable_by_its_owner_alone(tmp_path: Path) -> None:
+    """It holds ID numbers and phones: created mode 600, by the first command or by db upgrade."""
+    for name, argv in (("first-use.db", ("unit", "search", "金水")), ("upgraded.db", ("db", "upgrade"))):
+        path = tmp_path / name
+        proc = run_hnce("--db", f"sqlite:///{path}", *argv)
+        assert proc.returncode == 0, proc.stderr
+        assert path.stat().st_mode & 0o777 == 0o600, oct(path.stat().st_mode)
+
+
+def test_a_damaged_database_file_says_restore_it_from_a_backup(tmp_path: Path) -> None:
+    path = tmp_path / "hnce.db"
+    path.write_bytes(secrets.token_bytes(8192))
+    proc = run_hnce("--db", f"sqlite:///{path}", "unit", "search", "金水", "--json")
+    assert proc.returncode == 8, proc.stdout + proc.stderr
+    error = json_out(proc)["error"]
+    assert error["code"] == "unavailable" and "备份" in error["message"] and "report" not in proc.stdout
+
+
+def test_an_existing_empty_file_is_not_made_a_new_database(tmp_path: Path) -> None:
+    """A wiped database must not look like a fresh one: refused, the file left as it was; only
+    db upgrade creates a schema in an existing file."""
+    path = tmp_path / "hnce.db"
+    path.touch()
+    proc = run_hnce("--db", f"sqlite:///{path}", "unit", "search", "金水", "--json")
+    assert proc.returncode == 8, proc.stdout + proc.stderr
+    message = json_out(proc)["error"]["message"]
+    assert "空文件" in message and "备份" in message and "db upgrade" in message
+    assert path.stat().st_size == 0
+    assert run_hnce("--db", f"sqlite:///{path}", "db", "upgrade").returncode == 0
+    assert run_hnce("--db", f"sqlite:///{path}", "unit", "search", "金水").returncode == 0
+
+
 def test_a_second_upgrade_is_a_no_op(local_setup: Setup) -> None:
     """Local only: migrations run next to the database (remote: see the next test)."""
     setup = local_setup

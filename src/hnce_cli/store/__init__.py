@@ -48,6 +48,8 @@ SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+# What SQLite says of a file that is not (or no longer) a database.
+_DAMAGED = re.compile(r"not a database|malformed|disk image|file is encrypted")
 _stream_names = itertools.count(1)  # server-side cursors open at once need names of their own
 
 
@@ -338,6 +340,9 @@ def _translate(exc: Exception) -> Exception:
 
     if isinstance(exc, sqlite3.IntegrityError):
         return IntegrityError(str(exc))
+    if type(exc) is sqlite3.DatabaseError and _DAMAGED.search(str(exc)):
+        return Unavailable(f"数据库文件已损坏，请从备份恢复 (the database file is damaged: restore it from a backup; "
+                           f"see docs/deploy.md): {exc}")
     if isinstance(exc, sqlite3.OperationalError):
         message = str(exc)
         if "locked" in message or "busy" in message:
@@ -373,6 +378,17 @@ def _psycopg_errors() -> tuple[Any, Any] | None:
 
 # --- connections and transactions ---------------------------------------------------------------
 
+def create_private_file(path: Path) -> None:
+    """A new SQLite file created readable by its owner alone (mode 600; SQLite gives its -wal
+    and -shm companions the same): it holds people's ID numbers and phones. An existing
+    file is left as it is."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _connect(t: Target, *, autocommit: bool = True) -> Any:
     """A DB-API connection set up as hnce uses it. `autocommit=False` on PostgreSQL is the
     write path's (SQLAlchemy opens and ends its transactions); SQLite always runs in
@@ -384,14 +400,18 @@ def _connect(t: Target, *, autocommit: bool = True) -> Any:
             sqlite3.register_converter(name, converter)
         conn = sqlite3.connect(t.dsn, timeout=10, isolation_level=None, check_same_thread=False,
                                detect_types=sqlite3.PARSE_DECLTYPES)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
-        # Up to 64 MiB of page cache (SQLite's default is 2 MiB): a batch of 100,000 changes
-        # touches more pages than that, and a smaller cache spills them to the WAL
-        # mid-transaction and reads them back. Only pages actually used take memory.
-        conn.execute("PRAGMA cache_size=-65536")
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # the first read of the file: a damaged one fails here
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            # Up to 64 MiB of page cache (SQLite's default is 2 MiB): a batch of 100,000 changes
+            # touches more pages than that, and a smaller cache spills them to the WAL
+            # mid-transaction and reads them back. Only pages actually used take memory.
+            conn.execute("PRAGMA cache_size=-65536")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _translate(exc) from exc
         return conn
     try:
         import psycopg
@@ -586,9 +606,11 @@ def transaction(url: str, *, write: bool = False) -> Iterator[Db]:
     if t.url not in _ready:
         from hnce_cli.store.schema import at_head
 
-        if not at_head(t, pool):  # migrated (a fresh or older SQLite file) or refused with the fix
+        if not at_head(t, pool):  # migrated (a new or older SQLite file) or refused with the fix
             from hnce_cli.store import migrate
 
+            if t.sqlite_file is not None and not t.sqlite_file.exists():
+                create_private_file(t.sqlite_file)
             migrate.ensure_schema(t.url)
         _ready.add(t.url)
     if write:
