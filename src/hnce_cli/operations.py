@@ -178,9 +178,10 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               params=(*_COMPLETION, _p("by", "by", str, "city", max_length=20,
                                        description="city 市 | county 区县 | unit 单位")),
               models=(("query", "CompletionQuery"),), service="completion:summary"),
+    # Checked before its one transaction, and streamed by the CLI: LocalBackend and the remote
+    # client write it out (POST /sync/import/stream takes the rows as lines of JSON).
     Operation("import_credits", "POST", "/sync/import", "SyncImportResult",
-              body=Body("SyncImportRequest", fields=("rows", "source", "first_row")),
-              service="sync:import_rows", write=True),
+              body=Body("SyncImportRequest", fields=("rows", "source", "first_row"))),
     Operation("check_text", "GET", "/checks/text", "TextCheck",
               params=(_p("limit", "limit", int, 1000, ge=1, le=100_000),),
               summary="Stored values that break the text policy (system admin)", service="checks:text_check"),

@@ -7,7 +7,7 @@ Both take and return the models in `hnce_cli.schemas`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 # How long a CLI waits for `hnce serve`: to connect, and for an answer (a batch can be large).
@@ -81,7 +81,7 @@ class Backend(Protocol):
                         limit: int = 1000) -> s.CompletionPage: ...
     def completion_list(self, query: s.CompletionQuery) -> tuple[s.CompletionPage, Iterator[s.CompletionRow]]: ...
     def completion_summary(self, query: s.CompletionQuery, by: str = "city") -> s.CompletionSummary: ...
-    def import_credits(self, rows: list[dict], source: str = "national",
+    def import_credits(self, rows: Iterable[dict], source: str = "national",
                        first_row: int = 2) -> s.SyncImportResult: ...
     def export_credits(self, year: int, after: int | None = None,
                        limit: int = 10_000) -> s.CreditExportPage: ...

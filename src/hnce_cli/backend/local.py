@@ -15,7 +15,7 @@ written out below.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -166,6 +166,21 @@ class LocalBackend:
 
         cert = self._read(certificates.recorded, request) or self.issue_certificate(request)  # type: ignore[attr-defined]
         return cert, render_issued(cert)
+
+    def import_credits(self, rows: Iterable[dict], source: str = "national", first_row: int = 2
+                       ) -> s.SyncImportResult:
+        """A national-platform (or online, base) import: who may, asked first; then every row
+        checked as `rows` streams, outside any transaction (a million rows of a file or an
+        upload are never a list here, and the SQLite write lock is not held while a file is
+        read); then the good rows written in one transaction — all of them, or none."""
+        from hnce_cli.services import sync
+
+        self._read(sync.may_import, source)
+        checked = sync.check_rows(rows, source, first_row)
+        try:
+            return self._write(sync.write_checked, checked)
+        finally:
+            checked.close()
 
     def completion_list(self, query: s.CompletionQuery) -> tuple[s.CompletionPage, Iterator[s.CompletionRow]]:
         """The header now (errors raise here), the rows as one streamed query."""

@@ -6,14 +6,15 @@ says (path, query, JSON body), sends one request and reads the answer back into 
 schema. Errors come back as JSON with a stable code and are raised again as the same
 domain errors, so a command behaves (message, exit code) the same in both modes. Only
 idempotent reads are retried. What is not one request is written out below: reads that
-collect every page, the completion list streamed page by page, a certificate as a PDF.
+collect every page, the completion list streamed page by page, a certificate as a PDF,
+and an import whose rows are streamed as they are read from the file.
 """
 
 from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 COMPLETION_PAGE = 5000
 READ_RETRIES = 3
+IMPORT_TIMEOUT = 3600.0  # seconds for the answer to a streamed import (a million rows take a minute or two)
 PAGE = 1000  # the server's largest page of a list
 # A path or query value longer than this is refused here, naming its field: the server's
 # request line holds some 16 KB in all (and no text hnce takes is a tenth as long), so a
@@ -135,18 +137,25 @@ class RemoteBackend:
 
     # --- transport ------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-              accept: str | None = None) -> Any:
-        """The successful response (its headers too); an error answer is raised as its domain error."""
+              accept: str | None = None, content: Any = None, content_type: str | None = None,
+              timeout: float | None = None) -> Any:
+        """The successful response (its headers too); an error answer is raised as its domain error.
+        `content`: a body of bytes, or an iterator of them (an upload streamed as it is made)."""
         import httpx
 
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         if accept:
             headers["Accept"] = accept
+        if content_type:
+            headers["Content-Type"] = content_type
         params = {k: v for k, v in (params or {}).items() if v is not None}
+        extra: dict[str, Any] = {} if timeout is None else {
+            "timeout": httpx.Timeout(timeout, connect=CONNECT_TIMEOUT)}
         attempts = READ_RETRIES if method == "GET" else 1
         for attempt in range(1, attempts + 1):
             try:
-                response = self._client.request(method, API + path, json=json, params=params, headers=headers)
+                response = self._client.request(method, API + path, json=json, params=params, headers=headers,
+                                                content=content, **extra)
             except httpx.TimeoutException as exc:
                 if attempt < attempts:
                     time.sleep(0.2 * attempt)
@@ -232,6 +241,19 @@ class RemoteBackend:
         wf = workflow(kind)
         response = self._send("POST", f"/reviews/{quote(wf.name)}", json=_dump(request))
         return getattr(schemas, wf.result_class).model_validate_json(response.content)
+
+    def import_credits(self, rows: Iterable[dict], source: str = "national", first_row: int = 2
+                       ) -> schemas.SyncImportResult:
+        """The rows streamed in one request as lines of JSON (backend/ndjson.py), made as the
+        file is read: the server spools them to disk, checks every row, then writes all or none.
+        It answers when the whole import is written, so the wait for the answer is long."""
+        from hnce_cli.backend import ndjson
+        from hnce_cli.schemas import SyncImportResult
+
+        response = self._send("POST", "/sync/import/stream", content=ndjson.encode(rows),
+                              content_type=ndjson.MEDIA_TYPE, params={"source": source, "first_row": first_row},
+                              timeout=IMPORT_TIMEOUT)
+        return SyncImportResult.model_validate_json(response.content)
 
     def verify_certificate(self, code: str) -> schemas.CertificateVerification:
         """A scanned verify URL is sent as its last path segment, the code."""

@@ -5,6 +5,8 @@ continuing-education-base credits arrive (`--source online|base`)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="National-platform reconciliation 学分同步: import its export, export ours.\n\n"
                        "Example: hnce sync import 全国平台-2025.xlsx", no_args_is_help=True)
 
-BATCH = 50_000  # rows per request / transaction
 EXPORT_HEADER = ["身份证号", "姓名", "年度", "科目类型", "学时", "记录编号", "完成日期", "来源"]
 
 
@@ -47,41 +48,21 @@ def import_(
       hnce sync import 网络学习-2025.csv --source online --json > result.json
     """
     from hnce_cli.render import batch_exit_code, print_json
-    from hnce_cli.tabular import read_rows
+    from hnce_cli.tabular import check_output, iter_rows
 
-    rows = read_rows(file)
+    target = report or file.with_name(f"{file.stem}-report.csv")
+    check_output(target)  # a report name that cannot be written fails now, not after the import
+    rows = iter_rows(file)  # the file's encoding and header are checked here; rows are read as sent
     backend = get_backend(ctx)
-    result = None
-    # At least one call, so the service's checks (source, an empty file) decide.
-    batches = range(0, max(len(rows), 1), BATCH)
-    progress = len(batches) > 1 and sys.stderr.isatty()
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        from hnce_cli.render import stderr_console
-
-        bar = Progress(TextColumn("导入"), BarColumn(), MofNCompleteColumn(), console=stderr_console(),
-                       transient=True)
-        bar.start()
-        task = bar.add_task("rows", total=len(rows))
-    try:
-        for start in batches:
-            part = backend.import_credits(rows[start:start + BATCH], source, first_row=2 + start)
-            result = part if result is None else _merge(result, part)
-            if bar is not None:
-                bar.update(task, completed=min(start + BATCH, len(rows)))
-    finally:
-        if bar is not None:
-            bar.stop()
-    assert result is not None
-    target = None
+    with _progress(rows) as counted:
+        result = backend.import_credits(counted, source)
     if result.problems:
-        target = report or file.with_name(f"{file.stem}-report.csv")
         from hnce_cli.tabular import write_rows
 
         write_rows(target, ["行", "字段", "类别", "原因"],
                    ([p.row, p.field, SYNC_PROBLEMS[p.kind], p.message] for p in result.problems))
+    else:
+        target = None
     if fmt(json_) == "json":
         data = result.model_dump(mode="json")
         data["report"] = str(target) if target else None
@@ -91,11 +72,30 @@ def import_(
     raise typer.Exit(int(batch_exit_code({"failed": result.failed})))  # the service says what failed
 
 
-def _merge(a: SyncImportResult, b: SyncImportResult) -> SyncImportResult:
-    counts = {k: a.counts.get(k, 0) + b.counts.get(k, 0) for k in {*a.counts, *b.counts}}
-    return a.model_copy(update={"rows": a.rows + b.rows, "added": a.added + b.added,
-                                "credits": round(a.credits + b.credits, 2), "counts": counts,
-                                "failed": a.failed + b.failed, "problems": a.problems + b.problems})
+@contextmanager
+def _progress(rows: Iterator[dict]) -> Iterator[Iterator[dict]]:
+    """The rows, counted on standard error as they are read when it is a terminal (a big file
+    takes a while), then "写入中" until the import is written."""
+    if not sys.stderr.isatty():
+        yield rows
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from hnce_cli.render import stderr_console
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr_console(),
+                  transient=True) as bar:
+        task = bar.add_task("读取并检查", total=None)
+
+        def counted() -> Iterator[dict]:
+            done = 0
+            for done, row in enumerate(rows, 1):  # noqa: B007 - the count is shown as it goes
+                if done % 10_000 == 0:
+                    bar.update(task, description=f"已读取并检查 {done:,} 行")
+                yield row
+            bar.update(task, description=f"已检查 {done:,} 行，写入中…")
+
+        yield counted()
 
 
 def _print_summary(result: SyncImportResult, target: Path | None) -> None:
@@ -131,10 +131,12 @@ def export(
 
     Example: hnce sync export --year 2025 -o 河南平台-2025.csv
     """
-    import csv
-
     from hnce_cli.render import note, print_json
+    from hnce_cli.tabular import check_output, write_csv, write_rows
     from hnce_cli.terms import CREDIT_SOURCES, SUBJECTS
+
+    if output is not None:
+        check_output(output)  # before the first page, not after the last
 
     backend = get_backend(ctx)
 
@@ -143,19 +145,16 @@ def export(
         while True:
             page = backend.export_credits(year, after, 10_000)
             for r in page.rows:
-                yield [r.id_number, r.name, r.year, SUBJECTS.get(r.subject, r.subject), f"{r.credits:g}",
+                credits = int(r.credits) if r.credits.is_integer() else r.credits  # a number, as 40 or 12.5
+                yield [r.id_number, r.name, r.year, SUBJECTS.get(r.subject, r.subject), credits,
                        r.record, r.date.isoformat(), CREDIT_SOURCES.get(r.source, r.source)]
             if page.next_after is None:
                 return
             after = page.next_after
 
     if output is None:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(EXPORT_HEADER)
-        writer.writerows(rows())
+        write_csv(sys.stdout, EXPORT_HEADER, rows(), newline="\n")
         return
-    from hnce_cli.tabular import write_rows
-
     count = write_rows(output, EXPORT_HEADER, rows())
     if fmt(json_) == "json":
         print_json({"year": year, "file": str(output), "rows": count})

@@ -6,8 +6,9 @@ token, and returns its result. No rule lives here: scope and permission checks h
 the services, and errors become JSON in one handler. The process keeps no state between
 requests, so any number of workers can run behind a load balancer.
 
-Three routes are not backend methods of one JSON answer and are written out below: the
-health check, a certificate as a PDF, and the verify page a phone opens from a QR code.
+Four routes are not backend methods of one JSON answer and are written out below: the
+health check, a certificate as a PDF, the verify page a phone opens from a QR code, and
+a national-platform import whose rows are streamed as lines of JSON.
 """
 
 from __future__ import annotations
@@ -237,6 +238,52 @@ def add_error_handlers(app: FastAPI) -> None:
         return _answer(server_internal_error(exc))
 
 
+def add_streamed_import(app: FastAPI) -> None:
+    """POST /sync/import/stream: a national-platform import of any size in one request, its
+    rows as lines of JSON (backend/ndjson.py) — what `hnce sync import` sends. The caller's
+    session is checked before a byte is read; the body is spooled to a temporary file (not
+    held in memory, and the database is not kept waiting on the network); then the same
+    LocalBackend.import_credits checks every row and writes all of them or none."""
+    from typing import Literal
+
+    from starlette.concurrency import run_in_threadpool
+
+    from hnce_cli.backend import ndjson
+    from hnce_cli.operations import MAX_ID
+
+    body = {"required": True, "description": "One JSON value a line: "
+            '{"columns": [...]}, then each row as an array of its values ([] for a blank row), '
+            'then {"end": N} with the number of rows (docs/sync.md)',
+            "content": {ndjson.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}
+
+    async def import_credits_stream(request: Request, b: LocalBackend, source: str, first_row: int) -> Response:
+        import tempfile
+
+        await run_in_threadpool(b.whoami)  # a stranger is refused before the upload is read
+        with tempfile.TemporaryFile() as spool:
+            size = 0
+            async for piece in request.stream():
+                size += len(piece)
+                if size > ndjson.MAX_BYTES:
+                    raise ValidationFailed.one("body", f"上传超过 {ndjson.MAX_BYTES >> 20} MiB (upload too large)",
+                                               "split the file and import the parts one after another")
+                spool.write(piece)
+            spool.seek(0)
+            result = await run_in_threadpool(b.import_credits, ndjson.decode(spool), source, first_row)
+        return Response(result.model_dump_json(), media_type="application/json")
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    import_credits_stream.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("request", keyword, annotation=Request),
+        inspect.Parameter("b", keyword, annotation=Caller),
+        inspect.Parameter("source", keyword, annotation=Annotated[Literal["national", "online", "base"], Query()],
+                          default="national"),
+        inspect.Parameter("first_row", keyword, annotation=Annotated[int, Query(ge=1, le=MAX_ID)], default=2)])
+    app.add_api_route(f"{API}/sync/import/stream", import_credits_stream, methods=["POST"],
+                      response_model=schemas.SyncImportResult, name="import_credits_stream",
+                      openapi_extra={"requestBody": body}, summary="Import credits, the rows streamed as lines of JSON")
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="hnce API",
@@ -247,6 +294,7 @@ def create_app() -> FastAPI:
 
     add_error_handlers(app)
     add_operations(app)
+    add_streamed_import(app)
 
     @app.get(f"{API}/health")
     def health() -> schemas.Health:

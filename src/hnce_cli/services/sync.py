@@ -7,6 +7,9 @@ Each row becomes one credit record whose `source_ref` is "<ID number>:<record no
 unique per source, so importing the same file twice adds nothing. Good rows are
 written even when other rows are bad (reconciliation is incremental: the rest can
 be fixed and the file imported again); every row not added is reported with why.
+A file is checked whole first, as it streams (`check_rows`, outside any transaction:
+a million rows are never a list in memory), then its good rows are written in one
+transaction (`write_checked`): all of them, or — interrupted, or refused — none.
 
 Export: Henan's own records (online, declaration, base) of a year in the same
 shape, for the national platform.
@@ -15,6 +18,7 @@ shape, for the national platform.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -81,33 +85,88 @@ def _date(value: str) -> date:
     return date.fromisoformat(text[:10])
 
 
-def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]], source: str = "national",
-                first_row: int = 2) -> SyncImportResult:
-    """Add the good rows as credit records; report unknown ID numbers, bad rows and duplicates."""
+def may_import(db: Db, actor: Actor, source: str = "national") -> None:
+    """Who may import, and from where: asked before a file is read."""
     actor.require("system_admin")
     if source not in SOURCES:
         raise ValidationFailed.one("source", f"没有这种来源：{source}", "national | online | base")
-    if not rows:
-        raise ValidationFailed.one("file", "文件中没有数据行", "the first row is the header, data below it")
-    headers = {COLUMNS.get(str(k).strip()) for r in rows[:1] for k in r}
-    missing = [label for key, label in REQUIRED.items() if key not in headers]
-    if missing:
-        raise ValidationFailed.one("file", "缺少列：" + "、".join(missing),
-                                   "columns: 身份证号, 姓名, 年度, 科目类型, 学时, 记录编号, 完成日期 "
-                                   "(see docs/sync.md)")
+
+
+class Checked:
+    """One import's rows checked one by one, before any transaction. The good ones wait in a
+    private scratch SQLite database on disk (deleted when closed) — a million rows are not
+    held in memory, and the duplicates within the file are found there; the bad ones are
+    counted, and listed up to PROBLEMS_LISTED of a kind."""
+
+    def __init__(self, source: str, first_row: int) -> None:
+        import sqlite3
+
+        self.source, self.first_row, self.last_row, self.rows = source, first_row, first_row - 1, 0
+        self.problems: list[SyncProblem] = []
+        self.counts = {"added": 0, "already_imported": 0, "duplicate_in_file": 0, "unknown_id": 0, "bad": 0}
+        self.scratch = sqlite3.connect("")  # "": SQLite's own temporary file, gone when closed
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16384"):
+            self.scratch.execute(f"PRAGMA {pragma}")
+        self.scratch.execute("CREATE TABLE good (row INTEGER PRIMARY KEY, id_number TEXT, name TEXT, year INTEGER, "
+                             "subject TEXT, credits REAL, ref TEXT)")
+
+    def problem(self, row_no: int, field: str, kind: str, message: str) -> None:
+        self.counts[kind] += 1
+        if self.counts[kind] <= PROBLEMS_LISTED:
+            self.problems.append(SyncProblem(row=row_no, field=field, kind=kind, message=message))
+
+    def keep(self, good: list[tuple[int, str, str, int, str, float, str]]) -> None:
+        self.scratch.executemany("INSERT INTO good VALUES (?, ?, ?, ?, ?, ?, ?)", good)
+
+    def drop_duplicates(self) -> None:
+        """A row with the ID number and 记录编号 of an earlier row is reported and left out."""
+        self.scratch.execute("CREATE INDEX good_ref ON good (ref, row)")
+        later = ("SELECT g.row, f.first FROM good g JOIN (SELECT ref, MIN(row) AS first FROM good GROUP BY ref "
+                 "HAVING COUNT(*) > 1) f ON f.ref = g.ref WHERE g.row > f.first")
+        for row_no, first in self.scratch.execute(later + " ORDER BY g.row").fetchall():
+            self.problem(row_no, "记录编号", "duplicate_in_file", f"与第 {first} 行重复（同一身份证号和记录编号）")
+        if self.counts["duplicate_in_file"]:
+            self.scratch.execute(f"DELETE FROM good WHERE row IN (SELECT row FROM ({later}))")
+
+    def chunks(self, size: int) -> Iterator[list[tuple[int, str, str, int, str, float, str]]]:
+        """The good rows in file order, `size` at a time."""
+        after = self.first_row - 1
+        while chunk := self.scratch.execute("SELECT * FROM good WHERE row > ? ORDER BY row LIMIT ?",
+                                            (after, size)).fetchall():
+            yield chunk
+            after = chunk[-1][0]
+
+    def close(self) -> None:
+        self.scratch.close()
+
+
+def check_rows(rows: Iterable[dict[str, Any]], source: str = "national", first_row: int = 2) -> Checked:
+    """Every row of an import checked as it is read (`rows` may stream a million from a file or
+    an upload; an empty dict is a blank row, which keeps its number): field by field, then
+    against the file's earlier rows. What makes the whole file unusable — no data rows, a
+    required column missing, a row the reader cannot read — raises, and nothing is written."""
+    checked = Checked(source, first_row)
+    try:
+        _check(checked, rows)
+    except BaseException:
+        checked.close()
+        raise
+    return checked
+
+
+def _check(checked: Checked, rows: Iterable[dict[str, Any]]) -> None:
     today = clock.today()
-    problems: list[SyncProblem] = []
-    counts = {"added": 0, "already_imported": 0, "duplicate_in_file": 0, "unknown_id": 0, "bad": 0}
-
-    def problem(row_no: int, field: str, kind: str, message: str) -> None:
-        counts[kind] += 1
-        if counts[kind] <= PROBLEMS_LISTED:
-            problems.append(SyncProblem(row=row_no, field=field, kind=kind, message=message))
-
-    checked: list[tuple[int, dict[str, Any]]] = []
-    seen: dict[str, int] = {}
+    problem, first_row = checked.problem, checked.first_row
+    good: list[tuple[int, str, str, int, str, float, str]] = []
+    header_checked = False
     for index, raw in enumerate(rows):
         row_no = first_row + index
+        if not raw:
+            continue  # a blank row
+        if not header_checked:
+            _check_columns(raw)
+            header_checked = True
+        checked.rows, checked.last_row = checked.rows + 1, row_no
         row = {COLUMNS[str(k).strip()]: _text(v) for k, v in raw.items() if str(k).strip() in COLUMNS}
         bad: list[tuple[str, str]] = []
         number = row.get("id_number", "").upper()
@@ -147,48 +206,64 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]], source: str = 
             for field, message in bad:
                 problem(row_no, field, "bad", message)
             continue
-        key = f"{number}:{record}"
-        if key in seen:
-            problem(row_no, "记录编号", "duplicate_in_file", f"与第 {seen[key]} 行重复（同一身份证号和记录编号）")
-            continue
-        seen[key] = row_no
-        checked.append((row_no, {"id_number": number, "name": row.get("name", ""), "year": year,
-                                 "subject": subject, "credits": credits, "source_ref": key}))
-    numbers = sorted({item["id_number"] for _, item in checked})
-    people: dict[str, tuple[int, str]] = {}
-    if numbers:
+        good.append((row_no, number, row.get("name", ""), year, subject, credits, f"{number}:{record}"))
+        if len(good) == CHUNK:
+            checked.keep(good)
+            good.clear()
+    checked.keep(good)
+    if not checked.rows:
+        raise ValidationFailed.one("file", "文件中没有数据行", "the first row is the header, data below it")
+    checked.drop_duplicates()
+
+
+def _check_columns(row: dict[str, Any]) -> None:
+    headers = {COLUMNS.get(str(k).strip()) for k in row}
+    missing = [label for key, label in REQUIRED.items() if key not in headers]
+    if missing:
+        raise ValidationFailed.one("file", "缺少列：" + "、".join(missing),
+                                   "columns: 身份证号, 姓名, 年度, 科目类型, 学时, 记录编号, 完成日期 "
+                                   "(see docs/sync.md)")
+
+
+def write_checked(db: Db, actor: Actor, checked: Checked) -> SyncImportResult:
+    """Add the checked rows as credit records, all in this one transaction; report unknown ID
+    numbers, names that do not match and records imported before."""
+    actor.require("system_admin")
+    source, problem = checked.source, checked.problem
+    now = clock.now()
+    added, credits = 0, 0.0
+    for chunk in checked.chunks(CHUNK):
+        numbers = sorted({number for _, number, *_ in chunk})
         people = {n: (pid, name) for pid, n, name in db.rows(
             f"SELECT p.id, p.id_number, p.name FROM professional p WHERE {in_list(db, 'p.id_number', 'numbers')}",
             numbers=json_list(numbers))}
-    refs = sorted(item["source_ref"] for _, item in checked)
-    existing: set[str] = set()
-    if refs:
         existing = set(db.column(f"SELECT c.source_ref FROM credit_record c WHERE c.source = :source AND "
-                                 f"{in_list(db, 'c.source_ref', 'refs')}", source=source, refs=json_list(refs)))
-    now = clock.now()
-    new: list[tuple[int, str, int, str, float, str]] = []
-    for row_no, item in checked:
-        person = people.get(item["id_number"])
-        if person is None:
-            problem(row_no, "身份证号", "unknown_id",
-                    f"{mask_id_number(item['id_number'])} 未在河南平台注册（请确认两个平台的身份证号一致）")
-            continue
-        if item["name"] and item["name"] != person[1]:
-            problem(row_no, "姓名", "bad", f"姓名 {item['name']} 与身份证号不符（河南平台登记为 {person[1]}）")
-            continue
-        if item["source_ref"] in existing:
-            problem(row_no, "记录编号", "already_imported", "此记录已导入，未重复计入")
-            continue
-        new.append((person[0], item["id_number"], item["year"], item["subject"], item["credits"], item["source_ref"]))
-    _insert_ignoring_duplicates(db, source, now, new)
-    counts["added"] = len(new)
-    added = sum(item[4] for item in new)
-    audit.record(db, actor, "sync.import", "credit_record", f"{source}:{first_row}-{first_row + len(rows) - 1}",
-                 None, {"source": source, "rows": len(rows), **counts, "credits": added})
-    problems.sort(key=lambda p: p.row)
+                                 f"{in_list(db, 'c.source_ref', 'refs')}", source=source,
+                                 refs=json_list(sorted(ref for *_, ref in chunk))))
+        new: list[tuple[int, str, int, str, float, str]] = []
+        for row_no, number, name, year, subject, amount, ref in chunk:
+            person = people.get(number)
+            if person is None:
+                problem(row_no, "身份证号", "unknown_id",
+                        f"{mask_id_number(number)} 未在河南平台注册（请确认两个平台的身份证号一致）")
+                continue
+            if name and name != person[1]:
+                problem(row_no, "姓名", "bad", f"姓名 {name} 与身份证号不符（河南平台登记为 {person[1]}）")
+                continue
+            if ref in existing:
+                problem(row_no, "记录编号", "already_imported", "此记录已导入，未重复计入")
+                continue
+            new.append((person[0], number, year, subject, amount, ref))
+        _insert_ignoring_duplicates(db, source, now, new)
+        added += len(new)
+        credits += sum(item[4] for item in new)
+    counts = {**checked.counts, "added": added}
+    audit.record(db, actor, "sync.import", "credit_record", f"{source}:{checked.first_row}-{checked.last_row}",
+                 None, {"source": source, "rows": checked.rows, **counts, "credits": credits})
+    problems = sorted(checked.problems, key=lambda p: p.row)
     # Partial when a row needs fixing; a duplicate or an earlier import is no failure.
     failed = counts["bad"] + counts["unknown_id"]
-    return SyncImportResult(source=source, rows=len(rows), added=len(new), credits=round(added, 2),
+    return SyncImportResult(source=source, rows=checked.rows, added=added, credits=round(credits, 2),
                             counts=counts, failed=failed, problems=problems)
 
 
