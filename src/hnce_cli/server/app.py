@@ -259,15 +259,20 @@ def add_streamed_import(app: FastAPI) -> None:
     async def import_credits_stream(request: Request, b: LocalBackend, source: str, first_row: int) -> Response:
         import tempfile
 
+        from starlette.requests import ClientDisconnect
+
         await run_in_threadpool(b.whoami)  # a stranger is refused before the upload is read
         with tempfile.TemporaryFile() as spool:
             size = 0
-            async for piece in request.stream():
-                size += len(piece)
-                if size > ndjson.MAX_BYTES:
-                    raise ValidationFailed.one("body", f"上传超过 {ndjson.MAX_BYTES >> 20} MiB (upload too large)",
-                                               "split the file and import the parts one after another")
-                spool.write(piece)
+            try:
+                async for piece in request.stream():
+                    size += len(piece)
+                    if size > ndjson.MAX_BYTES:
+                        raise ValidationFailed.one("body", f"上传超过 {ndjson.MAX_BYTES >> 20} MiB (upload too large)",
+                                                   "split the file and import the parts one after another")
+                    spool.write(piece)
+            except ClientDisconnect:  # the client stopped sending (its own error, Ctrl-C): nothing to write
+                return Response(status_code=400)
             spool.seek(0)
             result = await run_in_threadpool(b.import_credits, ndjson.decode(spool), source, first_row)
         return Response(result.model_dump_json(), media_type="application/json")
