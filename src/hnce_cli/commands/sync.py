@@ -39,8 +39,9 @@ def import_(
     Columns: 身份证号, 姓名, 年度, 科目类型 (专业科目/公需科目), 学时, 记录编号,
     完成日期. Importing the same file again adds nothing. Good rows are added even
     when others are bad; rows not added (unknown ID number, bad data, duplicates) are
-    listed and written to a CSV report. Exit 7 if any row was bad or unknown,
-    0 if everything was added or had been already.
+    listed and written to a CSV report. The whole file is checked first, then
+    written in one transaction: interrupted, nothing is written. Exit 7 if any
+    row was bad or unknown, 0 if everything was added or had been already.
 
     \b
     Examples:
@@ -89,7 +90,7 @@ def _progress(rows: Iterator[dict]) -> Iterator[Iterator[dict]]:
 
         def counted() -> Iterator[dict]:
             done = 0
-            for done, row in enumerate(rows, 1):  # noqa: B007 - the count is shown as it goes
+            for done, row in enumerate(rows, 1):
                 if done % 10_000 == 0:
                     bar.update(task, description=f"已读取并检查 {done:,} 行")
                 yield row
