@@ -259,3 +259,55 @@ def test_a_unit_named_with_a_digit_that_is_not_ascii_is_not_a_crash(world: World
 def test_a_long_search_is_refused_before_the_database(world: World) -> None:
     proc = world.setup.run("unit", "search", "会" * 40_000, "--json", token=world.kefu.token)
     assert proc.returncode == 2 and "query" in error_fields(proc), proc.stdout[:500]
+
+
+def test_every_free_text_field_refuses_hidden_characters(world: World, tmp_path: Path) -> None:
+    """Units, admin accounts, attachment names and revoke reasons are held to the same policy
+    as a registration: the field named, nothing written."""
+    from conftest import make_uscc
+
+    setup, admin = world.setup, world.admin.token
+    units = setup.count("unit")
+    unit = setup.run("unit", "add", "--name", "郑州\x1b[2J事务所", "--uscc", make_uscc("410105", "MA44HHHH1"),
+                     "--region", "金水区", "--json", token=admin)
+    assert unit.returncode == 2 and error_fields(unit) == ["name"], unit.stdout
+    assert setup.count("unit") == units
+    account = setup.run("account", "add", "--login", "kefu9", "--name", "客服\u202e九", "--role", "support",
+                        "--password-stdin", "--json", token=admin, input=world.password + "\n")
+    assert account.returncode == 2 and "name" in error_fields(account), account.stdout
+    me = _approved_and_passed(world)
+    pdf = tmp_path / "证明\x1b[31m.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    declared = setup.run("declare", "new", "--form", "学术会议", "--field", "meeting_name=年会", "--field",
+                         "organizer=学会", "--field", "start_date=2025-06-01", "--field", "days=1",
+                         "--attach", str(pdf), "--json", token=me.token)
+    assert declared.returncode == 2 and any("attachments" in f for f in error_fields(declared)), declared.stdout
+    assert setup.count("declaration") == 0
+    issued = json_out(setup.run("certificate", "--year", str(YEAR), "--json", "-o", str(tmp_path / "c.pdf"),
+                                token=me.token))["certificate"]
+    revoke = setup.run("certificate", "revoke", issued["number"], "--reason", "错误\x1b[2J", "--yes", "--json",
+                       token=admin)
+    assert revoke.returncode == 2 and error_fields(revoke) == ["reason"], revoke.stdout
+    assert setup.scalar("SELECT revoked_at FROM certificate WHERE number = :n", n=issued["number"]) is None
+
+
+def test_db_check_on_a_clean_database_exits_0(world: World) -> None:
+    proc = world.setup.run("db", "check", "--json", token=world.admin.token)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json_out(proc)
+    assert result["found"] == 0 and result["findings"] == [] and result["checked"] > 0
+    refused = world.setup.run("db", "check", "--json", token=world.kefu.token)
+    assert refused.returncode == 4
+
+
+def test_db_check_lists_each_hostile_row_with_its_field(hostile: Hostile) -> None:
+    world = hostile.world
+    proc = world.setup.run("db", "check", "--json", token=world.admin.token)
+    assert proc.returncode == 7, proc.stdout + proc.stderr
+    found = {(f["table"], f["field"], f["value"]) for f in json_out(proc)["findings"]}
+    assert ("professional", "name", visible(ESC_NAME)) in found
+    assert ("professional", "department", visible(OSC8_DEPARTMENT)) in found
+    assert ("professional", "name", visible(BIDI_NAME)) in found
+    assert ("account", "name", visible(ADMIN_NAME)) in found
+    assert ("certificate", "revoke_reason", visible(REVOKE_REASON)) in found
+    assert not any(value in (MARKUP_NAME, FORMULA_NAME) for _, _, value in found)  # data, not faults
