@@ -113,4 +113,5 @@ def test_first_system_admin_and_lockout_are_audited(sqlite_world: World) -> None
         with pytest.raises(LoginFailed):
             backend.login("kefu", "not-the-password-1")
     [row] = audit_rows(sqlite_world, mark)
-    assert (row.action, row.subject_id) == ("account.lock", str(sqlite_world.kefu.account_id))
+    assert (row.action, row.subject_type, row.subject_id, row.actor_id) == ("login.throttle", "login", "KEFU", None)
+    assert loads(row.after) == {"client": "local", "failures": 5, "wait_seconds": 1}

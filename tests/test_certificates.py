@@ -477,19 +477,27 @@ def test_batch_merged_per_unit_and_failures_exit_7(certs: Certs, tmp_path: Path)
     assert bad.returncode == 2 and error_fields(bad) == ["name_template"]
 
 
-def test_rotated_key_re_signs_on_the_next_print(certs: Certs, tmp_path: Path) -> None:
-    """A new key makes old codes fail; printing again signs the same facts anew (same number and date)."""
+def test_rotated_key_keeps_old_certificates_true(certs: Certs, tmp_path: Path) -> None:
+    """A rotation keeps the old key by its id (HNCE_CERT_OLD_KEYS): what it signed still verifies,
+    and a host holding only another key says which key is missing instead of calling it altered."""
+    from hnce_cli.certificates.signing import key_id, key_path
+
     setup = certs.world.setup
     if setup.remote:
         pytest.skip("the key is the server's setting; rotating it means restarting hnce serve")
     me = certs.person(public=30, professional=60)
     old = print_cert(certs, me, tmp_path / "old.pdf")
-    new_key = {"HNCE_CERT_KEY": "a-new-key-after-rotation-0123456789"}
-    assert certs.run("verify", old["verification_code"], token=me.token, **new_key).returncode == 9
-    new = print_cert(certs, me, tmp_path / "new.pdf", **new_key)
-    assert (new["number"], new["issue_date"], new["outcome"]) == (old["number"], old["issue_date"], "reissued")
-    assert new["verification_code"] != old["verification_code"]
-    assert certs.run("verify", new["verification_code"], token=me.token, **new_key).returncode == 0
+    other = {"HNCE_CERT_KEY": "a-new-key-after-rotation-0123456789"}
+    refused = certs.run("verify", old["verification_code"], "--json", token=me.token, **other)
+    assert refused.returncode == 8, refused.stdout + refused.stderr
+    assert "证书签发密钥与数据库不符" in refused.stdout + refused.stderr
+    old_key = key_path().read_bytes()  # the key file the first print created
+    rotated = {**other, "HNCE_CERT_OLD_KEYS": old_key.hex()}
+    assert json_out(refused)["error"]["details"]["expected_key_id"] == key_id(old_key)
+    kept = certs.run("verify", old["verification_code"], token=me.token, **rotated)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    again = print_cert(certs, me, tmp_path / "again.pdf", **rotated)
+    assert (again["number"], again["verification_code"]) == (old["number"], old["verification_code"])
     assert setup.count("certificate") == 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import zipfile
 from pathlib import Path
@@ -26,13 +27,18 @@ def approved_person(world: World, unit=None) -> Person:  # noqa: ANN001
     return world.approved_person(unit)
 
 
-def conference(days: int = 2) -> list[str]:
-    return ["--form", "conference", "--field", "meeting_name=全省会计年会", "--field", "organizer=河南省会计学会",
+def conference(days: int = 2, meeting: str = "全省会计年会") -> list[str]:
+    return ["--form", "conference", "--field", f"meeting_name={meeting}", "--field", "organizer=河南省会计学会",
             "--field", f"start_date={TODAY.isoformat()}", "--field", f"days={days}"]
 
 
+_MEETINGS = itertools.count(1)
+
+
 def declare(world: World, person: Person, *extra: str, days: int = 2) -> dict:
-    proc = world.setup.run("declare", "new", *conference(days), *extra, "--json", token=person.token)
+    """A new conference declaration; each one a different meeting (an identical one is refused)."""
+    meeting = f"全省会计年会第{next(_MEETINGS)}场"
+    proc = world.setup.run("declare", "new", *conference(days, meeting), *extra, "--json", token=person.token)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json_out(proc)
 

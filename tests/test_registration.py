@@ -165,11 +165,12 @@ def test_no_employer_may_not_pick_provincial_or_city_level(sqlite_world: World, 
 def test_no_employer_lands_in_the_areas_temporary_unit(sqlite_world: World) -> None:
     setup = sqlite_world.setup
     person = setup.backend().register(registration(has_employer=False, region="金水区"))
-    assert person.unit_name == "金水区财政局"
+    # the bureau manages them; it does not employ them (terms.unit_label)
+    assert person.unit_name == "无工作单位（临时管理单位：金水区财政局）"
     assert person.unit_kind == "temporary"
     assert person.unit_id == sqlite_world.temp_unit.id
     by_code = setup.backend().register(registration(has_employer=False, region="410302"))
-    assert by_code.unit_name == "老城区财政局"
+    assert by_code.unit_name == "无工作单位（临时管理单位：老城区财政局）"
 
 
 def test_no_employer_with_unknown_region(sqlite_world: World) -> None:

@@ -76,8 +76,8 @@ def api(tmp_path, monkeypatch) -> ApiWorld:
     tokens["person"] = b.login(people[0], PASSWORD).token
     b.token = tokens["person"]
     draft = b.create_declaration(DeclarationInput(form="conference", fields=conference_fields()))
-    pending = b.create_declaration(DeclarationInput(form="conference", fields=conference_fields(),
-                                                    submit=True))
+    pending = b.create_declaration(DeclarationInput(form="conference", fields={
+        **conference_fields(), "meeting_name": "年会（二）"}, submit=True))
     certificate = passed_year_certificate(b, url, people[0], tokens["admin"])
     client = TestClient(create_app(), raise_server_exceptions=False)
     return ApiWorld(client, url, tokens, pending_a=people[1], person_a=people[0], draft=draft.id,
@@ -147,7 +147,8 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
         ("POST", "/api/v1/auth/logout"): {},
         ("GET", "/api/v1/forms"): {},
         ("PUT", "/api/v1/forms"): {"json": [f.model_dump(exclude_none=True) for f in package_forms()]},
-        ("POST", "/api/v1/declarations"): {"json": {"form": "conference", "fields": conference_fields()}},
+        ("POST", "/api/v1/declarations"): {"json": {"form": "conference", "fields": conference_fields(),
+                                                    "allow_duplicate": True}},
         ("GET", "/api/v1/declarations"): {"params": {"person": world.person_a}},
         ("POST", "/api/v1/declarations/reviews"): {"json": {"decision": "approve", "ids": [world.pending]}},
         ("POST", "/api/v1/declarations/import"): {"json": {"rows": [
@@ -179,6 +180,8 @@ def sample_request(world: ApiWorld, method: str, path: str) -> dict:
             f'["{world.person_a}", "2025", "专业科目", "10", "N-2"]', '{"end": 1}']).encode()},
         ("GET", "/api/v1/sync/export"): {"params": {"year": 2025}},
         ("GET", "/api/v1/checks/text"): {"params": {"limit": 10}},
+        ("GET", "/api/v1/accounts/locks"): {"params": {"limit": 10}},
+        ("POST", "/api/v1/accounts/locks/unlock"): {"json": {"login": "kefu"}},
     }
     return samples[(method, path)]
 
@@ -218,6 +221,8 @@ FOREIGN = {
     ("POST", "/api/v1/sync/import/stream"): ("kefu", 403),
     ("GET", "/api/v1/sync/export"): ("a-admin", 403),
     ("GET", "/api/v1/checks/text"): ("a-admin", 403),
+    ("GET", "/api/v1/accounts/locks"): ("kefu", 403),
+    ("POST", "/api/v1/accounts/locks/unlock"): ("a-admin", 403),
 }
 # GET /forms: every logged-in user reads the same learning forms (no scope to cross).
 # GET /rules: likewise every logged-in user reads the same year rules.
@@ -260,6 +265,8 @@ OWNER = {
     ("POST", "/api/v1/sync/import/stream"): "admin",
     ("GET", "/api/v1/sync/export"): "admin",
     ("GET", "/api/v1/checks/text"): "admin",
+    ("GET", "/api/v1/accounts/locks"): "admin",
+    ("POST", "/api/v1/accounts/locks/unlock"): "admin",
 }
 
 

@@ -124,6 +124,15 @@ class Unsupported(HnceError):
     http_status: ClassVar[int] = 400
 
 
+class TooLarge(HnceError):
+    """More than one request may carry or one answer may hold: a body over the server's limit,
+    an export over its cap. Nothing was done; send less (smaller pieces, a narrower query)."""
+
+    code: ClassVar[str] = "too_large"
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
+    http_status: ClassVar[int] = 413
+
+
 class Unavailable(HnceError):
     code: ClassVar[str] = "unavailable"
     exit_code: ClassVar[ExitCode] = ExitCode.UNAVAILABLE
@@ -176,6 +185,7 @@ ERRORS_BY_CODE: dict[str, type[HnceError]] = {
         AuthRequired,
         LoginFailed,
         Unsupported,
+        TooLarge,
         Unavailable,
         SchemaOutdated,
         InternalError,

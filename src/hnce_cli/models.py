@@ -50,6 +50,22 @@ class Account(SQLModel, table=True):
     last_login_at: datetime | None = None
 
 
+class LoginFailure(SQLModel, table=True):
+    """Wrong passwords in a row for one login from one address: the login throttle
+    (services/throttle.py). It slows the address down and never locks the account.
+    (account.failed_logins and account.locked_until, the lock of earlier releases, are no
+    longer read; they go a release later, once no older worker runs.)"""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (UniqueConstraint("login", "client", name="uq_login_failure_login_client"),)
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64)  # as typed, upper-cased: the same key whether or not the account exists
+    client: str = Field(max_length=64)  # the caller's address as `hnce serve` saw it, or "local"
+    failures: int
+    last_at: datetime = Field(index=True)  # what nobody tried for a day is deleted
+    locked_until: datetime | None = None  # the address waits until then
+
+
 class AdminScope(SQLModel, table=True):
     """What an admin may act on: units for unit admins, a region for HR reviewers."""
 
@@ -142,6 +158,10 @@ class Declaration(SQLModel, table=True):
         *(Index(f"ix_declaration_awaiting_{level}", "unit_id", "status", "submitted_at",
                 sqlite_where=text(f"status = '{status}'"), postgresql_where=text(f"status = '{status}'"))
           for level, status in (("unit", "pending_unit"), ("hr", "pending_hr"))),
+        # A declaration already made: the same person, form, year and answers (migration 0009).
+        Index("ix_declaration_fingerprint", "fingerprint"),
+        # An import row is written once: a re-run, or two imports of one file at once, find it here.
+        Index("uq_declaration_import_key", "import_key", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     professional_id: int = Field(foreign_key="professional.id")
@@ -159,6 +179,14 @@ class Declaration(SQLModel, table=True):
     decided_at: datetime | None = None
     reject_reason: str | None = Field(default=None, max_length=500)
     rejected_level: str | None = Field(default=None, max_length=8)  # unit | hr
+    # SHA-256 of the person's ID number, the form, the year and the answers (sorted JSON):
+    # what makes two declarations the same (services/declarations.py, `fingerprint`). Null
+    # only for a row written by a worker of an older release during a roll-out.
+    fingerprint: str | None = Field(default=None, max_length=64)
+    # The import row it came from: "ref:<unit id>:<申报编号>" when the unit's file numbers its
+    # rows, else "fp:<fingerprint>"; null for declarations made one by one and for rows
+    # imported before migration 0009. Unique: the same row is never imported twice.
+    import_key: str | None = Field(default=None, max_length=100)
 
 
 class Blob(SQLModel, table=True):
@@ -209,7 +237,8 @@ class Certificate(SQLModel, table=True):
 
     `number` is stable: re-issuing the same person and year keeps it. `content` is the
     canonical, signed content (JSON) so verification needs no recomputation; `code`
-    is the verification code printed on the PDF. A revoked certificate keeps its row.
+    is the verification code printed on the PDF, `key_id` names the key that signed it
+    (docs/deploy.md). A revoked certificate keeps its row.
     """
 
     __table_args__ = (UniqueConstraint("professional_id", "year", name="uq_certificate_person_year"),)
@@ -224,3 +253,5 @@ class Certificate(SQLModel, table=True):
     revoked_at: datetime | None = None
     revoked_by: int | None = Field(default=None, foreign_key="account.id")
     revoke_reason: str | None = Field(default=None, max_length=500)
+    # The id of the key that signed `code` (signing.key_id); None: recorded before key ids were.
+    key_id: str | None = Field(default=None, max_length=16)

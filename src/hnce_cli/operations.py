@@ -65,6 +65,7 @@ class Operation(NamedTuple):
     summary: str = ""
     service: str = ""  # "module:function" in hnce_cli.services that LocalBackend runs: f(db, [actor,] *args)
     write: bool = False  # a change: one writer's transaction (SQLite: BEGIN IMMEDIATE)
+    client: bool = False  # the service is told the caller's address (client=…): logins are throttled by it
 
     @property
     def route(self) -> str:
@@ -88,11 +89,20 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               params=(_p("q", "query", str, REQUIRED, min_length=1),), summary="Look a professional up",
               service="lookup:lookup"),
     Operation("login", "POST", "/auth/login", "LoginResult", public=True,
-              body=Body("LoginRequest", fields=("login", "password")), service="accounts:login", write=True),
+              body=Body("LoginRequest", fields=("login", "password")), service="accounts:login", write=True,
+              client=True),
     Operation("logout", "POST", "/auth/logout", "LoggedOut"),
     Operation("whoami", "GET", "/auth/whoami", "AccountOut", service="accounts:whoami"),
     Operation("create_account", "POST", "/accounts", "AccountOut", body=Body("AccountInput", "data"), status=201,
               service="accounts:create_account", write=True),
+    Operation("login_locks", "GET", "/accounts/locks", "LoginLocks",
+              params=(_p("limit", "limit", int, 100, ge=1, le=1000),),
+              summary="Logins and addresses made to wait after wrong passwords (system admin)",
+              service="throttle:locks"),
+    Operation("unlock_login", "POST", "/accounts/locks/unlock", "Unlocked",
+              body=Body("UnlockRequest", fields=("login", "client")),
+              summary="Forget a login's wrong passwords, from every address or one (system admin)",
+              service="throttle:unlock", write=True),
     Operation("list_regions", "GET", "/regions", "list[RegionOut]", public=True,
               params=(_p("level"), _p("parent")), service="units:list_regions"),
     Operation("add_unit", "POST", "/units", "UnitOut", body=Body("UnitInput", "data"), status=201,

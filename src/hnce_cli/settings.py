@@ -112,3 +112,52 @@ class ProfileStore:
             json.dump(data, fh, ensure_ascii=False, indent=2)
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
+
+
+# --- what one request to `hnce serve` may take (docs/deploy.md, "Limits and time-outs") -------
+
+MIB = 1024 * 1024
+PUBLIC_BODY_BYTES = MIB  # a login or a registration is a few hundred bytes; anyone may send one
+MAX_HEADER_BYTES = 64 * 1024  # request line and headers (a list of 1,000 ids in a query is ~15 KB)
+KEEP_ALIVE_SECONDS = 5  # an idle connection between two requests is closed after this
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """The limits of `hnce serve`, from the environment of the server (each worker reads them).
+
+    The body limit is the largest legitimate JSON request: a declaration with its five
+    attachments of 10 MiB each travels as base64, about 67 MiB. The streamed national import
+    (POST /api/v1/sync/import/stream) is spooled to disk, not held, so it has its own, larger
+    limit (a million rows are some 60 MiB)."""
+
+    max_body_bytes: int = 70 * MIB  # HNCE_MAX_BODY_MB
+    max_import_bytes: int = 1024 * MIB  # HNCE_MAX_IMPORT_MB
+    header_timeout: float = 10.0  # HNCE_HEADER_TIMEOUT: seconds for a request's line and headers to arrive
+    body_timeout: float = 30.0  # HNCE_BODY_TIMEOUT: seconds the server waits for the next piece of a body
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerLimits:
+        """The limits the environment sets; a value that is not a positive number is exit 2 naming it."""
+        env = os.environ if env is None else env
+        default = cls()
+
+        def number(name: str, fallback: float, unit: str) -> float:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return fallback
+            try:
+                value = float(raw) if raw.isascii() else float("nan")
+            except ValueError:
+                value = float("nan")
+            if not 0 < value < 1e9:  # also NaN
+                raise ValidationFailed.one(name, f"{name} 须为正数（{unit}），实际为 {raw!r} (not a positive number)",
+                                           f"e.g. {name}={fallback:g}, or unset it for the default")
+            return value
+
+        return cls(
+            max_body_bytes=int(number("HNCE_MAX_BODY_MB", default.max_body_bytes / MIB, "MiB") * MIB),
+            max_import_bytes=int(number("HNCE_MAX_IMPORT_MB", default.max_import_bytes / MIB, "MiB") * MIB),
+            header_timeout=number("HNCE_HEADER_TIMEOUT", default.header_timeout, "秒 seconds"),
+            body_timeout=number("HNCE_BODY_TIMEOUT", default.body_timeout, "秒 seconds"),
+        )

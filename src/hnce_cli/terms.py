@@ -18,6 +18,19 @@ ROLES = {
 
 UNIT_KINDS = {"ordinary": "用人单位", "temporary": "临时管理单位"}
 
+
+def unit_label(name: str, kind: str | None) -> str:
+    """A person's unit as every view and every certificate shows it.
+
+    Someone with no employer registers in their area's temporary management unit
+    (临时管理单位, the county's finance bureau), which manages their continuing education
+    and does not employ them: an official document must not say they work there.
+    """
+    if kind == "temporary":
+        return f"无工作单位（临时管理单位：{name}）"
+    return name
+
+
 REGION_LEVELS = {
     "province": "省",
     "city": "市",

@@ -134,6 +134,27 @@ def first_hidden(value: str) -> str | None:
     return None if found is None else found.group()
 
 
+# What no text hnce takes may hold, whatever the field (a password, a form answer, a key of a
+# forms file): C0 and C1 control characters but the line feed of a multi-line reason, and lone
+# surrogates (half a character: no encoding writes them, PostgreSQL refuses them). The HTTP API
+# refuses them in every parameter and body before a route runs (server/boundary.py); the
+# policy of each field above is stricter.
+_NEVER_TEXT = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def never_text(value: str) -> FieldProblem | None:
+    """The first character no field may hold (see _NEVER_TEXT), as a problem of an unnamed
+    field (the caller names it), or None."""
+    found = _NEVER_TEXT.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    zh, en = ("不成对的代理码位", "a lone surrogate: half of a character") if "\ud800" <= char <= "\udfff" \
+        else ("控制字符", "control character")
+    return FieldProblem("", f"含有{zh} {_describe(char)}，位于第 {found.start() + 1} 个字符 ({en})",
+                        "remove it: retype the value by hand, or send the text as UTF-8 without control characters")
+
+
 def visible(text: str) -> str:
     """Text as it was typed, never as terminal codes: every control or invisible character
     shown escaped (\\x1b, \\u202e), so what is shown is what is stored."""

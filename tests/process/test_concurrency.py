@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, Setup, World, new_id_number, new_mobile, registration
+from conftest import PASSWORD, Setup, World, new_id_number, new_mobile, registration, set_now
 
 from hnce_cli.errors import HnceError, LoginFailed, ValidationFailed
 from hnce_cli.schemas import DecisionRequest
@@ -140,17 +141,22 @@ def test_the_same_person_registering_twice_at_once_in_process(
     assert setup.count("professional", "id_number = :n", n=number) == 1
 
 
-def test_parallel_wrong_passwords_still_lock_the_account(world: World) -> None:
-    """Guessing in parallel must not get more tries than guessing one by one."""
+def test_parallel_wrong_passwords_still_make_the_address_wait(world: World) -> None:
+    """Guessing in parallel must not get more tries than guessing one by one: the sixth of
+    six guesses sent at once is refused unchecked, and so is the right password after them."""
     from argon2 import PasswordHasher
 
     setup = world.setup
     # The production cost, so that each check takes as long as it really does.
     setup.execute("UPDATE account SET password_hash = :h WHERE login = 'kefu'",
                   h=PasswordHasher().hash(PASSWORD))
+    set_now(datetime.now())  # one moment for all: the one-second wait does not pass meanwhile
     results = run_together(*(lambda: setup.backend().login("kefu", "wrong-guess-1")
                              for _ in range(6)))
     assert all(isinstance(r, LoginFailed) for r in results), results
+    messages = [r.message for r in results]
+    assert messages.count("账户或密码错误") == 5, messages
+    assert sum("次数过多" in m for m in messages) == 1, messages
     with pytest.raises(HnceError) as exc:
         setup.backend().login("kefu", PASSWORD)
-    assert "锁定" in exc.value.message
+    assert "次数过多" in exc.value.message

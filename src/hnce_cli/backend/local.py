@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hnce_cli import store
@@ -34,7 +34,9 @@ T = TypeVar("T")
 def _method(op: Operation) -> Callable[..., Any]:
     """The Backend method of one row: its arguments bound by the protocol's signature, then
     service(db, actor, *arguments) in a reader's or a writer's transaction (public rows:
-    service(db, *arguments), no login)."""
+    service(db, *arguments), no login; rows marked `client` also get client=the caller's
+    address). A row's service depends on the database and its arguments alone, so a change
+    the database aborted (a deadlock) is run again whole (store.retried)."""
     from importlib import import_module
 
     module, function = op.service.split(":")
@@ -47,9 +49,12 @@ def _method(op: Operation) -> Callable[..., Any]:
             _check_bounds(bounds, bound.arguments)
         arguments = list(bound.arguments.values())[1:]
         service = getattr(import_module(f"hnce_cli.services.{module}"), function)
+        extra = {"client": self.client} if op.client else {}
         if op.public:
-            return self._public(service, *arguments, write=op.write)
-        return (self._write if op.write else self._read)(service, *arguments)
+            run = partial(self._public, service, *arguments, write=op.write, **extra)
+        else:
+            run = partial(self._write if op.write else self._read, service, *arguments, **extra)
+        return store.retried(run) if op.write else run()
 
     method.__name__ = op.name
     method.__doc__ = getattr(Backend, op.name).__doc__
@@ -103,11 +108,14 @@ def _from_operations(cls: type) -> type:
 
 @_from_operations
 class LocalBackend:
-    def __init__(self, url: str, token: str | None = None) -> None:
+    def __init__(self, url: str, token: str | None = None, client: str | None = None) -> None:
         self.target = store.target(url)
         self.url = self.target.url
         self.token = token
         self.description = self.target.shown
+        # The caller's network address as `hnce serve` saw it; None for a command run here.
+        # Logins are throttled per account and address (services/accounts.py).
+        self.client = client
 
     # --- one transaction per call ---------------------------------------------------------
     def _read(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -132,10 +140,13 @@ class LocalBackend:
 
     # --- database -------------------------------------------------------------------------
     def ready(self) -> None:
-        """Open the database once: a fresh SQLite file is migrated, an outdated one refused
-        (`hnce serve` checks before its workers start)."""
-        with store.transaction(self.url):
-            pass
+        """Open the database once: a fresh SQLite file is migrated, an outdated one refused,
+        and a host without the key its certificates were signed with is refused (`hnce serve`
+        checks before its workers start)."""
+        from hnce_cli.services import certificates
+
+        with store.transaction(self.url) as db:
+            certificates.check_signing_key(db)
 
     def db_upgrade(self) -> s.DbInfo:
         from hnce_cli.schemas import DbInfo

@@ -7,8 +7,13 @@ is forgiving the way Crockford base32 intends: case, spaces and the hyphens
 inside the tag do not matter, and O/I/L are read as 0/1/1.
 
 The key comes from HNCE_CERT_KEY (64 hex digits, or any string of at least 16
-bytes), else from ``<data dir>/certificate.key`` (32 random bytes, mode 600),
-created on first use. The key is never printed; `key_fingerprint` names it in logs.
+bytes), else from ``<data dir>/certificate.key`` (32 random bytes, mode 600). The key
+is never printed; its id (`key_id`, a hash of it) names it in the database, in logs
+and in messages. One deployment signs with one key: every host serving one database
+holds the same key, and the keys it signed with before a rotation are kept, by id, in
+HNCE_CERT_OLD_KEYS, so that what they signed still verifies (`KeyRing`). Reading the
+keys never creates one: the services create the key file only for the first
+certificate a database records (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import hmac
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hnce_cli.certificates.model import CertificateContent
@@ -27,6 +33,13 @@ TAG_BITS = 80
 TAG_CHARS = TAG_BITS // 5  # 16 symbols
 GROUP = 4
 KEY_ENV = "HNCE_CERT_KEY"
+# Keys this deployment signed with before a rotation: what they signed keeps verifying.
+OLD_KEYS_ENV = "HNCE_CERT_OLD_KEYS"
+# Ids of keys that are lost (or must no longer vouch for anything): what they signed verifies
+# as altered, and is signed anew with the current key on its next print.
+WITHDRAWN_ENV = "HNCE_CERT_WITHDRAWN_KEYS"
+# The id of certificates signed before key ids were recorded (key_id NULL), for WITHDRAWN_ENV.
+LEGACY = "legacy"
 KEY_FILE_NAME = "certificate.key"
 MIN_KEY_BYTES = 16
 
@@ -125,12 +138,70 @@ def key_fingerprint(key: bytes) -> str:
     return hashlib.sha256(b"hnce-cert-key-id\0" + key).hexdigest()[:12]
 
 
-def _key_from_env(raw: str) -> bytes:
+# The id a certificate records of the key that signed it: the fingerprint (not secret).
+key_id = key_fingerprint
+
+
+def _key_from_env(raw: str, name: str = KEY_ENV) -> bytes:
     raw = raw.strip()
     key = bytes.fromhex(raw) if re.fullmatch(r"[0-9a-fA-F]{64}", raw) else raw.encode("utf-8")
     if len(key) < MIN_KEY_BYTES:
-        raise ValueError(f"{KEY_ENV} is too short: use at least {MIN_KEY_BYTES} bytes (e.g. 64 hex digits)")
+        raise ValueError(f"{name} is too short: use at least {MIN_KEY_BYTES} bytes (e.g. 64 hex digits)")
     return key
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """The keys of this deployment as this process holds them: the current one (signs), the
+    old ones kept after rotations (verify what they signed) and the ids of withdrawn ones."""
+
+    current: bytes | None
+    keys: Mapping[str, bytes] = field(default_factory=dict)  # by id: the current key and the old ones
+    withdrawn: frozenset[str] = frozenset()
+    where: str = ""  # where the current key is read from (for messages)
+
+    @property
+    def current_id(self) -> str | None:
+        return None if self.current is None else key_id(self.current)
+
+    def verifies(self, code: str, content: CertificateContent, kid: str | None) -> bool:
+        """Whether the key `kid` signed this code for this content (None: any key held, the
+        rule for certificates recorded before key ids were)."""
+        if kid is None:
+            return any(verify(code, content, key) for key in self.keys.values())
+        key = self.keys.get(kid)
+        return key is not None and verify(code, content, key)
+
+
+def load_ring() -> KeyRing:
+    """The keys in force, read from the environment and the key file; never creates a key."""
+    env = os.environ.get(KEY_ENV)
+    current: bytes | None
+    if env:
+        current, where = _key_from_env(env), KEY_ENV
+    else:
+        path = key_path()
+        where = str(path)
+        try:
+            current = path.read_bytes()
+        except FileNotFoundError:
+            current = None
+        if current is not None and len(current) < MIN_KEY_BYTES:
+            raise ValueError(f"certificate key file {path} is too short ({len(current)} bytes); restore it from backup")
+    keys = {}
+    for raw in re.split(r"[\s,]+", os.environ.get(OLD_KEYS_ENV, "").strip()):
+        if raw:
+            old = _key_from_env(raw, OLD_KEYS_ENV)
+            keys[key_id(old)] = old
+    if current is not None:
+        keys[key_id(current)] = current
+    withdrawn = frozenset(w for w in re.split(r"[\s,]+", os.environ.get(WITHDRAWN_ENV, "").strip().lower()) if w)
+    return KeyRing(current, keys, withdrawn, where)
+
+
+def create_key() -> bytes:
+    """The key file, created with 32 random bytes if it is not there (the first process wins)."""
+    return load_key(create=True)
 
 
 def key_path() -> Path:
@@ -140,7 +211,8 @@ def key_path() -> Path:
 
 
 def load_key(path: Path | None = None, *, create: bool = True) -> bytes:
-    """The signing key: HNCE_CERT_KEY, else the key file (created with 32 random bytes, mode 600)."""
+    """The signing key: HNCE_CERT_KEY, else the key file (created with 32 random bytes, mode 600,
+    when `create`). The services read keys with `load_ring`, which never creates one."""
     env = os.environ.get(KEY_ENV)
     if env and path is None:
         return _key_from_env(env)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hnce_cli.commands._common import (
+    CsvOpt,
     JsonOpt,
     PasswordStdinOpt,
     fmt,
@@ -119,3 +120,46 @@ def add(
                                         "password": password, "units": unit or [],
                                         "region": region})
     render_account(get_backend(ctx).create_account(data), fmt(json_), "已创建账号")
+
+
+@app.command("locks")
+def locks(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="List at most this many (all are counted).")] = 100,
+    json_: JsonOpt = False,
+    csv_: CsvOpt = False,
+) -> None:
+    """List the logins and addresses made to wait after wrong passwords (system admin).
+
+    Example: hnce account locks
+    """
+    from hnce_cli.render import Column, TableView, emit
+
+    result = get_backend(ctx).login_locks(limit)
+    footnotes = [f"共 {result.total} 条（近 24 小时）；解除：hnce account unlock 账号 [--client 地址]"]
+    emit(result, fmt(json_, csv_), TableView(
+        title="登录失败等待", rows=result.locks, footnotes=footnotes, columns=[
+            Column("账号", lambda r: r.login, no_wrap=True), Column("来源地址", lambda r: r.client, no_wrap=True),
+            Column("连续失败", lambda r: r.failures, "right"), Column("最近失败", lambda r: r.last_failed_at),
+            Column("等待至", lambda r: r.locked_until), Column("剩余秒数", lambda r: r.wait_seconds, "right"),
+            Column("账户姓名", lambda r: r.account_name if r.account_name is not None else "（无此账号）")]))
+
+
+@app.command("unlock")
+def unlock(
+    ctx: typer.Context,
+    login_name: Annotated[str, typer.Argument(metavar="LOGIN", help="The login (ID number or admin login).")],
+    client: Annotated[str | None, typer.Option(
+        help="Only the failures from this address (as `account locks` shows it).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Forget a login's wrong passwords so it may be tried at once (system admin).
+
+    Example: hnce account unlock zz-admin --client 10.1.2.3
+    """
+    from hnce_cli.render import emit, print_details
+
+    result = get_backend(ctx).unlock_login(login_name, client)
+    emit(result, fmt(json_), details=lambda: print_details(
+        "已解除登录等待" if result.cleared else "没有需要解除的登录等待 (nothing to clear)",
+        [("账号", result.login), ("来源地址", result.client or "全部"), ("清除记录", result.cleared)]))

@@ -3,6 +3,7 @@ follows them in the progress view (申报进度查询); a unit admin imports man
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -113,12 +114,17 @@ def new(
         "--submit/--draft", help="Submit now, or save as draft 保存暂不提交 (default).")] = None,
     from_file: Annotated[Path | None, typer.Option(
         "--from-file", help="The declaration as JSON or YAML (see docs/declarations.md).")] = None,
+    allow_duplicate: Annotated[bool, typer.Option(
+        "--allow-duplicate", help="Declare it although an identical one (same form, year and fields) is "
+                                  "already a draft, pending or approved: a genuinely repeated activity.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Declare credits: pick the learning form, then only its fields are asked.
 
     On a terminal a wizard asks what is missing; in scripts give everything as
     flags or --from-file. Without --submit the declaration is saved as a draft.
+    An identical declaration (same form, year and fields) that is a draft, pending
+    or approved is not made twice: exit 5 naming its number, unless --allow-duplicate.
 
     \b
     Examples:
@@ -141,6 +147,8 @@ def new(
     data.setdefault("attachments", []).extend(read_attachment(p) for p in attach or [])
     if submit is not None:
         data["submit"] = submit
+    if allow_duplicate:
+        data["allow_duplicate"] = True
     backend = get_backend(ctx)
     if interactive(ctx) and not from_file:
         data = _wizard(backend, data, ask_submit=submit is None)
@@ -302,21 +310,24 @@ def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 BOM or GBK) or XLSX.")],
     report: Annotated[Path | None, typer.Option(
-        help="Where to write the per-row error report (default: FILE-errors.csv beside it).")] = None,
+        help="Where to write the per-row report (default: FILE-errors.csv beside it when rows are wrong, "
+             "FILE-report.csv when some were imported before).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Unit admins: declare for your unit's people from a spreadsheet (批量导入).
 
     Columns: id_number (身份证号), form (学习形式), year (计入年度), credits (学分, for
     entered forms), then the form's fields by name or Chinese label; 姓名 is checked
-    if present. Every row is checked first: one bad row imports nothing, and the
-    errors (row, field, why) are printed and written to a CSV report. Imported
-    declarations have passed the unit's review and wait for HR (待审核（人社）).
+    if present; 申报编号 (ref) is your own number for the row. Every row is checked
+    first: one bad row imports nothing, and the errors (row, field, why) are printed
+    and written to a CSV report. Imported declarations have passed the unit's review
+    and wait for HR (待审核（人社）). Safe to run again: a row imported before is
+    reported as already imported (已导入过) with its number, never made twice.
 
     Example: hnce declare import 2026-申报.xlsx
     """
     from hnce_cli.errors import ValidationFailed
-    from hnce_cli.render import Column, TableView, emit, note, print_table
+    from hnce_cli.render import Column, TableView, emit, note, print_json, print_table
     from hnce_cli.tabular import read_rows
 
     rows = read_rows(file)
@@ -327,7 +338,7 @@ def import_(
         if not problems:
             raise
         target = report or file.with_name(f"{file.stem}-errors.csv")
-        _write_report(target, problems)
+        _write_report(target, ["row", "field", "message"], ([p["row"], p["field"], p["message"]] for p in problems))
         exc.details["report"] = str(target)
         if not json_:
             print_table(TableView(title=exc.message, rows=problems[:50], columns=[
@@ -337,18 +348,39 @@ def import_(
                            f"错误报告已写入 {target}"]))
             raise typer.Exit(int(exc.exit_code)) from None
         raise
-    emit(result, fmt(json_), details=lambda: note(
-        f"已导入 {result.created} 条申报，共 {result.credits:g} 学分，等待人社部门审核（单位审核已完成）："
-        + "，".join(f"{k} {v} 条" for k, v in result.by_form.items())))
+    summary = (f"已导入 {result.created} 条申报，共 {result.credits:g} 学分，等待人社部门审核（单位审核已完成）"
+               + ("：" + "，".join(f"{k} {v} 条" for k, v in result.by_form.items()) if result.by_form else ""))
+    if not result.already_imported:
+        emit(result, fmt(json_), details=lambda: note(summary))
+        return
+    # Some rows were imported before (a re-run): every row's outcome and number go to the report.
+    target = report or file.with_name(f"{file.stem}-report.csv")
+    from hnce_cli.terms import DECLARATION_STATUS
+
+    _write_report(target, ["row", "outcome", "id", "status", "ref", "message"],
+                  ([r.row, r.outcome, r.id, r.status, r.ref or "", r.reason or ""] for r in result.rows))
+    if fmt(json_) == "json":
+        data = result.model_dump(mode="json")
+        data["report"] = str(target)
+        print_json(data)
+        return
+    already = [r for r in result.rows if r.outcome == "already_imported"]
+    print_table(TableView(title="此前已导入的行（未重复创建）", rows=already[:50], columns=[
+        Column("行", lambda r: r.row, justify="right"), Column("编号", lambda r: r.id, justify="right"),
+        Column("状态", lambda r: DECLARATION_STATUS.get(r.status, r.status), no_wrap=True),
+        Column("原因", lambda r: r.reason)],
+        footnotes=[f"另有 {len(already) - 50} 行未显示" if len(already) > 50 else "",
+                   f"逐行报告已写入 {target}"]))
+    note(f"{summary}；{result.already_imported} 行此前已导入过，未重复创建 (already imported: not created again)")
 
 
-def _write_report(path: Path, problems: list[dict]) -> None:
-    """The error report as CSV (UTF-8 with BOM, for Excel), through the one writer: a message
+def _write_report(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """A per-row report as CSV (UTF-8 with BOM, for Excel), through the one writer: a message
     quoting a cell of the file is text, never a formula."""
     from hnce_cli.tabular import write_csv
 
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        write_csv(handle, ["row", "field", "message"], ([p["row"], p["field"], p["message"]] for p in problems))
+        write_csv(handle, header, rows)
 
 
 # --- rendering (shared with `hnce review` and `hnce status --declarations`) -------

@@ -83,7 +83,7 @@ def show_person(p: ProfessionalOut) -> None:
     pairs = [
         ("姓名", p.name), ("身份证号", p.id_number), ("性别", p.gender),
         ("出生日期", p.birth_date), ("手机号码", p.mobile), ("电子邮箱", p.email),
-        ("所在单位", f"{p.unit_name}（临时管理单位）" if p.unit_kind == "temporary" else p.unit_name),
+        ("所在单位", p.unit_name),  # as the services word it (terms.unit_label)
         ("所属区域", p.region_name), ("工作部门", p.department), ("民族", p.ethnicity),
         ("籍贯", p.native_place), ("毕业院校", p.school), ("所学专业", p.major),
         ("专业技术职务", p.title), ("注册状态", p.status_label), ("注册时间", p.registered_at),

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="National-platform reconciliation 学分同步: import its export, export ours.\n\n"
                        "Example: hnce sync import 全国平台-2025.xlsx", no_args_is_help=True)
 
-EXPORT_HEADER = ["身份证号", "姓名", "年度", "科目类型", "学时", "记录编号", "完成日期", "来源"]
-
 
 @app.command("import")
 def import_(
@@ -41,7 +39,8 @@ def import_(
     when others are bad; rows not added (unknown ID number, bad data, duplicates) are
     listed and written to a CSV report. The whole file is checked first, then
     written in one transaction: interrupted, nothing is written. Exit 7 if any
-    row was bad or unknown, 0 if everything was added or had been already.
+    row was bad or unknown, 0 if everything was added or had been already. A file
+    that hnce sync export wrote (Henan's own records, HN:…) is refused whole (exit 2).
 
     \b
     Examples:
@@ -133,6 +132,7 @@ def export(
     Example: hnce sync export --year 2025 -o 河南平台-2025.csv
     """
     from hnce_cli.render import note, print_json
+    from hnce_cli.schemas.sync import EXPORT_COLUMNS
     from hnce_cli.tabular import check_output, write_csv, write_rows
     from hnce_cli.terms import CREDIT_SOURCES, SUBJECTS
 
@@ -154,9 +154,9 @@ def export(
             after = page.next_after
 
     if output is None:
-        write_csv(sys.stdout, EXPORT_HEADER, rows(), newline="\n")
+        write_csv(sys.stdout, list(EXPORT_COLUMNS), rows(), newline="\n")
         return
-    count = write_rows(output, EXPORT_HEADER, rows())
+    count = write_rows(output, list(EXPORT_COLUMNS), rows())
     if fmt(json_) == "json":
         print_json({"year": year, "file": str(output), "rows": count})
     else:

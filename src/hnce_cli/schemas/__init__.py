@@ -61,6 +61,8 @@ _WHERE = {
     "InboxQueue": "reviews",
     "LearningForm": "forms",
     "LoggedOut": "accounts",
+    "LoginLock": "accounts",
+    "LoginLocks": "accounts",
     "LoginRequest": "accounts",
     "LoginResult": "accounts",
     "LookupResult": "people",
@@ -83,6 +85,8 @@ _WHERE = {
     "UnitInput": "units",
     "UnitOut": "units",
     "UnitSearchResult": "units",
+    "UnlockRequest": "accounts",
+    "Unlocked": "accounts",
     "Year": "_base",
     "YearRulesOut": "rules",
 }

@@ -38,6 +38,34 @@ class LoginRequest(BaseModel):
     password: str
 
 
+class LoginLock(BaseModel):
+    """One login and address made to wait after wrong passwords (services/throttle.py)."""
+
+    login: str  # as counted: typed, upper-cased
+    client: str  # the address the tries came from ("local": next to the database)
+    failures: int  # wrong passwords in a row
+    last_failed_at: datetime
+    locked_until: datetime | None  # the address waits until then
+    wait_seconds: int  # left to wait now (0: may try again; the next failure waits longer)
+    account_name: str | None  # whose account the login is; None: no such account
+
+
+class LoginLocks(BaseModel):
+    locks: list[LoginLock]
+    total: int  # every pair made to wait in the last 24 hours, even beyond the limit
+
+
+class UnlockRequest(BaseModel):
+    login: str
+    client: str | None = None  # one address only; every address when left out
+
+
+class Unlocked(BaseModel):
+    login: str
+    client: str | None
+    cleared: int  # (login, address) records forgotten; 0 when there was nothing to clear
+
+
 class LoggedOut(BaseModel):
     logged_out: bool
 

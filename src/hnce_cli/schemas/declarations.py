@@ -50,6 +50,9 @@ class DeclarationInput(BaseModel):
     fields: dict[str, FieldValue] = {}
     attachments: list[AttachmentIn] = []
     submit: bool = Field(default=False, description="submit at once (else 保存暂不提交: a draft)")
+    allow_duplicate: bool = Field(default=False, description=(
+        "declare it even though an identical one (same form, year and answers) is a draft, pending or "
+        "approved: a genuinely repeated activity"))
 
 
 class DeclarationEdit(BaseModel):
@@ -172,8 +175,23 @@ class DeclarationImportRequest(BaseModel):
     rows: list[dict[str, str | int | float | None]]
 
 
+@dataclass(slots=True)
+class DeclarationImportRow:
+    """One data row of a unit's import file and what became of it. A plain dataclass (like
+    ReviewItem): an import of 100,000 rows reports 100,000 of them."""
+
+    row: int  # as the spreadsheet numbers it (header = 1)
+    outcome: Literal["created", "already_imported"]
+    id: int  # the declaration: made now, or made before from this row
+    status: str  # that declaration's state now
+    ref: str | None = None  # the row's 申报编号, when the file has that column
+    reason: str | None = None  # why it was not created again
+
+
 class DeclarationImportResult(BaseModel):
     created: int
+    already_imported: int = Field(default=0, description="rows imported before: not created again")
     status: str = "pending_hr"
-    by_form: dict[str, int]
-    credits: float
+    by_form: dict[str, int] = Field(description="created, per form")
+    credits: float = Field(description="credits of the declarations created")
+    rows: list[DeclarationImportRow] = []

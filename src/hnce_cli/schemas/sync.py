@@ -11,6 +11,11 @@ from hnce_cli.schemas._base import BaseModel
 
 # --- year rules, annual completion 年度完成情况, national-platform sync ----------------------
 
+# The columns of `hnce sync export`, in order: the import's shape plus 来源. A file with
+# exactly these columns is hnce's own export, which `hnce sync import` refuses.
+EXPORT_COLUMNS = ("身份证号", "姓名", "年度", "科目类型", "学时", "记录编号", "完成日期", "来源")
+
+
 class SyncImportRequest(BaseModel):
     """Rows of a national-platform (or online / base) export, keyed by header (docs/sync.md)."""
 

@@ -84,16 +84,23 @@ def database_url() -> str:
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address, which login throttling counts by: the connection's peer, or the
+    client a proxy named by `hnce serve --trusted-proxy` forwarded for (uvicorn reads
+    X-Forwarded-For from those proxies alone)."""
+    return request.client.host if request.client else "unknown"
+
+
 # The dependencies are `async def` because they never block: a plain `def` would send
 # each of them through the thread pool, two extra thread hand-offs per request.
-async def backend(credentials: Credentials) -> LocalBackend:
+async def backend(credentials: Credentials, request: Request) -> LocalBackend:
     """The caller's backend; the services check the token (one query) and the scope."""
-    return LocalBackend(database_url(), credentials.credentials if credentials else None)
+    return LocalBackend(database_url(), credentials.credentials if credentials else None, client_address(request))
 
 
-async def public_backend() -> LocalBackend:
+async def public_backend(request: Request) -> LocalBackend:
     """For the public routes: no credentials are read, so none are declared either."""
-    return LocalBackend(database_url(), None)
+    return LocalBackend(database_url(), None, client_address(request))
 
 
 Caller = Annotated[LocalBackend, Depends(backend)]

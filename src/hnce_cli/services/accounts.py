@@ -3,10 +3,10 @@
 Login messages are the platform's own. A wrong account and a wrong password give
 the same text and take the same time (a dummy hash is verified). An account's
 registration state (pending, rejected, cancelled) and a disabled account are only
-revealed to someone who knows its password. A lock is different: while it lasts,
-every attempt on that account — right or wrong password — is told it is locked
-and for how many minutes (密码错误次数过多，账号已锁定，请 N 分钟后再试), without
-the password being checked, so the lock cannot be used to guess it.
+revealed to someone who knows its password. Wrong passwords slow down the address
+they come from, not the account (services/throttle.py): while an address must wait,
+its tries on that login are refused before any password is checked, in words that are
+the same whether or not the account exists.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from hnce_cli import clock, text
 from hnce_cli.errors import AuthRequired, Conflict, LoginFailed, NotFound, ValidationFailed
-from hnce_cli.services import audit
+from hnce_cli.services import audit, throttle
 from hnce_cli.services.context import Actor
 from hnce_cli.services.security import (
     dummy_hash,
@@ -32,14 +32,10 @@ from hnce_cli.store import Db, Hot
 if TYPE_CHECKING:
     from hnce_cli.schemas import AccountInput, AccountOut, LoggedOut, LoginResult
 
-MSG_BAD_CREDENTIALS = "账户或密码错误"  # the manual's wording
+MSG_BAD_CREDENTIALS = throttle.MSG_BAD_CREDENTIALS  # 账户或密码错误, the manual's wording
 MSG_NOT_APPROVED = "此账号还未被审核，请耐心等待用人单位管理员的审核，或联系用人单位管理员催其审核"
 MSG_REJECTED = "此账号注册审核不通过"
 MSG_CANCELLED = "此账号已注销"
-
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
-
 
 def session_hours() -> float:
     return float(os.environ.get("HNCE_SESSION_HOURS", "12"))
@@ -128,45 +124,31 @@ def create_account(db: Db, actor: Actor, data: AccountInput) -> AccountOut:
     return account_out(db, account_id, text.normalise(data.login), text.normalise(data.name), data.role)
 
 
-_ACCOUNT = ("SELECT id, login, name, role, active, password_hash, failed_logins, locked_until FROM account "
-            "WHERE login = :login")
+_ACCOUNT = "SELECT id, login, name, role, active, password_hash FROM account WHERE login = :login"
 
 
 def _account_for_login(db: Db, login: str) -> tuple | None:
-    lock = "" if not db.pg else " FOR UPDATE"
-    row = db.one(_ACCOUNT + lock, login=login.strip().upper())
+    row = db.one(_ACCOUNT, login=login.strip().upper())
     if row is None and login.strip() != login.strip().upper():
-        row = db.one(_ACCOUNT + lock, login=login.strip())
+        row = db.one(_ACCOUNT, login=login.strip())
     return row
 
 
-def login(db: Db, login: str, password: str) -> LoginResult:
-    """Check the password, apply the lockout, and open a session. The login is held to the
-    text policy first, as when the account was made: a NUL or 40,000 characters are no
+def login(db: Db, login: str, password: str, client: str | None = None) -> LoginResult:
+    """Check the password and open a session, throttled per login and address (`client`: the
+    caller's address as `hnce serve` saw it; None next to the database). The login is held to
+    the text policy first, as when the account was made: a NUL or 40,000 characters are no
     one's login (and PostgreSQL refuses a NUL as a parameter)."""
     now = clock.now()
-    row = _account_for_login(db, text.clean(login, "login", text.LOGIN))
+    typed = text.clean(login, "login", text.LOGIN)
+    attempt = throttle.attempt(db, typed, client, now)  # refused here while this address must wait
+    row = _account_for_login(db, typed)
     if row is None:
         verify_password(dummy_hash(), password)
-        raise LoginFailed(MSG_BAD_CREDENTIALS)
-    account_id, login_value, name, role, active, password_hash, failed_logins, locked_until = row
-    if locked_until and locked_until > now:
-        verify_password(dummy_hash(), password)
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(
-            f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试", {"locked_minutes": minutes}
-        )
+        raise attempt.failed(db, now)
+    account_id, login_value, name, role, active, password_hash = row
     if not verify_password(password_hash, password):
-        failed = failed_logins + 1
-        if failed >= MAX_FAILED_LOGINS:
-            db.execute("UPDATE account SET failed_logins = 0, locked_until = :until WHERE id = :id",
-                       until=now + timedelta(minutes=LOCK_MINUTES), id=account_id)
-            audit.record(db, None, "account.lock", "account", account_id, None, {"locked_minutes": LOCK_MINUTES})
-        else:
-            db.execute("UPDATE account SET failed_logins = :n WHERE id = :id", n=failed, id=account_id)
-        failure = LoginFailed(MSG_BAD_CREDENTIALS)
-        failure.keep_changes = True  # the failure count must survive the refusal
-        raise failure
+        raise attempt.failed(db, now)
     if not active:
         raise LoginFailed(MSG_DISABLED)
     if role == "professional":
@@ -177,13 +159,13 @@ def login(db: Db, login: str, password: str) -> LoginResult:
             raise LoginFailed(MSG_REJECTED, {"status": status})
         if status == "cancelled":
             raise LoginFailed(MSG_CANCELLED, {"status": status})
+    attempt.succeeded(db)
     token = new_token()
     expires = now + timedelta(hours=session_hours())
     from hnce_cli.models import AuthSession
 
     db.add(AuthSession(token_hash=token_digest(token), account_id=account_id, created_at=now, expires_at=expires))
-    db.execute("UPDATE account SET failed_logins = 0, locked_until = NULL, last_login_at = :now WHERE id = :id",
-               now=now, id=account_id)
+    db.execute("UPDATE account SET last_login_at = :now WHERE id = :id", now=now, id=account_id)
     from hnce_cli.schemas import LoginResult
 
     return LoginResult(token=token, expires_at=expires,

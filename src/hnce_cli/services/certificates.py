@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hnce_cli import clock, text
 from hnce_cli.certificates.facts import NUMBER_PREFIX, verify_url
@@ -38,7 +38,7 @@ from hnce_cli.certificates.facts import facts as _facts
 from hnce_cli.certificates.facts import same_facts as _same_facts
 from hnce_cli.certificates.facts import sign as _sign
 from hnce_cli.certificates.model import unprintable
-from hnce_cli.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hnce_cli.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
 from hnce_cli.masking import mask_id_number
 from hnce_cli.schemas import (
     CertificateBatchRequest,
@@ -53,6 +53,10 @@ from hnce_cli.services import audit, rules
 from hnce_cli.services.context import Actor
 from hnce_cli.services.rules import NO_RULES, PASSED
 from hnce_cli.store import Db, in_list, json_list, parse_time
+from hnce_cli.terms import unit_label
+
+if TYPE_CHECKING:
+    from hnce_cli.certificates.signing import KeyRing
 
 ISSUERS = ("professional", "unit_admin", "hr", "system_admin")
 REVOKERS = ("system_admin", "hr")
@@ -82,6 +86,7 @@ class Recorded(NamedTuple):
     issued_at: datetime
     revoked_at: datetime | None
     revoke_reason: str | None
+    key_id: str | None  # the key that signed `code`; None: recorded before key ids were
 
 
 class Person(NamedTuple):
@@ -97,13 +102,15 @@ class Person(NamedTuple):
     region_name: str | None
 
 
-_RECORDED = "c.id, c.professional_id, c.number, c.code, c.content, c.issued_at, c.revoked_at, c.revoke_reason"
+_RECORDED = ("c.id, c.professional_id, c.number, c.code, c.content, c.issued_at, c.revoked_at, c.revoke_reason, "
+             "c.key_id")
+_RECORDED_COLUMNS = 9
 
 
 def _recorded_row(values: Sequence[Any]) -> Recorded:
     """A certificate row; times through parse_time, so every path gives the same aware UTC value."""
-    cid, pid, number, code, content, issued_at, revoked_at, reason = values
-    return Recorded(cid, pid, number, code, content, parse_time(issued_at), parse_time(revoked_at), reason)
+    cid, pid, number, code, content, issued_at, revoked_at, reason, kid = values
+    return Recorded(cid, pid, number, code, content, parse_time(issued_at), parse_time(revoked_at), reason, kid)
 
 
 def _year_rows(db: Db, year: int, **filters: Any) -> list[CompletionRow]:
@@ -114,13 +121,87 @@ def _year_rows(db: Db, year: int, **filters: Any) -> list[CompletionRow]:
     return list(completion.year_rows(db, year, **filters))
 
 
-def _key() -> bytes:
-    from hnce_cli.certificates.signing import load_key
+# --- the signing key of the deployment (docs/deploy.md, "The certificate key") ----------
+
+KEY_FIX = ("copy HNCE_CERT_KEY (or <data dir>/certificate.key) from a host that signs for this database, or "
+           "put the old key in HNCE_CERT_OLD_KEYS after a rotation; see docs/deploy.md, 'The certificate key'")
+
+
+def _ring() -> KeyRing:
+    """The keys this process holds; never creates one (a verify request must not make a key)."""
+    from hnce_cli.certificates.signing import load_ring
 
     try:
-        return load_key()
+        return load_ring()
     except ValueError as exc:  # a configured key that is too short: the operator's fix
         raise ValidationFailed.one("HNCE_CERT_KEY", str(exc), "see docs/certificates.md, 'Settings'") from exc
+
+
+def _key_missing(expected: str | None, ring: KeyRing, number: str) -> Unavailable:
+    """This host cannot vouch for the database's certificates: it does not hold their key."""
+    held = f"本机的密钥为 {ring.current_id}" if ring.current_id else "本机没有签发密钥"
+    if expected is None:
+        wanted = (f"证书 {number} 签发于记录密钥编号之前，本机持有的密钥都不能验证它 (signed before key ids were "
+                  "recorded, by a key this host does not hold)")
+    else:
+        wanted = (f"证书 {number} 由密钥 {expected} 签发，本机没有该密钥 (signed with key id {expected}, which this "
+                  "host does not hold)")
+    return Unavailable(f"证书签发密钥与数据库不符：{wanted}；{held}。请安装该部署的签发密钥 ({KEY_FIX})",
+                       {"expected_key_id": expected, "key_id": ring.current_id, "certificate": number})
+
+
+def _check_deployment(db: Db, ring: KeyRing) -> None:
+    """The newest certificate of the database was signed by a key this process holds (or has
+    withdrawn): a host with another key must neither sign beside it nor call its certificates altered."""
+    from hnce_cli.certificates.signing import LEGACY
+
+    newest = db.one("SELECT number, code, content, key_id FROM certificate ORDER BY id DESC LIMIT 1")
+    if newest is None:
+        return
+    number, code, content, kid = newest
+    if (kid or LEGACY) in ring.withdrawn:
+        return
+    if kid is not None and kid in ring.keys:
+        return
+    if kid is None and ring.verifies(code, _content(json.loads(content)), None):
+        return
+    raise _key_missing(kid, ring, number)
+
+
+def check_signing_key(db: Db) -> str | None:
+    """What `hnce serve` checks before it starts: the database's certificates were signed with
+    a key this host holds. Returns the current key's id (None: no key yet, no certificate yet)."""
+    ring = _ring()
+    _check_deployment(db, ring)
+    return ring.current_id
+
+
+def _signing_ring(db: Db, ring: KeyRing) -> KeyRing:
+    """The keys to sign with: the deployment's key file is created for the first certificate a
+    database records, and only then; a host whose key is not the database's is refused."""
+    if ring.current is None:
+        newest = db.one("SELECT number, key_id FROM certificate ORDER BY id DESC LIMIT 1")
+        if newest is not None:  # certificates there and no key here: refused, naming the key
+            raise _key_missing(newest[1], ring, newest[0])
+        from hnce_cli.certificates.signing import create_key
+
+        create_key()
+        return _ring()
+    _check_deployment(db, ring)
+    return ring
+
+
+def _standing(cert: Recorded, stored: dict[str, Any], ring: KeyRing) -> bool:
+    """Whether a recorded certificate (with today's facts) may be handed out again as it is:
+    its code verifies under the key that signed it. False: sign it anew (its key was withdrawn,
+    or the stored content no longer matches its code). A key this host does not hold is refused."""
+    from hnce_cli.certificates.signing import LEGACY
+
+    if (cert.key_id or LEGACY) in ring.withdrawn:
+        return False
+    if cert.key_id is not None and cert.key_id not in ring.keys:
+        raise _key_missing(cert.key_id, ring, cert.number)
+    return ring.verifies(cert.code, _content(stored), cert.key_id)
 
 
 def _out(cert: Recorded, facts: dict[str, Any], person: CompletionRow, region_name: str,
@@ -144,17 +225,17 @@ _FRESH_COLUMNS = (("professional_id", "BIGINT"), ("number", "TEXT"), ("code", "T
 
 
 def _insert_ignoring_duplicates(db: Db, year: int, rows: list[list[Any]], at: datetime,
-                                by: int) -> dict[int, Recorded]:
+                                by: int, kid: str) -> dict[int, Recorded]:
     """INSERT … ON CONFLICT DO NOTHING in one statement: a concurrent first issue of the same
     person and year leaves exactly one row. RETURNING gives only the rows this insert wrote
     (by professional id); the caller reads back the others (a concurrent issue won them).
     The WHERE is SQLite's: an INSERT … SELECT before ON CONFLICT needs one (a parsing ambiguity)."""
     inserted = db.rows(
-        "INSERT INTO certificate (professional_id, year, number, code, content, issued_at, issued_by) "
-        "SELECT fresh.professional_id, :year, fresh.number, fresh.code, fresh.content, :at, :by "
+        "INSERT INTO certificate (professional_id, year, number, code, content, issued_at, issued_by, key_id) "
+        "SELECT fresh.professional_id, :year, fresh.number, fresh.code, fresh.content, :at, :by, :kid "
         f"FROM {db.json_table(_FRESH_COLUMNS, 'fresh')} AS fresh WHERE 1 = 1 ON CONFLICT DO NOTHING "
-        "RETURNING id, professional_id, number, code, content, issued_at, revoked_at, revoke_reason",
-        fresh=json_list(rows), year=year, at=at, by=by)
+        "RETURNING id, professional_id, number, code, content, issued_at, revoked_at, revoke_reason, key_id",
+        fresh=json_list(rows), year=year, at=at, by=by, kid=kid)
     return {r.professional_id: r for r in map(_recorded_row, inserted)}
 
 
@@ -169,8 +250,20 @@ def _recorded(db: Db, year: int, ids: Sequence[int]) -> dict[int, Recorded]:
 def _issue(db: Db, actor: Actor, year: int, people: Sequence[CompletionRow], regions: dict[str, str],
            recorded: dict[int, Recorded] | None = None) -> tuple[list[CertificateOut], list[CertificateSkip]]:
     """Issue (or re-read) the certificates of passed people; one statement each for a page's
-    reads and first issues, one conditional UPDATE per re-issue. `recorded`: already read."""
-    key = _key()
+    reads and first issues, one conditional UPDATE per re-issue. `recorded`: already read.
+
+    Facts are signed with the current key once the deployment's key is known good
+    (`_signing_ring`): a page of unchanged certificates signs nothing and checks nothing more."""
+    ring = _ring()
+    signing: KeyRing | None = None
+
+    def key() -> bytes:
+        nonlocal signing
+        if signing is None:
+            signing = _signing_ring(db, ring)
+        assert signing.current is not None
+        return signing.current
+
     now = clock.now()
     today = clock.today().isoformat()
     if recorded is None:
@@ -189,7 +282,7 @@ def _issue(db: Db, actor: Actor, year: int, people: Sequence[CompletionRow], reg
         region = regions.get(person.region_code, person.region_code)
         if cert is None:
             facts["issue_date"] = today
-            code = _sign(facts, key)
+            code = _sign(facts, key())
             fresh[person.professional_id] = facts, code
             fresh_rows.append([person.professional_id, facts["number"], code, _dump(facts)])
             continue
@@ -199,26 +292,29 @@ def _issue(db: Db, actor: Actor, year: int, people: Sequence[CompletionRow], reg
                                  f"证书 {cert.number} 已撤销：{cert.revoke_reason}"))
             continue
         if _same_facts(stored, facts):
-            if _still_true(cert, stored, key):
+            if _standing(cert, stored, ring):
                 items.append(_out(cert, stored, person, region, "unchanged"))
                 continue
-            facts["issue_date"] = stored["issue_date"]  # the key was rotated: same facts, signed anew
+            facts["issue_date"] = stored["issue_date"]  # its key withdrawn: the same facts, signed anew
         else:
             facts["issue_date"] = today
-        code = _sign(facts, key)
+        code = _sign(facts, key())
+        kid = signing.current_id if signing is not None else None
         changed = db.execute(
-            "UPDATE certificate SET code = :code, content = :content, issued_at = :at, issued_by = :by "
-            "WHERE id = :id AND code = :old AND revoked_at IS NULL",
-            code=code, content=_dump(facts), at=now, by=actor.account_id, id=cert.id, old=cert.code)
+            "UPDATE certificate SET code = :code, content = :content, issued_at = :at, issued_by = :by, "
+            "key_id = :kid WHERE id = :id AND code = :old AND revoked_at IS NULL",
+            code=code, content=_dump(facts), at=now, by=actor.account_id, kid=kid, id=cert.id, old=cert.code)
         if changed != 1:
             skipped.append(_skip(person, facts["number"], "conflict",
                                  f"证书 {cert.number} 刚刚被他人重新签发或撤销，请重试"))
             continue
         audit.record(db, actor, "certificate.reissue", "certificate", facts["number"],
                      {"code": cert.code, **_audited(stored)}, {"code": code, **_audited(facts)})
-        items.append(_out(cert._replace(code=code, issued_at=parse_time(now)), facts, person, region, "reissued"))
+        items.append(_out(cert._replace(code=code, issued_at=parse_time(now), key_id=kid), facts, person, region,
+                          "reissued"))
     if fresh_rows:
-        mine = _insert_ignoring_duplicates(db, year, fresh_rows, now, actor.account_id)
+        assert signing is not None and signing.current_id is not None
+        mine = _insert_ignoring_duplicates(db, year, fresh_rows, now, actor.account_id, signing.current_id)
         theirs = _recorded(db, year, [pid for pid in fresh if pid not in mine])
         audits_new: list[tuple[str, None, dict[str, Any]]] = []
         for person in people:
@@ -278,7 +374,7 @@ def _person(db: Db, actor: Actor, person: str | None, year: int) -> tuple[Person
     if row.status != "approved":
         raise ValidationFailed.one("person", f"{row.name} 的注册尚未审核通过，不能打印证书",
                                    "the unit admin approves the registration first (hnce approve)")
-    return row, None if found[8] is None else _recorded_row(found[8:])
+    return row, None if found[8] is None else _recorded_row(found[8:8 + _RECORDED_COLUMNS])
 
 
 def _region_prefix(code: str) -> str:
@@ -293,23 +389,18 @@ def _in_region(region_code: str, scope: str | None) -> bool:
     return bool(scope) and region_code.startswith(_region_prefix(scope or ""))
 
 
-def _still_true(cert: Recorded, stored: dict[str, Any], key: bytes) -> bool:
-    """A recorded certificate that may be handed out again as it is: signed with the key in
-    force (the facts already compared equal to today's)."""
-    return hmac.compare_digest(cert.code, _sign(stored, key))
-
-
 def recorded(db: Db, actor: Actor, request: CertificateRequest) -> CertificateOut | None:
     """The person's certificate of the year as recorded, if it is still true (not revoked,
-    the same facts, signed with the key in force): a re-print is a read and takes no write
-    lock. None when `issue` has something to write (a first issue, a re-issue) or to refuse."""
+    the same facts, its code verifying under the key that signed it): a re-print is a read and
+    takes no write lock. None when `issue` has something to write (a first issue, a re-issue) or
+    to refuse."""
     person, cert = _person(db, actor, request.person, request.year)
     if cert is None or cert.revoked_at is not None:
         return None
     row = _year_rows(db, request.year, professional_ids=[person.id])[0]
     stored = json.loads(cert.content)
     if row.result != PASSED or not _same_facts(stored, _facts(request.year, row)) \
-            or not _still_true(cert, stored, _key()) \
+            or not _standing(cert, stored, _ring()) \
             or unprintable(name=stored["name"], unit_name=stored["unit_name"], id_number=stored["id_number"]):
         return None  # `issue` writes, or refuses
     return _out(cert, stored, row, person.region_name or person.region_code, "unchanged")
@@ -404,8 +495,7 @@ def verify(db: Db, code: str) -> CertificateVerification:
     record shows the certificate's facts (as printed, ID masked); an altered or unknown
     code shows nothing, so certificate numbers cannot be used to look people up.
     """
-    from hnce_cli.certificates.signing import InvalidCode, parse
-    from hnce_cli.certificates.signing import verify as check
+    from hnce_cli.certificates.signing import LEGACY, InvalidCode, parse
 
     try:
         parsed = parse(code)
@@ -418,20 +508,33 @@ def verify(db: Db, code: str) -> CertificateVerification:
                     "missing or extra",
             CODE_FIX)
     given = str(parsed)
-    cert = db.one("SELECT code, content, revoked_at, revoke_reason FROM certificate WHERE number = :number",
-                  number=parsed.certificate_number)
+    cert = db.one("SELECT c.code, c.content, c.revoked_at, c.revoke_reason, c.key_id, u.name, u.kind "
+                  "FROM certificate c JOIN professional p ON p.id = c.professional_id "
+                  "JOIN unit u ON u.id = p.unit_id WHERE c.number = :number", number=parsed.certificate_number)
     base = {"certificate_number": parsed.certificate_number, "verification_code": given}
     if cert is None:
         return _verdict("unknown", f"没有编号为 {parsed.certificate_number} 的证书", **base)
-    recorded_code, content, revoked_at, revoke_reason = cert
+    recorded_code, content, revoked_at, revoke_reason, kid, unit_name, unit_kind = cert
+    altered = _verdict("altered", "验证码与证书记录不符：证书可能被篡改，或已被重新签发"
+                                  "（请向持证人索取最新证书）", **base)
+    if not hmac.compare_digest(recorded_code, given):
+        return altered  # another code than the record's: no key is needed to say so
     facts = json.loads(content)
-    genuine = hmac.compare_digest(recorded_code, given) and check(given, _content(facts), _key())
-    if not genuine:
-        return _verdict("altered", "验证码与证书记录不符：证书可能被篡改，或已被重新签发"
-                                   "（请向持证人索取最新证书）", **base)
+    ring = _ring()  # never creates a key: a host without the deployment's key says so below
+    if (kid or LEGACY) in ring.withdrawn:
+        return _verdict("altered", "签发该证书的密钥已停用，此验证码不再有效（请向持证人索取重新打印的证书）", **base)
+    if kid is not None and kid not in ring.keys:
+        raise _key_missing(kid, ring, parsed.certificate_number)
+    if not ring.verifies(given, _content(facts), kid):
+        if kid is None:  # recorded before key ids: is it this host's key that is wrong?
+            _check_deployment(db, ring)
+        return altered
+    shown_unit = facts.get("unit_name")
+    if shown_unit == unit_name:  # recorded before the wording: the no-employer unit is still named as such
+        shown_unit = unit_label(unit_name, unit_kind)
     shown = {
         "name": facts["name"], "id_number_masked": mask_id_number(facts["id_number"]),
-        "unit_name": facts.get("unit_name"), "year": int(facts["year"]),
+        "unit_name": shown_unit, "year": int(facts["year"]),
         "public_credits": float(facts["public"]), "professional_credits": float(facts["professional"]),
         "total_credits": float(facts["public"]) + float(facts["professional"]),
         "issue_date": date.fromisoformat(facts["issue_date"]),
@@ -473,8 +576,8 @@ def revoke(db: Db, actor: Actor, number: str, reason: str) -> CertificateOut:
     row = db.one(_REVOKE_VIEW, number=number)
     if row is None:
         raise NotFound(f"未找到证书 {number}（在您可管理的范围内）", {"number": number})
-    cert = _recorded_row(row[:8])
-    id_number, name, unit_id, unit_name, region_code, region_name, who = row[8:]
+    cert = _recorded_row(row[:_RECORDED_COLUMNS])
+    id_number, name, unit_id, unit_name, region_code, region_name, who = row[_RECORDED_COLUMNS:]
     if actor.role == "hr" and not _in_region(region_code, actor.region_code):
         raise NotFound(f"未找到证书 {number}（在您可管理的范围内）", {"number": number})
     revoked_at, revoke_reason = cert.revoked_at, cert.revoke_reason

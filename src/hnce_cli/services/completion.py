@@ -28,7 +28,7 @@ from hnce_cli.store import Db, in_list, json_list, like_prefix
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import CompletionQuery
-from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES, IMPORTED_SOURCES
+from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, CREDIT_SOURCES, IMPORTED_SOURCES, unit_label
 
 Rules = dict[int, YearRules]  # the rules in force (rules.current): read once a request, passed along
 
@@ -75,8 +75,10 @@ def year_summary(db: Db, professional_id: int, year: int, *, rules: Rules | None
 # --- many people at once (unit / region / province views, certificate batches) ------------
 
 def _units(db: Db) -> dict[int, tuple[str, str]]:
-    """Every unit's name and region (thousands, not millions): joined in Python, not per row in SQL."""
-    return {uid: (name, region) for uid, name, region in db.rows("SELECT id, name, region_code FROM unit")}
+    """Every unit's name as shown (a temporary management unit as such: `terms.unit_label`) and
+    region (thousands, not millions): joined in Python, not per row in SQL."""
+    return {uid: (unit_label(name, kind), region)
+            for uid, name, region, kind in db.rows("SELECT id, name, region_code, kind FROM unit")}
 
 
 def _whole_province(units: dict[int, tuple[str, str]], region_prefix: str | None) -> str | None:

@@ -19,6 +19,7 @@ here what a declaration review needs: the levels (`LEVELS`), who may see what
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -51,7 +52,8 @@ from hnce_cli.services.lookup import may_see_personal_data
 from hnce_cli.services.rules import check_open_year
 from hnce_cli.store import Db, in_list, json_list
 from hnce_cli.terms import DECLARATION_ACTIONS, DECLARATION_STATUS
-from hnce_cli.text import is_ascii_digits
+from hnce_cli.text import TextRule, is_ascii_digits, normalise
+from hnce_cli.text import problem as policy_problem
 
 PENDING = ("pending_unit", "pending_hr")
 FILTERS: dict[str, tuple[str, ...] | None] = {
@@ -120,6 +122,22 @@ def _fail(problems: list[FieldProblem], what: str = "申报信息有误") -> Val
 
 def _label(status: str) -> str:
     return DECLARATION_STATUS.get(status, status)
+
+
+# --- what makes two declarations the same ------------------------------------------
+
+# The states in which a declaration counts, or will: an identical one is not made again.
+# A rejected one may be declared again (with better proof); a draft is the person's own.
+LIVE = ("pending_unit", "pending_hr", "approved")
+
+
+def fingerprint(id_number: str, form_code: str, year: int, answers: dict[str, Any]) -> str:
+    """SHA-256 of the person, the form, the counted year and the checked answers (sorted JSON,
+    so the order of a file's columns does not matter; dates are among the answers). Credits are
+    left out: they follow from the answers, or are what the declarant entered for the same
+    activity. Migration 0009 computed it for older rows by this same definition."""
+    canonical = json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{id_number}\x1f{form_code}\x1f{year}\x1f{canonical}".encode()).hexdigest()
 
 
 # --- who ------------------------------------------------------------------------
@@ -393,8 +411,8 @@ def _refuse(decl: _Own, doing: str, allowed: str) -> Conflict:
 
 
 # Columns a professional's own action may set (written into SQL by name, so checked).
-_OWN_COLUMNS = frozenset({"year", "credits", "fields", "status", "submitted_at", "unit_id", "reject_reason",
-                          "rejected_level", "decided_at"})
+_OWN_COLUMNS = frozenset({"year", "credits", "fields", "fingerprint", "status", "submitted_at", "unit_id",
+                          "reject_reason", "rejected_level", "decided_at"})
 
 
 def _guarded_update(db: Db, decl: _Own, me: _Me, values: dict[str, Any]) -> None:
@@ -409,6 +427,18 @@ def _guarded_update(db: Db, decl: _Own, me: _Me, values: dict[str, Any]) -> None
         now=clock.now(), id=decl.id, me=me.id, was=decl.status, **{f"set_{k}": v for k, v in values.items()})
     if changed != 1:
         raise Conflict(f"申报 {decl.id} 刚刚被修改（例如已被审核），请刷新后重试", {"id": decl.id})
+
+
+def _identical(db: Db, me: _Me, same_as: str) -> tuple[int, str] | None:
+    """The person's earliest declaration identical to a new one (a draft, pending or approved),
+    if any. On PostgreSQL the person's row is locked first, so that the same declaration sent
+    twice at once (a re-run after a time-out while the first is still being written) is
+    checked after the first one committed; SQLite's writers queue at BEGIN IMMEDIATE anyway."""
+    if db.pg:
+        db.one("SELECT id FROM professional WHERE id = :me FOR UPDATE", me=me.id)
+    row = db.one(f"SELECT d.id, d.status FROM declaration d WHERE d.fingerprint = :fp AND d.professional_id = :me "
+                 f"AND {_status_in(('draft', *LIVE))} ORDER BY d.id LIMIT 1", fp=same_as, me=me.id)
+    return None if row is None else (row[0], row[1])
 
 
 def create(db: Db, actor: Actor, data: DeclarationInput) -> DeclarationOut:
@@ -430,17 +460,26 @@ def create(db: Db, actor: Actor, data: DeclarationInput) -> DeclarationOut:
     problems.extend(more)
     if problems:
         raise _fail(problems)
+    same_as = fingerprint(me.id_number, form.code, year, answers)
+    earlier = _identical(db, me, same_as)
+    if earlier is not None and not data.allow_duplicate:
+        raise Conflict(
+            f"已有相同的申报 {earlier[0]}（{_label(earlier[1])}）：同一学习形式、计入年度和内容，未重复创建 "
+            f"(an identical declaration already exists: number {earlier[0]}) → 查看 hnce declare show {earlier[0]}；"
+            "确是又一次同样的活动时，加 --allow-duplicate 再申报",
+            {"id": earlier[0], "status": earlier[1]})
     now = clock.now()
     fields = json.dumps(answers, ensure_ascii=False)
     from hnce_cli.models import Declaration
 
     declaration_id = db.add(Declaration(
         professional_id=me.id, unit_id=me.unit_id, form_code=form.code, subject="public", year=year,
-        credits=credits, fields=fields, status="draft", created_at=now, updated_at=now)).id
+        credits=credits, fields=fields, fingerprint=same_as, status="draft", created_at=now, updated_at=now)).id
     attachments.store(db, declaration_id, files)
     audit.record(db, actor, "declaration.create", "declaration", declaration_id, None,
                  {"status": "draft", "form": form.code, "year": year, "credits": credits,
-                  "attachments": [f.sha256 for f in files]})
+                  "attachments": [f.sha256 for f in files],
+                  **({"duplicate_of": earlier[0]} if earlier is not None else {})})
     if data.submit:
         _submit(db, actor, me, _Own(declaration_id, "draft", form.code, year, credits, fields), in_force)
     return show(db, actor, declaration_id)
@@ -484,7 +523,8 @@ def edit(db: Db, actor: Actor, declaration_id: int, data: DeclarationEdit) -> De
     if problems:
         raise _fail(problems)
     _guarded_update(db, decl, me, {"year": year, "credits": credits,
-                                   "fields": json.dumps(answers, ensure_ascii=False)})
+                                   "fields": json.dumps(answers, ensure_ascii=False),
+                                   "fingerprint": fingerprint(me.id_number, decl.form_code, year, answers)})
     removed = attachments.remove(db, decl.id, list(data.remove_attachments)) \
         if data.remove_attachments else []
     attachments.store(db, decl.id, files)
@@ -559,8 +599,29 @@ class _ImportPerson(NamedTuple):
 
 IMPORT_ALIASES = {
     "身份证号": "id_number", "学习形式": "form", "计入年度": "year", "学分": "credits", "姓名": "name",
+    "申报编号": "ref",
 }
-IMPORT_RESERVED = {"id_number", "form", "year", "credits", "name", "subject", "计入科目"}
+IMPORT_RESERVED = {"id_number", "form", "year", "credits", "name", "ref", "subject", "计入科目"}
+# 申报编号 (ref): the unit's own number for a row, kept with the declaration. A unit gives each
+# row of all its files its own number (e.g. 2026-0001); a number seen before means "this row
+# was imported already", so a re-run never makes it again. Without the column, a row is
+# known by its fingerprint (the person, form, year and answers).
+REF_RULE = TextRule("申报编号", 64)
+
+
+class _Prepared(NamedTuple):
+    """An import row that passed every check, with its identity."""
+
+    row: int
+    professional_id: int
+    unit_id: int
+    form_code: str
+    year: int
+    credits: float
+    answers: dict[str, Any]
+    ref: str | None
+    fingerprint: str
+    key: str  # declaration.import_key: "ref:<unit id>:<ref>" or "fp:<fingerprint>"
 
 
 def _year_cell(value: Any) -> int | None:
@@ -591,12 +652,43 @@ def _decimal_cell(value: Any) -> float:
     return number
 
 
+def _imported_before(db: Db, keys: Sequence[str]) -> dict[str, tuple[int, str, str | None]]:
+    """The declarations made from these import rows before: key → (id, status, fingerprint)."""
+    if not keys:
+        return {}
+    return {key: (did, status, same_as) for key, did, status, same_as in db.rows(
+        "SELECT d.import_key, d.id, d.status, d.fingerprint FROM declaration d "
+        f"WHERE {in_list(db, 'd.import_key', 'keys')}", keys=json_list(keys))}
+
+
+def _live_identical(db: Db, fingerprints: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """For each fingerprint, the earliest declaration with it that counts or will (LIVE):
+    one made by `declare new`, or imported before hnce kept import keys."""
+    wanted = sorted(set(fingerprints))
+    if not wanted:
+        return {}
+    found: dict[str, tuple[int, str]] = {}
+    for same_as, did, status in db.rows(
+            "SELECT d.fingerprint, d.id, d.status FROM declaration d "
+            f"WHERE {in_list(db, 'd.fingerprint', 'fps')} AND {_status_in(LIVE)} ORDER BY d.id",
+            fps=json_list(wanted)):
+        found.setdefault(same_as, (did, status))
+    return found
+
+
 def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> DeclarationImportResult:
     """A unit admin declares for their people from a spreadsheet.
 
     Every row is checked before any is written; one bad row writes nothing and the
     error lists every (row, field, why). The unit is the one importing, so its own
     review is done: the declarations land as pending_hr, awaiting HR.
+
+    Importing is safe to run again: a row made before (its 申报编号, or else its
+    fingerprint, is a declaration's import_key), or identical to a declaration that
+    counts or will, is reported as already_imported with that declaration's number and
+    not made again. The unique import_key makes two imports of one file at the same
+    time write each row once (INSERT … ON CONFLICT DO NOTHING; the loser reports the
+    winner's numbers).
     """
     actor.require("unit_admin")
     in_force = rules.current(db)  # the year's rules, as the system admin may have loaded them
@@ -624,7 +716,7 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
         f"WHERE {in_list(db, 'p.id_number', 'numbers')}", numbers=json_list(sorted(n for n in numbers if n))))}
     form_cache: dict[str, LearningForm | str] = {}
     year_cache: dict[Any, int | str] = {}
-    prepared: list[tuple[int, int, str, int, float, dict[str, Any]]] = []
+    prepared: list[_Prepared] = []
     label_cache: dict[str, dict[str, str]] = {}
     for index, row in enumerate(normalised):
         row_no = index + 2  # the header is row 1, as a spreadsheet shows it
@@ -646,6 +738,15 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
         elif str(row.get("name") or "").strip() and str(row["name"]).strip() != person.name:
             problem(row_no, "name", f"姓名与身份证号不符（平台登记为 {person.name}）")
             ok = False
+        ref = None
+        raw_ref = row.get("ref")
+        if raw_ref is not None and str(raw_ref).strip():
+            refused = policy_problem(str(raw_ref), "ref", REF_RULE)
+            if refused is not None:
+                problem(row_no, "ref", refused.message)
+                ok = False
+            else:
+                ref = normalise(str(raw_ref))
         form_key = str(row.get("form") or "").strip()
         if form_key not in form_cache:
             try:
@@ -692,27 +793,87 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
             problem(row_no, p.field, p.message)
         if more or not ok:
             continue
-        prepared.append((person.id, person.unit_id, form.code, year, computed, answers))
+        same_as = fingerprint(person.id_number, form.code, year, answers)
+        prepared.append(_Prepared(row_no, person.id, person.unit_id, form.code, year, computed, answers, ref,
+                                  same_as, f"ref:{person.unit_id}:{ref}" if ref else f"fp:{same_as}"))
+    first_of: dict[str, int] = {}
+    for item in prepared:
+        first = first_of.setdefault(item.key, item.row)
+        if first == item.row:
+            continue
+        if item.ref:
+            problem(item.row, "ref", f"申报编号 {item.ref} 与第 {first} 行重复 → 每行用不同的申报编号")
+        else:
+            problem(item.row, "id_number", f"与第 {first} 行相同（同一人、学习形式、计入年度和内容）→ 删除重复的行；"
+                                           "确是两次活动时，在「申报编号」列给两行不同的编号")
+    before = _imported_before(db, list(first_of))
+    for item in prepared:
+        found = before.get(item.key)
+        if item.ref and found is not None and found[2] not in (None, item.fingerprint):
+            problem(item.row, "ref", f"申报编号 {item.ref} 已用于申报 {found[0]}，但内容与此行不同 → 新的申报请用新的"
+                                     "申报编号；若是同一条，请按已导入的内容填写或删除此行")
     if problems:
+        problems.sort(key=lambda p: p["row"])
         shown = problems[:20]
         raise ValidationFailed(
             f"导入文件有 {len(problems)} 处错误，未导入任何数据 (nothing was imported)",
             {"rows": problems},
             problems=[FieldProblem(f"第 {p['row']} 行 {p['field']}", p["message"]) for p in shown],
         )
+    fresh = [p for p in prepared if p.key not in before]
+    live = _live_identical(db, (p.fingerprint for p in fresh))
+    writing = [p for p in fresh if p.fingerprint not in live]
     now = clock.now()
-    source = db.json_table([("professional_id", "BIGINT"), ("unit_id", "BIGINT"), ("form_code", "TEXT"),
-                            ("year", "INTEGER"), ("credits", "DOUBLE PRECISION"), ("fields", "JSON")], "rows")
-    # One INSERT … SELECT from the rows as one JSON array; RETURNING gives the new ids.
-    new_ids = db.column(
-        "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, "
-        "status, created_at, updated_at, submitted_at) SELECT r.professional_id, r.unit_id, r.form_code, "
-        f"'public', r.year, r.credits, r.fields, 'pending_hr', :now, :now, :now FROM {source} AS r RETURNING id",
-        now=now, rows=json.dumps(prepared, ensure_ascii=False))
+    made: dict[str, int] = {}
+    if writing:
+        source = db.json_table([("professional_id", "BIGINT"), ("unit_id", "BIGINT"), ("form_code", "TEXT"),
+                                ("year", "INTEGER"), ("credits", "DOUBLE PRECISION"), ("fields", "JSON"),
+                                ("fingerprint", "TEXT"), ("import_key", "TEXT")], "rows")
+        # One INSERT … SELECT from the rows as one JSON array. A row an import running at the
+        # same time wrote first is skipped by the unique import_key (`WHERE true`: SQLite reads
+        # an INSERT … SELECT's ON CONFLICT only after one); RETURNING gives the new ids.
+        made = {key: did for did, key in db.rows(
+            "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, "
+            "fingerprint, import_key, status, created_at, updated_at, submitted_at) SELECT r.professional_id, "
+            "r.unit_id, r.form_code, 'public', r.year, r.credits, r.fields, r.fingerprint, r.import_key, "
+            f"'pending_hr', :now, :now, :now FROM {source} AS r WHERE true "
+            "ON CONFLICT (import_key) DO NOTHING RETURNING id, import_key",
+            now=now, rows=json.dumps([(p.professional_id, p.unit_id, p.form_code, p.year, p.credits, p.answers,
+                                       p.fingerprint, p.key) for p in writing], ensure_ascii=False))}
+        taken = [p.key for p in writing if p.key not in made]
+        if taken:  # committed meanwhile by an import of the same rows: its declarations
+            before.update(_imported_before(db, taken))
+    new_ids = sorted(made.values())
     audit.record_for_ids(db, actor, "declaration.import", "declaration", new_ids, None,
                          {"status": "pending_hr", "via": "import"}, now)
+    return _import_result(prepared, made, before, live)
+
+
+def _import_result(prepared: list[_Prepared], made: dict[str, int],
+                   before: dict[str, tuple[int, str, str | None]],
+                   live: dict[str, tuple[int, str]]) -> DeclarationImportResult:
+    """Every row's outcome, in file order; counts and credits of what was made now."""
+    from hnce_cli.schemas.declarations import DeclarationImportRow
+
+    rows: list[DeclarationImportRow] = []
     by_form: dict[str, int] = {}
-    for item in prepared:
-        by_form[item[2]] = by_form.get(item[2], 0) + 1
-    return DeclarationImportResult(created=len(new_ids), by_form=by_form,
-                                   credits=round(sum(p[4] for p in prepared), 1))
+    credits = 0.0
+    for p in prepared:
+        did = made.get(p.key)
+        if did is not None:
+            rows.append(DeclarationImportRow(p.row, "created", did, "pending_hr", p.ref))
+            by_form[p.form_code] = by_form.get(p.form_code, 0) + 1
+            credits += p.credits
+        elif p.key in before:
+            did, status, _ = before[p.key]
+            rows.append(DeclarationImportRow(p.row, "already_imported", did, status, p.ref,
+                                             f"此行已导入过：申报 {did}（{_label(status)}），未重复创建"))
+        else:
+            did, status = live[p.fingerprint]
+            rows.append(DeclarationImportRow(
+                p.row, "already_imported", did, status, p.ref,
+                f"已有相同的申报 {did}（{_label(status)}）：同一人、学习形式、计入年度和内容，未重复创建"))
+    created = len(made)
+    return DeclarationImportResult.model_construct(
+        created=created, already_imported=len(rows) - created, status="pending_hr", by_form=by_form,
+        credits=round(credits, 1), rows=rows)

@@ -18,6 +18,7 @@ from hnce_cli.masking import mask_id_number, mask_mobile
 from hnce_cli.schemas import LookupResult, ProfessionalOut
 from hnce_cli.services.context import Actor
 from hnce_cli.store import Db, Hot, json_list
+from hnce_cli.terms import unit_label
 
 LOOKUP_LIMIT = 50
 
@@ -47,7 +48,8 @@ def person_out(row: Sequence[Any], viewer: Actor | None) -> ProfessionalOut:
     return ProfessionalOut.model_construct(
         id=pid, id_number=id_number if full else mask_id_number(id_number), name=name, gender=gender,
         birth_date=birth_date if full else None, mobile=mobile if full else mask_mobile(mobile),
-        email=email if full else None, unit_id=unit_id, unit_name=unit_name, unit_kind=unit_kind,
+        email=email if full else None, unit_id=unit_id, unit_kind=unit_kind,
+        unit_name=unit_label(unit_name, unit_kind),  # no employer: never shown as employed by the bureau
         region_name=region_name, department=department, ethnicity=ethnicity, native_place=native_place,
         school=school, major=major, title=title, status=status, registered_at=registered_at,
         decided_at=decided_at, decided_by=decider, reject_reason=reject_reason, masked=not full,

@@ -3,7 +3,9 @@
 A batch (keys, or everything awaiting the decider that matches filters) is ONE
 conditional UPDATE — `… WHERE t.status = '<awaiting>' AND <the decider's scope> AND
 <filters> [AND key IN (:keys)]` — so an item leaves a step exactly once: a second
-decider changes nothing and is told who decided first. The audit rows of every item
+decider changes nothing and is told who decided first. On PostgreSQL the statement locks
+its rows in id order before it changes them, so overlapping batches queue and never
+deadlock. The audit rows of every item
 moved are one INSERT … SELECT in the same transaction, then the workflow's effects
 (an approved declaration's credit record). Items that did not move are explained one
 by one: not found, not yours, outside the filters, already decided (by you: skipped;
@@ -165,8 +167,8 @@ def decide(db: Db, actor: Actor, kind: str, request: Any) -> Any:
         rows = db.rows(f"SELECT {', '.join('t.' + c for c in columns.split(', '))} FROM {wf.table} t "
                        f"WHERE {condition}", **params)
     else:
-        rows = db.rows(f"UPDATE {wf.table} AS t SET {_set_clause(wf, step, decision, target)} WHERE {condition} "
-                       f"RETURNING {columns}",
+        rows = db.rows(f"UPDATE {wf.table} AS t SET {_set_clause(wf, step, decision, target)} "
+                       f"WHERE {_in_id_order(db, wf, condition)} RETURNING {columns}",
                        now=now, actor=actor.account_id, reason=reason, step=step.name, **params)
     rows.sort()  # by id, as lists show them
     moved = [row[0] for row in rows]
@@ -194,6 +196,19 @@ def decide(db: Db, actor: Actor, kind: str, request: Any) -> Any:
     for item in uniform:
         counts[item[1]] = counts.get(item[1], 0) + 1
     return _result(wf, step, decision, dry_run, counts, uniform)
+
+
+def _in_id_order(db: Db, wf: Workflow, condition: str) -> str:
+    """The decision's WHERE. On PostgreSQL its rows are first locked in id order (a sub-select
+    … ORDER BY id FOR NO KEY UPDATE, the lock the UPDATE itself takes): the UPDATE alone locks
+    rows in whatever order its plan meets them (a batch's hashed ID numbers, an index), so two
+    overlapping batches could each hold a row the other waits for, and PostgreSQL would abort
+    one of them, its other items undecided. Locked in one order, the later batch waits for the
+    earlier, and the re-checked condition then leaves out what the earlier one decided. SQLite
+    has one writer at a time: nothing to order."""
+    if not db.pg:
+        return condition
+    return f"t.id IN (SELECT t.id FROM {wf.table} t WHERE {condition} ORDER BY t.id FOR NO KEY UPDATE)"
 
 
 def _names(db: Db, wf: Workflow, rows: list[tuple]) -> dict[Any, str]:

@@ -12,7 +12,9 @@ a million rows are never a list in memory), then its good rows are written in on
 transaction (`write_checked`): all of them, or — interrupted, or refused — none.
 
 Export: Henan's own records (online, declaration, base) of a year in the same
-shape, for the national platform.
+shape, for the national platform. Those records are counted here already, so an
+import refuses hnce's own export — its header, or any record number of its form
+(`HN:declaration:42`) — whole, before anything is written (`refuse_own_export`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hnce_cli import clock
 from hnce_cli.errors import ValidationFailed
 from hnce_cli.masking import mask_id_number
 from hnce_cli.schemas import CreditExportPage, CreditExportRow, SyncImportResult, SyncProblem
+from hnce_cli.schemas.sync import EXPORT_COLUMNS
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
 from hnce_cli.store import Db, in_list, json_list
@@ -49,6 +52,10 @@ COLUMNS = {
     "完成日期": "date", "date": "date",
 }
 REQUIRED = {"id_number": "身份证号", "year": "年度", "subject": "科目类型", "credits": "学时", "record": "记录编号"}
+# 记录编号 as `export_page` writes Henan's own records: HN:<source>:<reference>.
+OWN_RECORD = re.compile(r"HN:(?:online|declaration|base):")
+_NOT_OURS_FIX = ("import the national platform's own export (or an online institution's, a base's), not a file "
+                 "hnce sync export wrote")
 # 科目类型 as exports write it: the code, the platform's word (terms.SUBJECTS) or its short form.
 SUBJECT_WORDS = {**{code: code for code in SUBJECTS}, **{label: code for code, label in SUBJECTS.items()},
                  **{label.removesuffix("科目"): code for code, label in SUBJECTS.items()}}
@@ -165,6 +172,7 @@ def _check(checked: Checked, rows: Iterable[dict[str, Any]]) -> None:
             continue  # a blank row
         if not header_checked:
             _check_columns(raw)
+            refuse_own_export(raw)
             header_checked = True
         checked.rows, checked.last_row = checked.rows + 1, row_no
         row = {COLUMNS[str(k).strip()]: _text(v) for k, v in raw.items() if str(k).strip() in COLUMNS}
@@ -191,6 +199,8 @@ def _check(checked: Checked, rows: Iterable[dict[str, Any]]) -> None:
         except ValueError:
             bad.append(("学时", f"学时格式不对：{row.get('credits') or '（空）'}"))
         record = row.get("record", "")
+        if OWN_RECORD.match(record):
+            refuse_own_export(raw, row_no, record)
         if not record or len(record) > RECORD_MAX or any(ord(c) < 32 for c in record):
             bad.append(("记录编号", f"记录编号须为 1–{RECORD_MAX} 个字符：{record or '（空）'}"))
         if row.get("date"):
@@ -214,6 +224,24 @@ def _check(checked: Checked, rows: Iterable[dict[str, Any]]) -> None:
     if not checked.rows:
         raise ValidationFailed.one("file", "文件中没有数据行", "the first row is the header, data below it")
     checked.drop_duplicates()
+
+
+def refuse_own_export(row: dict[str, Any], row_no: int | None = None, record: str | None = None) -> None:
+    """Refuse hnce's own `sync export` as a whole file: its records are Henan's own (online
+    learning, approved declarations, bases), counted here already, and importing them as
+    national credits would count every one twice. Known by its header (exactly the export's
+    columns, 来源 included) or, in a file re-saved with other columns, by a record number of
+    the export's form (HN:declaration:42)."""
+    if row_no is None:
+        if {str(k).strip() for k in row} != set(EXPORT_COLUMNS):
+            return
+        message = ("这是河南平台用 hnce sync export 导出的文件（列与导出格式相同，含「来源」列），其中的学时已在"
+                   "河南平台计入，不能再导入 (this is hnce's own sync export: its credits are counted here already)")
+        raise ValidationFailed.one("file", message, _NOT_OURS_FIX)
+    message = (f"记录编号 {record} 是河南平台自己导出的记录（hnce sync export 的 HN:… 编号），这些学时已在河南平台"
+               "计入，不能再导入；整个文件未导入 (a record of hnce's own sync export: counted here already; "
+               "nothing was imported)")
+    raise ValidationFailed.one(f"row {row_no}: 记录编号", message, _NOT_OURS_FIX)
 
 
 def _check_columns(row: dict[str, Any]) -> None:

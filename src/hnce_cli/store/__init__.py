@@ -23,7 +23,10 @@ Conventions every statement follows:
 - a list of values is ONE bound JSON array read back as rows (`json_values`), so a
   batch of 100,000 has no bind-parameter limit and costs one parameter;
 - SQLite writers take the write lock at BEGIN (BEGIN IMMEDIATE): two admins deciding
-  at once queue for the lock instead of one failing with "database is locked".
+  at once queue for the lock instead of one failing with "database is locked";
+- a change PostgreSQL aborted for a deadlock or a serialization failure is run again from
+  the start (`retried`, at most RETRIES more times); a busy database is told apart from a
+  broken one by its SQLSTATE or SQLite result code, never by words in a message.
 """
 
 from __future__ import annotations
@@ -34,12 +37,12 @@ import json
 import queue
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from hnce_cli.errors import HnceError, Unavailable
 from hnce_cli.masking import hide_password  # the one rule for a password in an address
@@ -51,6 +54,7 @@ _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 # What SQLite says of a file that is not (or no longer) a database.
 _DAMAGED = re.compile(r"not a database|malformed|disk image|file is encrypted")
 _stream_names = itertools.count(1)  # server-side cursors open at once need names of their own
+T = TypeVar("T")
 
 
 class IntegrityError(HnceError):
@@ -59,6 +63,44 @@ class IntegrityError(HnceError):
     def __init__(self, message: str, constraint: str | None = None) -> None:
         super().__init__(message)
         self.constraint = constraint
+
+
+BUSY = "数据库正忙，请稍后重试 (database is busy)"
+
+
+class TransactionAborted(Unavailable):
+    """PostgreSQL ended a transaction to break a deadlock or a serialization failure (SQLSTATE
+    40P01, 40001): nothing of it was written, so running it again from the start is safe, and
+    `retried` does. Only a transaction aborted on every try reaches the caller: busy (exit 8, 503)."""
+
+    def __init__(self) -> None:
+        super().__init__("数据库正忙（与同时进行的修改冲突，已重试），请稍后重试 (database is busy: the change "
+                         "collided with concurrent ones and was retried; nothing was written — try again)",
+                         {"retried": RETRIES})
+
+
+# A transaction PostgreSQL aborted is run this many times more, after a short random pause.
+RETRIES = 3
+# SQLSTATEs: what PostgreSQL aborts and may be run again; what is a busy database, not a broken one.
+_ABORTED = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+_PG_BUSY = {"55P03", "53300", "57014"}  # lock_not_available, too_many_connections, query_canceled (a timeout)
+_SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
+
+
+def retried(work: Callable[[], T]) -> T:
+    """`work()` — one whole transaction — run again when the database aborted it (a deadlock
+    or a serialization failure, `TransactionAborted`), up to RETRIES times, each after a short
+    random pause so that the transactions that collided do not collide again in step. The one
+    place hnce retries a change: the backend's writes go through it."""
+    import random
+    import time
+
+    for attempt in range(RETRIES):
+        try:
+            return work()
+        except TransactionAborted:
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    return work()
 
 
 # --- where the database is -----------------------------------------------------------------
@@ -345,8 +387,9 @@ def _translate(exc: Exception) -> Exception:
                            f"see docs/deploy.md): {exc}")
     if isinstance(exc, sqlite3.OperationalError):
         message = str(exc)
-        if "locked" in message or "busy" in message:
-            return Unavailable("数据库正忙，请稍后重试 (database is busy)")
+        code = getattr(exc, "sqlite_errorcode", None)  # by SQLite's result code, never by words in a message
+        if code is not None and code & 0xFF in _SQLITE_BUSY:
+            return Unavailable(BUSY, {"waited_seconds": 10})
         if "no such table" in message or "no such column" in message:
             return exc
         return Unavailable(f"数据库不可用 (database error): {message}")
@@ -356,6 +399,11 @@ def _translate(exc: Exception) -> Exception:
         if isinstance(exc, errors.IntegrityError):
             diag = getattr(exc, "diag", None)
             return IntegrityError(str(exc), getattr(diag, "constraint_name", None))
+        state = getattr(exc, "sqlstate", None)
+        if state in _ABORTED:
+            return TransactionAborted()
+        if state in _PG_BUSY:
+            return Unavailable(BUSY, {"sqlstate": state})
         if isinstance(exc, errors.OperationalError):
             return Unavailable(f"数据库不可用 (database error): {hide_password(str(exc).strip())}")
         if isinstance(exc, errors.DataError) and "NUL" in str(exc):

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from hnce_cli.store import Target
 
 # The newest Alembic revision; a test checks it against the migrations folder.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0010"
 
 
 def revision_of(conn: Any, dialect: str) -> str | None:
