@@ -28,6 +28,9 @@ def serve(
 
     Example: hnce --db postgresql://hnce@db/hnce serve --host 0.0.0.0 --port 8000 --workers 2
     """
+    from hnce_cli.extras import require
+
+    require("server")  # an extra: FastAPI and uvicorn are not installed on a desk
     import uvicorn
 
     from hnce_cli.errors import Unsupported

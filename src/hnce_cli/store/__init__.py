@@ -461,10 +461,11 @@ def _connect(t: Target, *, autocommit: bool = True) -> Any:
             conn.close()
             raise _translate(exc) from exc
         return conn
-    try:
-        import psycopg
-    except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-        raise Unavailable("PostgreSQL 需要 psycopg (pip install 'psycopg[binary]')") from exc
+    from hnce_cli.extras import require
+
+    require("postgres")  # an extra: a desk on SQLite does not install the driver
+    import psycopg
+
     try:
         # prepare_threshold=None: psycopg would otherwise prepare a statement after its fifth
         # run and keep that plan on the pooled connection, chosen while a table was small
@@ -567,6 +568,11 @@ def _engine(t: Target) -> Any:
         engine = _engines.get(t.url)
         if engine is None:
             from sqlmodel import create_engine
+
+            if t.dialect == POSTGRESQL:
+                from hnce_cli.extras import require
+
+                require("postgres")
 
             engine = _engines[t.url] = create_engine(
                 t.url, creator=lambda: _connect(t, autocommit=False), pool_size=4, max_overflow=6,

@@ -69,6 +69,9 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:
+        from hnce_cli.extras import require
+
+        require("postgres")
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     return engine
 
