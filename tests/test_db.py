@@ -3,6 +3,7 @@ on; upgrading again changes nothing; the code knows its newest migration."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 from contextlib import closing
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import Setup, json_out, run_hnce
+from conftest import Setup, Templates, json_out, run_hnce, seeded
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
@@ -151,3 +152,75 @@ def test_migrations_match_the_models(local_setup: Setup) -> None:
             assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_migration_0009_gives_older_declarations_the_fingerprint_the_service_computes(
+        local_setup: Setup, templates: Templates, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A database at revision 0008 holding declarations — some made twice by a re-run import, more
+    than one migration batch of them — upgraded: every declaration's fingerprint is what
+    services.declarations computes (so a re-run import and `declare new` find them), the old
+    duplicates are left as they were, and no import key is invented for them."""
+    from alembic import command
+    from alembic.config import Config
+
+    from hnce_cli.services.declarations import fingerprint
+
+    world = seeded(local_setup, templates, request)
+    setup = world.setup
+    me = world.approved_person()
+    meeting = ["--form", "conference", "--field", "meeting_name=全省会计年会", "--field", "organizer=河南省会计学会",
+               "--field", "start_date=2026-03-01", "--field", "days=2", "--year", "2026", "--submit", "--json"]
+    first = json_out(setup.run("declare", "new", *meeting, token=me.token))["id"]
+    setup.run("declare", "new", *meeting, "--allow-duplicate", token=me.token)
+    sheet = tmp_path / "单位.csv"
+    sheet.write_text("身份证号,学习形式,计入年度,meeting_name,organizer,start_date,days\n"
+                     f"{me.id_number},学术会议,2026,财务论坛,学会,2026-03-02,1\n", encoding="utf-8")
+    assert setup.run("declare", "import", str(sheet), token=world.a_admin1.token).returncode == 0
+
+    engine = db.get_engine(setup.db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008")
+    finally:
+        engine.dispose()
+        db.get_engine.cache_clear()
+    setup.close()
+    assert "fingerprint" not in {c["name"] for c in sa.inspect(setup.engine).get_columns("declaration")}
+    # What an older hnce left: the unit's file imported twice (before import keys), and a
+    # province's worth more, answers written with their keys in any order.
+    older = 20_050
+    setup.execute("INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, "
+                  "status, created_at, updated_at, submitted_at) SELECT professional_id, unit_id, form_code, "
+                  "subject, year, credits, fields, status, created_at, updated_at, submitted_at FROM declaration "
+                  "WHERE fields LIKE '%财务论坛%'")
+    setup.execute("WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n) "
+                  "INSERT INTO declaration (professional_id, unit_id, form_code, subject, year, credits, fields, "
+                  "status, created_at, updated_at, submitted_at) SELECT :p, :u, 'conference', 'public', 2026, 10, "
+                  "'{\"organizer\": \"学会\", \"meeting_name\": \"讲座' || CAST(n AS VARCHAR(10)) || "
+                  "'\", \"days\": 1, \"start_date\": \"2026-04-01\"}', 'pending_hr', :t, :t, :t FROM g",
+                  n=older, p=me.id, u=world.unit_a.id, t="2026-04-02 08:00:00")
+    total = setup.count("declaration")
+    assert total == older + 4
+
+    proc = setup.run("db", "upgrade", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (json_out(proc)["revision_before"], json_out(proc)["revision"]) == ("0008", db.HEAD_REVISION)
+    rows = setup.rows("SELECT p.id_number, d.form_code, d.year, d.fields, d.fingerprint, d.import_key "
+                      "FROM declaration d JOIN professional p ON p.id = d.professional_id")
+    assert len(rows) == total
+    assert [r.fingerprint for r in rows] == [
+        fingerprint(r.id_number, r.form_code, r.year, json.loads(r.fields)) for r in rows]
+    assert {r.import_key for r in rows} == {None}
+    assert setup.count("declaration", "fields LIKE '%财务论坛%'") == 2  # left as they were
+
+    # What the fingerprints are for: the same file again creates nothing, the same meeting by
+    # hand is refused naming the earliest.
+    again = json_out(setup.run("declare", "import", str(sheet), "--json", token=world.a_admin1.token))
+    assert (again["created"], again["already_imported"]) == (0, 1)
+    proc = setup.run("declare", "new", *meeting, token=me.token)
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    assert json_out(proc)["error"]["details"]["id"] == first
+    assert setup.count("declaration") == total
