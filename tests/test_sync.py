@@ -146,3 +146,47 @@ def test_export_writes_henans_records_in_the_import_shape(world: World, tmp_path
     assert stdout.stdout.splitlines()[0] == ",".join(HEADER + ["来源"])
     refused = world.setup.run("sync", "export", "--year", str(YEAR), "--json", token=world.kefu.token)
     assert refused.returncode == 4
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_hnces_own_export_is_refused_whole(world: World, tmp_path: Path, suffix: str) -> None:
+    """Henan's own records go out for the national platform; read back in as national credits they
+    would count twice. The file is refused whole (exit 2), saying it is hnce's own export."""
+    me = approved_person(world, name="周回流")
+    give(world, me, YEAR, "public", 16, source="declaration")
+    give(world, me, YEAR, "public", 14, source="online")
+    target = tmp_path / f"河南平台-{YEAR}{suffix}"
+    exported = world.setup.run("sync", "export", "--year", str(YEAR), "-o", str(target), token=world.admin.token)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    records = world.setup.count("credit_record")
+    proc = sync_import(world, target)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    error = json_out(proc)["error"]
+    assert error["code"] == "validation" and error_fields(proc) == ["file"]
+    assert "hnce sync export" in error["message"] and "hnce's own sync export" in error["message"]
+    assert "national platform" in error["problems"][0]["fix"]
+    assert world.setup.count("credit_record") == records and credits_of(world, me) == 0
+    assert world.setup.count("audit_log", "action = 'sync.import'") == 0
+    text = world.setup.run("sync", "import", str(target), token=world.admin.token)
+    assert text.returncode == 2 and "hnce sync export" in text.stderr and "Traceback" not in text.stderr
+
+
+def test_one_record_of_hnces_own_export_in_a_national_file_refuses_the_file(world: World, tmp_path: Path) -> None:
+    """A national file into which someone pasted a row of hnce's export (its 记录编号 HN:declaration:N):
+    nothing is imported, and the row is named — not the good rows imported around it."""
+    me = approved_person(world, name="吴混入")
+    path = write_csv(tmp_path / "national.csv", [
+        [me.id_number, "吴混入", YEAR, "专业科目", 40, "N-2001", "2025-03-01"],
+        [me.id_number, "吴混入", YEAR, "专业科目", 20, "N-2002", "2025-04-01"],
+        [me.id_number, "吴混入", YEAR, "公需科目", 16, "HN:declaration:7", "2025-05-01"],  # row 4
+        [me.id_number, "吴混入", YEAR, "专业科目", 10, "N-2003", "2025-06-01"],
+    ])
+    proc = sync_import(world, path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    error = json_out(proc)["error"]
+    assert error_fields(proc) == ["row 4: 记录编号"]
+    assert "HN:declaration:7" in error["message"] and "整个文件未导入" in error["message"]
+    assert world.setup.count("credit_record") == 0 and credits_of(world, me) == 0
+    proc = sync_import(world, write_csv(tmp_path / "national.csv", [
+        [me.id_number, "吴混入", YEAR, "专业科目", 40, "N-2001", "2025-03-01"]]))
+    assert proc.returncode == 0 and json_out(proc)["added"] == 1  # the file without it goes in
