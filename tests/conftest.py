@@ -701,3 +701,20 @@ def sqlite_world(sqlite_setup: Setup, templates: Templates, request: pytest.Fixt
 def remote_world(remote_setup: Setup, templates: Templates, request: pytest.FixtureRequest) -> World:
     """The seeded world behind a real `hnce serve` only (for tests about remote mode)."""
     return seeded(remote_setup, templates, request)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Skips counted by reason in a few lines (the storages a run could not reach, the tests a
+    storage does not apply to), instead of a line for every skipped test."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.section(f"{len(skipped)} skipped, by reason", sep="-")
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{count:>4} × {reason}")

@@ -48,6 +48,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("rules:app", "Year rules 学时要求: minimum total / professional / public credits and the deadline."),
     "sync": ("sync:app", "National-platform reconciliation 学分同步: import its export, export ours."),
     "profile": ("profile:app", "Profiles: which database or API to use, each with its own login."),
+    "shell-completion": ("shell_completion:shell_completion",
+                         "Print the completion script of your shell: commands, options and sub-commands "
+                         "complete with Tab."),
 }
 
 
@@ -61,7 +64,7 @@ def load_command(name: str) -> Command:
     if isinstance(target, typer.Typer):
         command = _group(target)
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)  # shell completion is `hnce shell-completion`
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
@@ -238,7 +241,13 @@ def root(
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit."
     )] = False,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", help="No colours or bold, as with NO_COLOR=1 (logs, screen readers)."
+    )] = False,
 ) -> None:
+    if no_color and "NO_COLOR" not in os.environ:  # the one switch rich and the renderer honour
+        os.environ["NO_COLOR"] = "1"
+        ctx.call_on_close(lambda: os.environ.pop("NO_COLOR", None))  # one invocation's setting
     from hnce_cli.clock import using
     from hnce_cli.invocation import Invocation
 
@@ -257,4 +266,8 @@ def main(args: list[str] | None = None) -> None:
     # hnce uses no pydantic plugins; looking for them reads every installed package's
     # metadata (~10 ms of each command's start).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if os.environ.get("_HNCE_COMPLETE"):  # the shell asks for completions (hnce shell-completion)
+        from typer._completion_classes import completion_init
+
+        completion_init()
     app(args=args, prog_name="hnce")

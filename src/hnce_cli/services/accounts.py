@@ -36,6 +36,9 @@ MSG_BAD_CREDENTIALS = throttle.MSG_BAD_CREDENTIALS  # 账户或密码错误, the
 MSG_NOT_APPROVED = "此账号还未被审核，请耐心等待用人单位管理员的审核，或联系用人单位管理员催其审核"
 MSG_REJECTED = "此账号注册审核不通过"
 MSG_CANCELLED = "此账号已注销"
+# A database with no account at all has not been initialised: say how, rather than 账户或密码错误.
+MSG_NO_ACCOUNTS = ("数据库中还没有任何账号：先用 hnce db init --login admin --name 姓名 创建第一个系统管理员 "
+                   "(this database has no accounts yet: create the first system admin with hnce db init)")
 
 def session_hours() -> float:
     return float(os.environ.get("HNCE_SESSION_HOURS", "12"))
@@ -145,6 +148,8 @@ def login(db: Db, login: str, password: str, client: str | None = None) -> Login
     row = _account_for_login(db, typed)
     if row is None:
         verify_password(dummy_hash(), password)
+        if db.scalar("SELECT 1 FROM account LIMIT 1") is None:  # a new database: no one to log in as yet
+            raise LoginFailed(MSG_NO_ACCOUNTS, {"fix": "hnce db init"})
         raise attempt.failed(db, now)
     account_id, login_value, name, role, active, password_hash = row
     if not verify_password(password_hash, password):
