@@ -352,6 +352,50 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve_env(db_url: str, folder: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test's `hnce serve`: none of the tester's HNCE_* variables, this
+    database, config and data folders of its own under `folder` (a host's certificate key
+    file lives in its data folder), then `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
+    env.update({"HNCE_DATABASE_URL": db_url, "HNCE_CONFIG_DIR": str(folder / "config"),
+                "HNCE_DATA_DIR": str(folder / "data"), **(extra or {})})
+    return env
+
+
+def start_serve(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.Popen[bytes] | None:
+    """`hnce serve ARGS` on 127.0.0.1:`port` with `env`, its output in `log`, waited for until it
+    answers /api/v1/health (at most 60 s). None when it ended first, or never answered (then
+    it is killed): the caller reads `log` for why. Shared by the suite's remote server
+    (`RemoteServer`) and the servers a process test starts with options of its own
+    (tests/process/serving.py)."""
+    import httpx
+
+    with log.open("wb") as out:
+        proc = subprocess.Popen([*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+                                env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    proc.wait(10)
+    return None
+
+
+def stop_serve(proc: subprocess.Popen[bytes]) -> None:
+    """Ask `hnce serve` to stop (its workers finish their requests); kill it after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 class RemoteServer:
     """A real `hnce serve` on loopback over one PostgreSQL database, one per test process.
 
@@ -378,43 +422,21 @@ class RemoteServer:
         self.start(extra)
 
     def start(self, extra: dict[str, str]) -> None:
-        import httpx
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
-        env.update({"HNCE_DATABASE_URL": self.db_url,
-                    "HNCE_CONFIG_DIR": str(self.folder / "config"),
-                    "HNCE_DATA_DIR": str(self.folder / "data"), **extra})
+        env = serve_env(self.db_url, self.folder, extra)
         for attempt in range(3):  # a free port can be taken by someone else before we bind it
             port = self.port if self.port and attempt == 0 else free_port()
             self.starts += 1
-            log = (self.folder / f"serve-{self.starts}.log").open("wb")
-            proc = subprocess.Popen([*serve_command(), "serve", "--host", "127.0.0.1",
-                                     "--port", str(port)], env=env, stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=subprocess.STDOUT)
-            log.close()
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while proc.poll() is None and time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                        self.proc, self.url, self.port, self.extra = proc, url, port, dict(extra)
-                        return
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            proc.kill()
-            proc.wait(10)
+            proc = start_serve(env, port, self.folder / f"serve-{self.starts}.log")
+            if proc is not None:
+                self.proc, self.url, self.port, self.extra = proc, f"http://127.0.0.1:{port}", port, dict(extra)
+                return
         log_text = (self.folder / f"serve-{self.starts}.log").read_text("utf-8", "replace")
         raise RuntimeError(f"hnce serve did not come up:\n{log_text[-3000:]}")
 
     def stop(self) -> None:
         if self.proc is None:
             return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        stop_serve(self.proc)
         self.proc = None
 
 

@@ -1,45 +1,28 @@
 """A real `hnce serve` of a test's own, on loopback, over one database, started with the
-options the test needs (the shared remote server of conftest takes none)."""
+options and environment the test needs (the shared remote server of conftest takes none);
+started and stopped by the same helpers as that one (conftest.start_serve, stop_serve)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from pathlib import Path
 
-import httpx
-from conftest import free_port, serve_command
+from conftest import free_port, serve_env, start_serve, stop_serve
 
 
 class Server:
-    """`hnce serve ARGS` over `db_url` on 127.0.0.1; `stop()` ends it."""
+    """`hnce serve ARGS` over `db_url` on 127.0.0.1, with config and data folders under `folder`
+    (its own host: e.g. its own certificate key file) and `env` added; `stop()` ends it."""
 
-    def __init__(self, db_url: str, folder: Path, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
-        env.update({"HNCE_DATABASE_URL": db_url, "HNCE_CONFIG_DIR": str(folder / "config"),
-                    "HNCE_DATA_DIR": str(folder / "data")})
+    def __init__(self, db_url: str, folder: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         self.log = folder / "serve.log"
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen([*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                          *args], env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("hnce serve did not come up:\n" + self.log.read_text("utf-8", "replace")[-3000:])
+        proc = start_serve(serve_env(db_url, folder, env), port, self.log, *args)
+        if proc is None:
+            raise RuntimeError("hnce serve did not come up:\n" + self.log.read_text("utf-8", "replace")[-3000:])
+        self.proc = proc
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        stop_serve(self.proc)
