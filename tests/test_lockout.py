@@ -5,6 +5,7 @@ login exists, and a system admin sees and lifts the waits (`hnce account locks`,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -201,3 +202,29 @@ def test_a_day_of_quiet_forgets_the_failures(sqlite_world: World) -> None:
     for _ in range(4):  # four more after a day: still no wait
         assert own(setup, "kefu", WRONG)["message"] == BAD
     assert own(setup, "kefu", PASSWORD) == {"ok": "kefu"}
+
+
+@pytest.mark.postgres
+def test_through_hnce_serve_the_refusals_are_the_same_to_the_byte(remote_world: World) -> None:
+    """What a guesser on the network sees — status, headers and body of every refusal, the
+    throttled ones included — is the same for a login that exists and one that does not, for
+    an admin's login as for an ID number: nothing tells which logins (ID numbers) are registered."""
+    setup = remote_world.setup
+    at(START)
+    setup.server_env()  # the server at the same frozen moment: the waits it names are comparable
+    assert setup.server is not None
+    pairs = [("a-admin1", "a-admin9"), (remote_world.people_a[1].id_number, new_id_number())]
+    with httpx.Client(base_url=setup.server.url, timeout=30,
+                      transport=httpx.HTTPTransport(local_address="127.0.0.2")) as guesser:
+        for existing, unknown in pairs:
+            seen = []
+            for login in (existing, unknown):
+                answers = [guesser.post("/api/v1/auth/login", json={"login": login, "password": WRONG})
+                           for _ in range(7)]
+                seen.append([(a.status_code, sorted((k, v) for k, v in a.headers.items() if k != "date"),
+                              a.content) for a in answers])
+            assert seen[0] == seen[1], (existing, seen)
+            assert {status for status, _, _ in seen[0]} == {401}
+            bodies = [json.loads(body)["error"] for _, _, body in seen[0]]
+            assert [b["message"] for b in bodies[:5]] == [BAD] * 5
+            assert all("次数过多" in b["message"] and b["details"]["retry_after"] >= 1 for b in bodies[5:]), bodies
