@@ -34,7 +34,7 @@ def completed(world: World):  # noqa: ANN201
         world.setup.execute(
             "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, source_ref, "
             "created_at) VALUES (:p, :i, :y, :s, :c, 'national', :r, CURRENT_TIMESTAMP)",
-            p=me.id, i=me.id_number, y=YEAR, s=subject, c=credits, r=f"two-hosts-{subject}")
+            p=me.id, i=me.id_number, y=YEAR, s=subject, c=credits, r=f"two-hosts-{me.id_number}-{subject}")
     return me
 
 
@@ -104,3 +104,66 @@ def test_hosts_sharing_the_key_verify_each_others_certificates(pg_world: World, 
             assert key_id(bytes.fromhex(OTHER)) in proc.stderr
         assert "Traceback" not in proc.stderr and "Uvicorn running" not in proc.stderr
         assert not (folder / "data" / "certificate.key").exists()
+
+
+NEW = "9e37" * 16  # the key a rotation brings in
+
+
+def verdict(host: Server, code: str) -> httpx.Response:
+    with httpx.Client(base_url=host.url, timeout=30) as http:
+        return http.get(f"/api/v1/verify/{code}")
+
+
+def issue(host: Server, token: str) -> dict:
+    with httpx.Client(base_url=host.url, timeout=60, headers={"Authorization": f"Bearer {token}"}) as http:
+        answer = http.post("/api/v1/certificates", json={"year": YEAR})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+@pytest.mark.postgres
+def test_a_rotation_in_two_rounds_and_a_withdrawn_key_across_hosts(pg_world: World, tmp_path: Path) -> None:
+    """docs/deploy.md's rotation: every host first learns the new key (HNCE_CERT_OLD_KEYS), then
+    signs with it; certificates of either key verify on every host throughout. A withdrawn key's
+    certificates verify as altered and are signed anew on their next print."""
+    world = pg_world
+    first_person, second_person = completed(world), completed(world)
+    db_url = world.setup.db_url
+    world.setup.close()
+    old_id, new_id = key_id(bytes.fromhex(KEY)), key_id(bytes.fromhex(NEW))
+    servers: list[Server] = []
+
+    def start(name: str, **env: str) -> Server:
+        servers.append(Server(db_url, tmp_path / name, env=env))
+        return servers[-1]
+
+    try:
+        unchanged = start("unchanged", HNCE_CERT_KEY=KEY)
+        before = issue(unchanged, first_person.token)
+        learnt = start("round-1", HNCE_CERT_KEY=KEY, HNCE_CERT_OLD_KEYS=NEW)  # verifies NEW, signs KEY
+        rotated = start("round-2", HNCE_CERT_KEY=NEW, HNCE_CERT_OLD_KEYS=KEY)
+        after = issue(rotated, second_person.token)
+        assert world.setup.scalar("SELECT key_id FROM certificate WHERE number = :n", n=after["number"]) == new_id
+        for host in (learnt, rotated):
+            for cert in (before, after):
+                answer = verdict(host, cert["verification_code"])
+                assert answer.status_code == 200 and answer.json()["status"] == "genuine", (host.folder, answer.text)
+        # A host left out of the first round cannot vouch for the new key's certificates: it
+        # says so, naming the key — which is why every host learns the new key first.
+        answer = verdict(unchanged, after["verification_code"])
+        assert answer.status_code == 503 and new_id in answer.json()["error"]["message"], answer.text
+        assert issue(rotated, first_person.token)["verification_code"] == before["verification_code"]  # as it was
+
+        # The old key withdrawn: what it signed is no longer vouched for, and is signed anew.
+        withdrawn = start("withdrawn", HNCE_CERT_KEY=NEW, HNCE_CERT_WITHDRAWN_KEYS=old_id)
+        answer = verdict(withdrawn, before["verification_code"])
+        assert answer.status_code == 200 and answer.json()["status"] == "altered", answer.text
+        assert "已停用" in answer.json()["message"]
+        again = issue(withdrawn, first_person.token)
+        assert again["number"] == before["number"] and again["verification_code"] != before["verification_code"]
+        assert world.setup.scalar("SELECT key_id FROM certificate WHERE number = :n", n=again["number"]) == new_id
+        assert verdict(rotated, again["verification_code"]).json()["status"] == "genuine"
+        assert verdict(withdrawn, after["verification_code"]).json()["status"] == "genuine"
+    finally:
+        for host in servers:
+            host.stop()
