@@ -23,10 +23,41 @@ def certificate_number(year: int, professional_id: int) -> str:
     return f"{NUMBER_PREFIX}{int(year)}-{int(professional_id):08d}"
 
 
-def verify_url(code: str) -> str | None:
-    """The URL the QR code carries when HNCE_CERT_VERIFY_URL is set (else the code alone)."""
+# Told when the deployment has no verify URL: by `hnce serve` as it starts, by a print.
+NO_VERIFY_URL = (f"提示：未设置 {VERIFY_URL_ENV}，证书二维码只含验证码，手机扫码打不开查验页；请设为本服务对外的"
+                 f"查验地址，如 https://hnce.example.cn/verify (certificates' QR codes will hold only the code; "
+                 f"set {VERIFY_URL_ENV})")
+NO_VERIFY_URL_PRINTED = (f"提示：证书二维码只含验证码，手机扫码打不开查验页：签发证书的服务未设置 {VERIFY_URL_ENV} "
+                         f"(the QR code holds only the code; set {VERIFY_URL_ENV} where the services run — "
+                         f"the server's environment in remote mode; docs/certificates.md)")
+
+
+def verify_base() -> str | None:
+    """HNCE_CERT_VERIFY_URL without its trailing slash, or None when it is not set.
+
+    The QR code of every certificate printed holds it: a value a phone cannot open (no
+    http(s) scheme or host, a query or fragment the code would land in) is refused before
+    a single certificate carries it."""
+    from urllib.parse import urlsplit
+
     base = os.environ.get(VERIFY_URL_ENV, "").strip()
-    return f"{base.rstrip('/')}/{code}" if base else None
+    if not base:
+        return None
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment or "#" in base:
+        from hnce_cli.errors import ValidationFailed
+
+        raise ValidationFailed.one(VERIFY_URL_ENV, f"证书查验地址不是可打开的网址 (not an http(s) URL): {base!r}",
+                                   "set it to the public address of the verify page, e.g. "
+                                   "https://hnce.example.cn/verify (docs/certificates.md)")
+    return base.rstrip("/")
+
+
+def verify_url(code: str) -> str | None:
+    """The URL the QR code carries when HNCE_CERT_VERIFY_URL is set (else the code alone):
+    the base, then the code as its last path segment (GET /verify/CODE of `hnce serve`)."""
+    base = verify_base()
+    return f"{base}/{code}" if base else None
 
 
 def facts(year: int, person: Any) -> dict[str, Any]:

@@ -33,11 +33,15 @@ def serve(
     require("server")  # an extra: FastAPI and uvicorn are not installed on a desk
     import uvicorn
 
+    from hnce_cli.certificates.facts import NO_VERIFY_URL, verify_base
     from hnce_cli.errors import Unsupported
+    from hnce_cli.render import note
     from hnce_cli.server.protocol import GuardedHTTPProtocol
     from hnce_cli.settings import KEEP_ALIVE_SECONDS, MAX_HEADER_BYTES, ServerLimits
 
     ServerLimits.from_env()  # a limit that is not a number stops here (exit 2), not in every worker
+    if verify_base() is None:  # a bad value stops here too (exit 2), before a certificate carries it
+        note(NO_VERIFY_URL)
     where = invocation(ctx).where
     if where.database is None:
         raise Unsupported("hnce serve 需要数据库地址，而不是另一个 API (give --db or HNCE_DATABASE_URL)")
