@@ -175,5 +175,8 @@ def test_overlapping_batches_decide_each_item_exactly_once(batch_world: World, s
         assert outcomes["approved"] + outcomes["rejected"] == ITEMS
         assert outcomes["conflict"] == sum(len(asked) for _, asked in work) - ITEMS
         figures.append(f"run {run + 1}: {CLIENTS} requests, {sum(outcomes.values())} items in {elapsed:.2f} s, "
-                       f"{dict(sorted(outcomes.items()))}")
+                       f"{dict(sorted(outcomes.items()))}, 5xx: 0")
+    # No batch needed the server's help to survive: no error was logged, retried or not.
+    log = server.log.read_text("utf-8", "replace")
+    assert "Traceback" not in log and "ERROR" not in log, log[-3000:]
     print(f"\n{setup.name}: " + "; ".join(figures))
