@@ -76,6 +76,11 @@ def print_(
     target = output or Path(file_name(cert.number, cert.name))
     write_atomic(target, pdf)
     _show_issued(cert, target, fmt(json_))
+    if cert.verify_url is None:  # the issuing services' setting (the server's in remote mode)
+        from hnce_cli.certificates.facts import NO_VERIFY_URL_PRINTED
+        from hnce_cli.render import note
+
+        note(NO_VERIFY_URL_PRINTED)
 
 
 def _show_issued(cert: CertificateOut, target: Path, output: str) -> None:

@@ -55,6 +55,7 @@ PUBLIC_ROUTES = {
     *((op.method, op.route) for op in OPERATIONS.values() if op.public),
     ("GET", f"{API}/health"),
     ("GET", "/verify/{code}"),  # what a certificate's QR code opens
+    ("GET", "/verify"), ("GET", "/verify/{rest:path}"),  # the page to type a code; a Chinese 404 below it
 }
 
 logger = logging.getLogger("uvicorn.error")  # the server's log, beside uvicorn's own lines
@@ -328,16 +329,10 @@ def create_app() -> FastAPI:
             CERTIFICATE_HEADER: json.dumps(cert.model_dump(mode="json"), ensure_ascii=True),
         })
 
-    @app.get("/verify/{code}", response_model=schemas.CertificateVerification,
-             responses={200: {"content": {"text/html": {}}}})
-    def verify_page(code: Annotated[str, Path(min_length=1, max_length=200)], request: Request,
-                    b: Public) -> Response:
-        """What the QR code opens: a small page for a browser, JSON for everyone else."""
-        result = b.verify_certificate(code)
-        if "text/html" in request.headers.get("accept", ""):
-            from hnce_cli.server.verify_page import render_html
+    # the verify pages a phone opens (the form, what the QR code opens): HTML for a browser,
+    # errors included, JSON for everyone else (server/verify_page.py)
+    from hnce_cli.server.verify_page import add_verify_pages
 
-            return Response(render_html(result), media_type="text/html; charset=utf-8")
-        return Response(result.model_dump_json(), media_type="application/json")
+    add_verify_pages(app, Public)
 
     return app
