@@ -1,16 +1,26 @@
-"""Field validation for people and units: ID numbers, USCC, mobile, e-mail, passwords.
+"""Field validation, one field at a time: ID numbers, USCC, mobile, e-mail, passwords,
+names, a declaration's form answers, entered credits, counted years and attachments.
 
-Every check raises `ValidationFailed` naming the field, saying what is wrong and how
-to fix it, so the CLI and the HTTP layer can show one consistent message. Standard
-library only: these rules are fixed by national standards, not by a service.
+Every check names the field, says what is wrong and how to fix it, so the CLI and the
+HTTP layer show one consistent message. The services check a whole form with these
+functions, and the wizards (`hnce register`, `hnce declare new`) check each answer
+with the very same functions as it is typed: a wizard refuses exactly what the
+service would, in the same words, before the next question. Standard library only
+(and the text policy): these rules are fixed by national standards and by the
+platform's forms, not by a database.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hnce_cli import clock
+from hnce_cli import text as policy
 from hnce_cli.errors import FieldProblem, ValidationFailed
 from hnce_cli.masking import mask_id_number, mask_mobile  # noqa: F401  (the one masking rule, re-exported)
 
@@ -26,6 +36,9 @@ _PROVINCE_CODES = frozenset(
     | {41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65}
     | {71, 81, 82, 83}
 )
+if TYPE_CHECKING:
+    from hnce_cli.schemas import FormField
+
 _HENAN_PREFIX = "41"
 _EARLIEST_BIRTH_YEAR = 1900
 
@@ -311,3 +324,289 @@ def check_password_policy(
 def _is_ascii_digits(text: str) -> bool:
     """str.isdigit accepts full-width and other Unicode digits; ID codes are ASCII only."""
     return text.isascii() and text.isdigit()
+
+
+# --- Names --------------------------------------------------------------------------
+
+
+def name_missing(field: str = "name") -> FieldProblem:
+    """A registration without a name: the name is fixed after registration, so it is never guessed."""
+    return FieldProblem(field, "姓名不能为空 (name is required)", "填写本人真实姓名 (give the real name)")
+
+
+def check_person_name(value: str, *, field: str = "name") -> str:
+    """A registrant's real name under the text policy (text.NAME), as it will be stored."""
+    cleaned = policy.clean(value, field, policy.NAME, fix="retype the name by hand")
+    if not cleaned:
+        raise ValidationFailed(f"{field}: 姓名不能为空", problems=[name_missing(field)])
+    return cleaned
+
+
+# --- Counted years 计入年度 ---------------------------------------------------------
+
+
+def open_years(deadlines: Mapping[int, date], today: date) -> list[int]:
+    """Years one may still declare for: begun, and their deadline (截止日) not passed."""
+    return sorted(y for y, deadline in deadlines.items() if y <= today.year and today <= deadline)
+
+
+def pick_open_year(years: list[int], year: int | None, *, field: str = "year") -> int:
+    """The counted year 计入年度 to use: the one given if open, else the only open year."""
+    if year is None:
+        if len(years) == 1:
+            return years[0]
+        if not years:
+            raise ValidationFailed.one(field, "当前没有可申报的计入年度（申报截止日已过）",
+                                       "declarations reopen when the next year's rules are loaded")
+        raise ValidationFailed.one(field, "请指定计入年度", "give --year " + " or ".join(map(str, years)))
+    if year not in years:
+        listed = "、".join(str(y) for y in years) or "无"
+        raise ValidationFailed.one(field, f"计入年度 {year} 不可申报：当前可申报的年度为 {listed}",
+                                   "credits count only in their own year, declared by its deadline "
+                                   "(31 December)")
+    return year
+
+
+# --- A declaration's form answers (学习形式的各项) -----------------------------------
+
+FORM_TEXT_MAX = 200  # a free-text answer of any form (the forms file names no longer limit)
+
+# A number typed as text, in ASCII digits: `int` and `float` also read ２, ٣ and 1_0.
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_FORMAT_HINTS = {"date": "use YYYY-MM-DD", "int": "a whole number", "number": "a number"}
+
+
+def parse_number(value: Any, kind: str) -> float | int:
+    """A form's number: `int` whole, else a finite decimal; ValueError for anything else."""
+    if isinstance(value, bool):
+        raise ValueError
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if not _INT_TEXT.fullmatch(str(value).strip()):
+            raise ValueError(value)
+        return int(str(value).strip())
+    if not isinstance(value, int | float) and not _DECIMAL_TEXT.fullmatch(str(value).strip()):
+        raise ValueError(value)
+    number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError
+    return number
+
+
+class AnswerRule(NamedTuple):
+    """One item of a learning form, as plain values: an import checks 100,000 rows with
+    no attribute look-ups per answer, and a wizard checks one answer with the same rule."""
+
+    name: str
+    kind: str  # text | date | int | number | choice
+    required: bool
+    label: str
+    low: float | None
+    high: float | None
+    choices: frozenset[str]
+    listed: str  # the choices as shown in a message
+    in_year: bool  # the form's date that must fall in the counted year
+
+
+def answer_rule(field: FormField, *, in_year: bool) -> AnswerRule:
+    return AnswerRule(field.name, field.type, field.required, field.label, field.min, field.max,
+                      frozenset(field.choices or ()), " / ".join(field.choices or []), in_year)
+
+
+def check_answer(rule: AnswerRule, raw: Any, *, year: int | None, today: date,
+                 prefix: str = "") -> tuple[Any, FieldProblem | None]:
+    """One answer: (its stored value, None); (None, None) for a blank optional item; or
+    (None, what is wrong). `year` None (not known yet) skips only the counted-year test."""
+    name, kind, required, label, low, high, choices, listed, in_year = rule
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            return None, FieldProblem(prefix + name, f"{label}：必填项", f"give {name}=…")
+        return None, None
+    try:
+        if kind == "text":
+            refused = policy.problem(str(raw), prefix + name, policy.TextRule(label, FORM_TEXT_MAX))
+            if refused is not None:
+                return None, refused
+            return policy.normalise(str(raw)), None
+        if kind == "choice":
+            text = str(raw).strip()
+            if text not in choices:
+                return None, FieldProblem(prefix + name, f"{label}：{text} 不是可选项", "choose one of: " + listed)
+            return text, None
+        if kind == "date":
+            day = date.fromisoformat(str(raw).strip())
+            if day > today:
+                return None, FieldProblem(prefix + name, f"{label}：{day} 晚于今天")
+            if in_year and year is not None and day.year != year:
+                return None, FieldProblem(prefix + name, f"{label}：{day} 不在计入年度 {year} 内",
+                                          "credits count only in the year they were earned")
+            return day.isoformat(), None
+        number = parse_number(raw, kind)
+        if (low is not None and number < low) or (high is not None and number > high):
+            bounds = f"{low:g}–{high:g}" if low is not None and high is not None else (
+                f"≥ {low:g}" if low is not None else f"≤ {high:g}")
+            return None, FieldProblem(prefix + name, f"{label}：{number} 超出范围（{bounds}）")
+        return number, None
+    except (ValueError, TypeError):
+        return None, FieldProblem(prefix + name, f"{label}：格式不对（{raw}）", _FORMAT_HINTS[kind])
+
+
+def entered_credits_problem(credits: float | None, max_entered: float | None, *,
+                            field: str = "credits") -> FieldProblem | None:
+    """Credits a person enters themself (forms whose credits are not computed): more than
+    zero, at most the form's maximum, one decimal place."""
+    if credits is None:
+        return FieldProblem(field, "本学习形式须填写学分", f"give credits (at most {max_entered or 0:g})")
+    if credits <= 0 or credits > (max_entered or 0) or round(credits, 1) != credits:
+        return FieldProblem(field, f"学分 {credits:g} 超出本学习形式的上限（0–{max_entered or 0:g}，最多一位小数）",
+                            f"at most {max_entered or 0:g}")
+    return None
+
+
+# --- Attachments 附件: proofs, checked by their content -----------------------------
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # per file, as uploaded
+MAX_ATTACHMENTS = 5  # per declaration
+MAX_ZIP_MEMBERS = 200
+MAX_ZIP_UNPACKED = 100 * 1024 * 1024  # against zip bombs
+
+MAGIC = (
+    (b"%PDF-", "pdf", "application/pdf"),
+    (b"\xff\xd8\xff", "jpeg", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
+    (b"PK\x03\x04", "zip", "application/zip"),
+)
+EXTENSIONS = {".pdf": "pdf", ".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".zip": "zip"}
+KIND_LABELS = {"pdf": "PDF", "jpeg": "JPEG 图片", "png": "PNG 图片", "zip": "ZIP 压缩包"}
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    content: bytes
+    sha256: str
+    media_type: str
+    size: int
+
+
+def sniff(content: bytes) -> tuple[str, str] | None:
+    """(kind, media type) by the file's first bytes, or None."""
+    for magic, kind, media in MAGIC:
+        if content.startswith(magic):
+            return kind, media
+    return None
+
+
+def _zip_problem(content: bytes) -> str | None:
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "ZIP 文件已损坏，无法打开"
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if not members:
+            return "ZIP 中没有文件"
+        if len(members) > MAX_ZIP_MEMBERS:
+            return f"ZIP 中文件过多（{len(members)} 个，最多 {MAX_ZIP_MEMBERS} 个）"
+        if sum(m.file_size for m in members) > MAX_ZIP_UNPACKED:
+            return "ZIP 解压后过大"
+        for member in archive.infolist():
+            name = member.filename
+            path = PurePosixPath(name.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts or ":" in name:
+                return f"ZIP 中的文件名不安全：{name}"
+        for member in members:
+            ext = PurePosixPath(member.filename).suffix.lower()
+            try:
+                with archive.open(member) as handle:
+                    head = handle.read(16)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError):
+                return f"ZIP 中的 {member.filename} 无法读取（已加密或已损坏）"
+            found = sniff(head)
+            if found is None or found[0] == "zip":
+                return f"ZIP 中的 {member.filename} 不是 PDF、JPEG 或 PNG（按内容检查）"
+            if EXTENSIONS.get(ext) != found[0]:
+                return f"ZIP 中的 {member.filename} 扩展名与内容不符（内容是 {KIND_LABELS[found[0]]}）"
+        try:
+            bad = archive.testzip()
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError):
+            return "ZIP 文件已损坏"
+        if bad is not None:
+            return f"ZIP 中的 {bad} 已损坏（校验失败）"
+    return None
+
+
+def attachment_name(filename: str, *, field: str = "attachments") -> str | FieldProblem:
+    """The stored name of an attachment (its last path part, under the text policy), or
+    why it is refused."""
+    name = policy.normalise(PurePosixPath(filename.replace("\\", "/")).name)
+    if not name:
+        return FieldProblem(field, "附件缺少文件名")
+    refused = policy.problem(name, field, policy.FILE_NAME,
+                             fix="rename the file with plain characters and attach it again")
+    return name if refused is None else refused
+
+
+def attachment_type_problem(name: str, *, field: str = "attachments") -> FieldProblem | None:
+    """A name whose extension is none of PDF, JPG, PNG, ZIP: told before the file is read."""
+    ext = PurePosixPath(name).suffix.lower()
+    if ext not in EXTENSIONS:
+        return FieldProblem(f"{field}: {name}", f"不支持的文件类型 {ext or '（无扩展名）'}",
+                            "attach .pdf, .jpg, .png, or one .zip holding several of them")
+    return None
+
+
+def attachment_size_problem(name: str, size: int, *, field: str = "attachments") -> FieldProblem | None:
+    """A file over the per-file limit (10 MB), named: told before its bytes are read or sent."""
+    if size > MAX_ATTACHMENT_BYTES:
+        return FieldProblem(f"{field}: {name}", f"文件过大：{size / 1048576:.1f} MB，上限 "
+                                                f"{MAX_ATTACHMENT_BYTES // 1048576} MB",
+                            "scan at a lower resolution, or split it")
+    return None
+
+
+def check_file(filename: str, content: bytes, *, field: str = "attachments") -> CheckedFile | FieldProblem:
+    """Accept or refuse one file; a refusal names the file and says why."""
+    import hashlib
+
+    name = attachment_name(filename, field=field)
+    if isinstance(name, FieldProblem):
+        return name
+    where = f"{field}: {name}"
+    too_large = attachment_size_problem(name, len(content), field=field)
+    if too_large is not None:
+        return too_large
+    if not content:
+        return FieldProblem(where, "文件为空")
+    wrong_type = attachment_type_problem(name, field=field)
+    if wrong_type is not None:
+        return wrong_type
+    ext = PurePosixPath(name).suffix.lower()
+    expected = EXTENSIONS[ext]
+    found = sniff(content)
+    if found is None:
+        return FieldProblem(where, f"文件内容不是 PDF、JPEG、PNG 或 ZIP（扩展名为 {ext}）",
+                            "attach the scan itself, not a renamed file")
+    kind, media = found
+    if kind != expected:
+        return FieldProblem(where, f"扩展名 {ext} 与文件内容不符：内容是 {KIND_LABELS[kind]}",
+                            "rename the file to match what it is")
+    if kind == "zip":
+        problem = _zip_problem(content)
+        if problem:
+            return FieldProblem(where, problem, "a zip may hold only PDF, JPEG and PNG files")
+    return CheckedFile(filename=name, content=content, sha256=hashlib.sha256(content).hexdigest(),
+                       media_type=media, size=len(content))
+
+
+def too_many_attachments(count: int, *, field: str = "attachments") -> FieldProblem | None:
+    if count > MAX_ATTACHMENTS:
+        return FieldProblem(field, f"附件最多 {MAX_ATTACHMENTS} 个", "put several scans in one .zip")
+    return None

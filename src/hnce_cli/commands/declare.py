@@ -159,44 +159,169 @@ def new(
 
 
 def _wizard(backend: Backend, data: dict[str, Any], *, ask_submit: bool) -> dict[str, Any]:
-    """Ask for the form first, then only that form's fields that are still missing."""
+    """Ask for the form first, then only that form's fields that are still missing.
+
+    Each answer is checked as it is given, by the check the service runs on the whole
+    declaration (validation.check_answer: dates, numbers within the form's bounds, the
+    text policy); a file is checked when it is named (exists, PDF/JPG/PNG/ZIP by its
+    content, 10 MB). A refused answer is told under its question, which is asked again.
+    A date is typed into an empty field: today is only a grey hint, and Enter on a
+    required date takes today.
+    """
     import questionary
 
-    from hnce_cli.clock import today
+    from hnce_cli import prompts
+    from hnce_cli.clock import today as today_
 
-    forms = backend.list_forms().forms
-    chosen = next((f for f in forms if data.get("form") in (f.code, f.name)), None)
-    if chosen is None:
-        chosen = questionary.select("学习形式：", choices=[
-            questionary.Choice(f"{f.name}" + ("" if f.standard == "national" else "（省定）"), value=f)
-            for f in forms]).unsafe_ask()
-    data["form"] = chosen.code
-    fields = data["fields"]
-    for f in chosen.fields:
-        if fields.get(f.name) not in (None, ""):
-            continue
-        label = f"{f.label}{'' if f.required else '（选填）'}："
-        if f.type == "choice":
-            fields[f.name] = questionary.select(label, choices=list(f.choices or [])).unsafe_ask()
-        elif f.type == "date":
-            fields[f.name] = questionary.text(label, default=today().isoformat(),
-                                              instruction="YYYY-MM-DD").unsafe_ask().strip()
-        else:
-            bounds = "" if f.min is None else f"（{f.min:g}–{f.max:g}）" if f.max is not None else ""
-            fields[f.name] = questionary.text(label[:-1] + bounds + "：").unsafe_ask().strip()
-    if chosen.credits.mode == "entered" and data.get("credits") is None:
-        value = questionary.text(f"学分（最多 {chosen.credits.max_entered:g}）：").unsafe_ask().strip()
-        data["credits"] = float(value) if value else None
-    if not data["attachments"]:
-        while True:
-            path = questionary.path("附件（PDF/JPG/PNG/ZIP，回车跳过）：").unsafe_ask().strip()
-            if not path:
-                break
-            data["attachments"].append(read_attachment(Path(path).expanduser()))
-    if ask_submit:
-        data["submit"] = questionary.select("", choices=[
-            questionary.Choice("提交", value=True), questionary.Choice("保存暂不提交", value=False)]).unsafe_ask()
+    today = today_()
+    with prompts.cancellable():
+        forms = backend.list_forms().forms
+        chosen = next((f for f in forms if data.get("form") in (f.code, f.name)), None)
+        if chosen is None:
+            chosen = questionary.select("学习形式：", choices=[
+                questionary.Choice(f"{f.name}" + ("" if f.standard == "national" else "（省定）"), value=f)
+                for f in forms]).unsafe_ask()
+        data["form"] = chosen.code
+        year = _counted_year(backend, data, today)
+        fields = data["fields"]
+        for f in chosen.fields:
+            value = _ask_answer(f, fields.get(f.name), in_year=chosen.date_field == f.name, year=year, today=today)
+            if value is None:
+                fields.pop(f.name, None)
+            else:
+                fields[f.name] = value
+        if chosen.credits.mode == "entered":
+            data["credits"] = _ask_credits(chosen.credits.max_entered, data.get("credits"))
+        if not data["attachments"]:
+            data["attachments"] = _ask_attachments()
+        if ask_submit:
+            data["submit"] = questionary.select("", choices=[
+                questionary.Choice("提交", value=True), questionary.Choice("保存暂不提交", value=False)]).unsafe_ask()
     return data
+
+
+def _counted_year(backend: Backend, data: dict[str, Any], today: Any) -> int | None:
+    """The counted year 计入年度 the form's date must fall in: the one given, else the only open
+    one, else asked (several open); no open year is refused before anything is asked."""
+    import questionary
+
+    from hnce_cli.validation import open_years, pick_open_year
+
+    years = open_years({r.year: r.deadline for r in backend.show_rules().years}, today)
+    if data.get("year") is not None or len(years) < 2:
+        return pick_open_year(years, data.get("year"))
+    data["year"] = questionary.select("计入年度：", choices=[str(y) for y in years]).unsafe_ask()
+    data["year"] = int(data["year"])
+    return data["year"]
+
+
+def _ask_answer(field: Any, given: Any, *, in_year: bool, year: int | None, today: Any) -> Any:
+    """One item of the form, checked by validation.check_answer as it is typed (or as given)."""
+    import contextlib
+
+    import questionary
+
+    from hnce_cli import prompts
+    from hnce_cli.errors import ValidationFailed
+    from hnce_cli.validation import answer_rule, check_answer
+
+    rule = answer_rule(field, in_year=in_year)
+    label = field.label + ("" if field.required else "（选填）")
+    took_today = False
+
+    def check(answer: Any) -> Any:
+        nonlocal took_today
+        if field.type == "date" and field.required and isinstance(answer, str) and not answer.strip():
+            answer = today.isoformat()  # Enter on the empty field: today, as the grey hint says
+            took_today = True
+        value, problem = check_answer(rule, answer, year=year, today=today)
+        if problem is not None:
+            raise prompts.fail(problem)
+        return value
+
+    if field.type == "choice":
+        if given not in (None, ""):
+            with contextlib.suppress(ValidationFailed):  # a refused flag value: picked from the list instead
+                return check(given)
+        return questionary.select(f"{label}：", choices=list(field.choices or [])).unsafe_ask()
+    placeholder = instruction = None
+    if field.type == "date":
+        placeholder = today.isoformat()
+        instruction = "YYYY-MM-DD，回车即今天" if field.required else "YYYY-MM-DD"
+    elif field.min is not None and field.max is not None:
+        instruction = f"{field.min:g}–{field.max:g}"
+    value = prompts.ask(label, check, given=None if given is None else str(given), placeholder=placeholder,
+                        instruction=instruction)
+    if took_today:  # the answered line shows nothing: say what was taken
+        from hnce_cli.render import note
+
+        note(f"  {field.label}：{value}（今天 today）")
+    return value
+
+
+def _ask_credits(max_entered: float | None, given: float | None) -> float:
+    """Credits the person enters (forms whose credits are not computed), within the form's maximum."""
+    from hnce_cli import prompts
+    from hnce_cli.errors import FieldProblem
+    from hnce_cli.validation import entered_credits_problem, parse_number
+
+    def check(answer: str) -> float:
+        try:
+            credits = float(parse_number(answer, "number")) if answer.strip() else None
+        except ValueError:
+            raise prompts.fail(FieldProblem("credits", f"学分：格式不对（{answer}）", "a number")) from None
+        problem = entered_credits_problem(credits, max_entered)
+        if problem is not None:
+            raise prompts.fail(problem)
+        assert credits is not None
+        return credits
+
+    return prompts.ask(f"学分（最多 {max_entered or 0:g}）", check, given=None if given is None else f"{given:g}")
+
+
+def _ask_attachments() -> list[AttachmentIn]:
+    """Proofs, one path at a time, each checked when named; Enter on an empty answer ends."""
+    from hnce_cli import prompts
+    from hnce_cli.validation import MAX_ATTACHMENTS
+
+    files: list[AttachmentIn] = []
+    while len(files) < MAX_ATTACHMENTS:
+        upload = prompts.ask("附件", _attachment_answer, path=True,
+                             instruction="（PDF/JPG/PNG/ZIP，每个不超过 10 MB；回车跳过）" if not files
+                             else f"（已有 {len(files)} 个，回车结束）")
+        if upload is None:
+            break
+        files.append(upload)
+    return files
+
+
+def _attachment_answer(answer: str) -> AttachmentIn | None:
+    """A named file checked as the service checks it (validation.check_file): it exists, is a
+    PDF, JPEG, PNG or a ZIP of them by its content, and is at most 10 MB; None for Enter."""
+    import base64
+
+    from hnce_cli import prompts
+    from hnce_cli.errors import FieldProblem
+    from hnce_cli.schemas import AttachmentIn
+    from hnce_cli.validation import attachment_name, attachment_size_problem, attachment_type_problem, check_file
+
+    if not answer.strip():
+        return None
+    path = Path(answer.strip()).expanduser()
+    if not path.is_file():
+        raise prompts.fail(FieldProblem("attach", f"文件不存在：{path} (no such file)", "check the path"))
+    name = attachment_name(path.name, field="attach")
+    if isinstance(name, FieldProblem):
+        raise prompts.fail(name)
+    problem = attachment_type_problem(name, field="attach") or attachment_size_problem(
+        name, path.stat().st_size, field="attach")
+    if problem is not None:
+        raise prompts.fail(problem)
+    content = path.read_bytes()
+    checked = check_file(path.name, content, field="attach")
+    if isinstance(checked, FieldProblem):
+        raise prompts.fail(checked)
+    return AttachmentIn(filename=path.name, content_base64=base64.b64encode(content).decode())
 
 
 @app.command("list")

@@ -51,8 +51,10 @@ def register(
 ) -> None:
     """Register a professional; the registration waits for the unit's approval (待审核).
 
-    On a terminal, missing fields are asked for (the unit is picked from search
-    results); in scripts, missing fields are an error that names them.
+    On a terminal, missing fields are asked for one at a time, each checked as it
+    is typed (a refused answer is told under its question, which is asked again);
+    the unit is picked from search results. In scripts, missing fields are an error
+    that names them.
 
     \b
     Example:
@@ -70,8 +72,10 @@ def register(
             raise ValidationFailed.one("birth_date", f"日期格式不对：{birth_date}",
                                        "use YYYY-MM-DD") from exc
     password = ""
-    if password_stdin or interactive(ctx) or _env_password(ctx):
+    if password_stdin or _env_password(ctx):
         password = read_secret(ctx, "password", from_stdin=password_stdin, confirm=True)
+    # Otherwise, on a terminal the wizard asks for it after the ID number (the policy forbids
+    # the number's tail), checked and typed twice.
     data = RegistrationInput(
         id_number=id_number or "", password=password, mobile=mobile or "", email=email or "",
         name=name or "", has_employer=not no_employer, unit=unit, region=region,
@@ -91,22 +95,32 @@ def _env_password(ctx: typer.Context) -> bool:
 
 
 def _wizard(ctx: typer.Context, backend: Backend, data: RegistrationInput) -> RegistrationInput:
-    """Ask for what is missing, the way the platform's form does."""
+    """Ask for what is missing, the way the platform's form does, each answer checked at once
+    by the checks the registration service runs (hnce_cli.validation); a value given as a
+    flag that they refuse is asked for again too."""
     import questionary
 
+    from hnce_cli import prompts, validation
+
     values = data.model_dump()
-    for field in ("id_number", "mobile", "email", "name"):
-        if not values[field]:
-            values[field] = questionary.text(f"{LABELS[field]}：").unsafe_ask().strip()
-    if not values["password"]:
-        values["password"] = read_secret(ctx, "password", from_stdin=False, confirm=True)
-    if not values["unit"] and not (not values["has_employer"] and values["region"]):
-        values["has_employer"] = questionary.select(
-            "有无工作单位？", choices=["有工作单位", "无工作单位"]).unsafe_ask() == "有工作单位"
-    if values["has_employer"] and not values["unit"]:
-        values["unit"] = _pick_unit(backend)
-    if not values["has_employer"] and not values["region"]:
-        values["region"] = _pick_county(backend)
+    with prompts.cancellable():
+        values["id_number"] = prompts.ask(
+            LABELS["id_number"], lambda answer: validation.parse_id_number(answer).number,
+            given=values["id_number"])
+        values["mobile"] = prompts.ask(LABELS["mobile"], validation.validate_mobile, given=values["mobile"])
+        values["email"] = prompts.ask(LABELS["email"], validation.validate_email, given=values["email"])
+        values["name"] = prompts.ask(LABELS["name"], validation.check_person_name, given=values["name"])
+        if not values["password"]:
+            values["password"] = prompts.ask_new_password(
+                lambda answer: validation.check_password_policy(answer, id_number=values["id_number"]),
+                policy=validation.PASSWORD_POLICY)
+        if not values["unit"] and not (not values["has_employer"] and values["region"]):
+            values["has_employer"] = questionary.select(
+                "有无工作单位？", choices=["有工作单位", "无工作单位"]).unsafe_ask() == "有工作单位"
+        if values["has_employer"] and not values["unit"]:
+            values["unit"] = _pick_unit(backend)
+        if not values["has_employer"] and not values["region"]:
+            values["region"] = _pick_county(backend)
     from hnce_cli.schemas import RegistrationInput
 
     return RegistrationInput.model_validate(values)
@@ -115,12 +129,20 @@ def _wizard(ctx: typer.Context, backend: Backend, data: RegistrationInput) -> Re
 def _pick_unit(backend: Backend) -> str:
     import questionary
 
+    from hnce_cli import prompts
+    from hnce_cli.errors import FieldProblem
     from hnce_cli.render import note
     from hnce_cli.text import visible
 
+    def search(keyword: str):  # noqa: ANN202  (UnitSearchResult)
+        if not keyword.strip():
+            raise prompts.fail(FieldProblem("unit", "请输入单位全称或关键词 (type the unit's name or a word of it)",
+                                            "如 会计师事务所 (e.g. a word of the unit's name)"))
+        return backend.search_units(keyword.strip())  # the service holds the search to the text policy
+
     while True:
-        keyword = questionary.text("所在单位（全称或关键词）：").unsafe_ask().strip()
-        result = backend.search_units(keyword)
+        # A keyword the search refuses (the text policy) is told and asked again, like any answer.
+        result = prompts.ask("所在单位（全称或关键词）", search)
         if not result.units:
             note(result.hint or "未查询到单位")
             continue

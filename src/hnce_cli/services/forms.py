@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -19,15 +18,14 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from hnce_cli import clock
-from hnce_cli import text as policy
 from hnce_cli.errors import FieldProblem, ValidationFailed, from_pydantic
 from hnce_cli.schemas import FormsOut, LearningForm
 from hnce_cli.services import audit
 from hnce_cli.services.context import Actor
 from hnce_cli.store import Db
+from hnce_cli.validation import AnswerRule, answer_rule, check_answer, entered_credits_problem
 
 SETTING_KEY = "learning_forms"
-TEXT_MAX = 200
 
 
 @cache
@@ -159,48 +157,24 @@ def find_form(forms: list[LearningForm], value: str, *, field: str = "form") -> 
     raise ValidationFailed.one(field, f"没有这种学习形式：{value or '（未填）'}", f"choose one of: {listed}")
 
 
-# A number typed as text, in ASCII digits: `int` and `float` also read ２, ٣ and 1_0.
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_PLANS: dict[str, tuple[LearningForm, set[str], str, list[AnswerRule]]] = {}  # by code: bounded
 
 
-def _number(value: Any, kind: str) -> float | int:
-    if isinstance(value, bool):
-        raise ValueError
-    if kind == "int":
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, int):
-            return value
-        if not _INT_TEXT.fullmatch(str(value).strip()):
-            raise ValueError(value)
-        return int(str(value).strip())
-    if not isinstance(value, int | float) and not _DECIMAL_TEXT.fullmatch(str(value).strip()):
-        raise ValueError(value)
-    number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError
-    return number
-
-
-_PLANS: dict[str, tuple[LearningForm, set[str], str, list[tuple]]] = {}  # by code: bounded
-
-
-def _plan(form: LearningForm) -> tuple[set[str], str, list[tuple]]:
+def _plan(form: LearningForm) -> tuple[set[str], str, list[AnswerRule]]:
     """The form's checks as plain tuples, built once per form object: a 100,000-row
     import then does no attribute look-ups or set building per row."""
     cached = _PLANS.get(form.code)
     if cached is None or cached[0] is not form:
-        fields = [(f.name, f.type, f.required, f.label, f.min, f.max, frozenset(f.choices or ()),
-                   " / ".join(f.choices or []), form.date_field == f.name) for f in form.fields]
+        rules = [answer_rule(f, in_year=form.date_field == f.name) for f in form.fields]
         cached = _PLANS[form.code] = (form, {f.name for f in form.fields},
-                                     ", ".join(f.name for f in form.fields), fields)
+                                     ", ".join(f.name for f in form.fields), rules)
     return cached[1], cached[2], cached[3]
 
 
 def check_answers(form: LearningForm, values: dict[str, Any], credits: float | None, year: int,
                   today: date, *, prefix: str = "") -> tuple[dict[str, Any], float, list[FieldProblem]]:
-    """Normalised answers, the credits, and every problem (not just the first)."""
+    """Normalised answers, the credits, and every problem (not just the first). Each answer
+    is checked by validation.check_answer, the check the wizard runs as it is typed."""
     problems: list[FieldProblem] = []
     answers: dict[str, Any] = {}
     known, asked, plan = _plan(form)
@@ -208,57 +182,18 @@ def check_answers(form: LearningForm, values: dict[str, Any], credits: float | N
         if name not in known:
             problems.append(FieldProblem(prefix + name, f"“{form.name}”没有此项",
                                          f"this form asks for: {asked}"))
-    for name, kind, required, label, low, high, choices, listed, is_date_field in plan:
-        raw = values.get(name)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            if required:
-                problems.append(FieldProblem(prefix + name, f"{label}：必填项", f"give {name}=…"))
-            continue
-        try:
-            if kind == "text":
-                refused = policy.problem(str(raw), prefix + name, policy.TextRule(label, TEXT_MAX))
-                if refused is not None:
-                    problems.append(refused)
-                    continue
-                answers[name] = policy.normalise(str(raw))
-            elif kind == "choice":
-                text = str(raw).strip()
-                if text not in choices:
-                    problems.append(FieldProblem(prefix + name, f"{label}：{text} 不是可选项",
-                                                 "choose one of: " + listed))
-                    continue
-                answers[name] = text
-            elif kind == "date":
-                day = date.fromisoformat(str(raw).strip())
-                if day > today:
-                    problems.append(FieldProblem(prefix + name, f"{label}：{day} 晚于今天"))
-                    continue
-                if is_date_field and day.year != year:
-                    problems.append(FieldProblem(prefix + name, f"{label}：{day} 不在计入年度 {year} 内",
-                                                 "credits count only in the year they were earned"))
-                    continue
-                answers[name] = day.isoformat()
-            else:
-                number = _number(raw, kind)
-                if (low is not None and number < low) or (high is not None and number > high):
-                    bounds = f"{low:g}–{high:g}" if low is not None and high is not None else (
-                        f"≥ {low:g}" if low is not None else f"≤ {high:g}")
-                    problems.append(FieldProblem(prefix + name, f"{label}：{number} 超出范围（{bounds}）"))
-                    continue
-                answers[name] = number
-        except (ValueError, TypeError):
-            hint = {"date": "use YYYY-MM-DD", "int": "a whole number", "number": "a number"}[kind]
-            problems.append(FieldProblem(prefix + name, f"{label}：格式不对（{raw}）", hint))
+    for rule in plan:
+        value, problem = check_answer(rule, values.get(rule.name), year=year, today=today, prefix=prefix)
+        if problem is not None:
+            problems.append(problem)
+        elif value is not None:
+            answers[rule.name] = value
     computed = None if problems else compute_credits(form, answers)
     rule = form.credits
     if rule.mode == "entered":
-        if credits is None:
-            problems.append(FieldProblem(prefix + "credits", "本学习形式须填写学分",
-                                         f"give credits (at most {rule.max_entered:g})"))
-        elif credits <= 0 or credits > (rule.max_entered or 0) or round(credits, 1) != credits:
-            problems.append(FieldProblem(prefix + "credits",
-                                         f"学分 {credits:g} 超出本学习形式的上限（0–{rule.max_entered:g}，"
-                                         "最多一位小数）", f"at most {rule.max_entered:g}"))
+        wrong = entered_credits_problem(credits, rule.max_entered, field=prefix + "credits")
+        if wrong is not None:
+            problems.append(wrong)
         computed = credits
     elif credits is not None and computed is not None and abs(credits - computed) > 1e-9:
         problems.append(FieldProblem(prefix + "credits",

@@ -18,6 +18,7 @@ from hnce_cli.store import Db, IntegrityError, json_list
 from hnce_cli.validation import (
     check_birth_and_gender,
     check_password_policy,
+    name_missing,
     normalise_gender,
     parse_id_number,
     validate_email,
@@ -79,7 +80,7 @@ def register(db: Db, data: RegistrationInput) -> ProfessionalOut:
     problems.extend(more)
     name = profile["name"] or ""
     if not name and not any(p.field == "name" for p in more):
-        problems.append(FieldProblem("name", "姓名不能为空", "give the real name"))
+        problems.append(name_missing("name"))
     if data.has_employer:
         if data.region and not data.unit:
             problems.append(FieldProblem("unit", "有工作单位时须选择所在单位",

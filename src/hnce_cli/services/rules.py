@@ -21,6 +21,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from hnce_cli.errors import FieldProblem, ValidationFailed
+from hnce_cli.validation import open_years as declarable
+from hnce_cli.validation import pick_open_year
 
 if TYPE_CHECKING:
     from hnce_cli.store import Db
@@ -163,26 +165,14 @@ def rules_for(rules: dict[int, YearRules], year: int) -> YearRules:
 
 
 def open_years(rules: dict[int, YearRules], today: date) -> list[int]:
-    """Years one may still declare for: begun, and deadline not passed."""
-    return sorted(y for y, r in rules.items() if y <= today.year and today <= r.deadline)
+    """Years one may still declare for: begun, and deadline not passed (validation.open_years,
+    which the wizard of `hnce declare new` also runs)."""
+    return declarable({y: r.deadline for y, r in rules.items()}, today)
 
 
 def check_open_year(rules: dict[int, YearRules], year: int | None, today: date, *, field: str = "year") -> int:
     """The counted year 计入年度 to use: the one given if open, else the only open year."""
-    years = open_years(rules, today)
-    if year is None:
-        if len(years) == 1:
-            return years[0]
-        if not years:
-            raise ValidationFailed.one(field, "当前没有可申报的计入年度（申报截止日已过）",
-                                       "declarations reopen when the next year's rules are loaded")
-        raise ValidationFailed.one(field, "请指定计入年度", "give --year " + " or ".join(map(str, years)))
-    if year not in years:
-        listed = "、".join(str(y) for y in years) or "无"
-        raise ValidationFailed.one(field, f"计入年度 {year} 不可申报：当前可申报的年度为 {listed}",
-                                   "credits count only in their own year, declared by its deadline "
-                                   "(31 December)")
-    return year
+    return pick_open_year(open_years(rules, today), year, field=field)
 
 
 # --- viewing and loading (hnce rules show | load) ----------------------------------
