@@ -233,3 +233,40 @@ def test_a_rejected_declaration_may_be_declared_again(world: World) -> None:
     again = setup.run("declare", "new", *conference("会计年会"), "--submit", "--json", token=me.token)
     assert again.returncode == 0, again.stdout + again.stderr
     assert setup.count("declaration") == 2
+
+
+def test_the_same_file_imported_twice_at_once_writes_each_row_once(world: World) -> None:
+    """A desk that starts the import again while the first is still running (a time-out that
+    was not one): between them every row is created once; the slower run names the faster's
+    declarations."""
+    import threading
+
+    people = [world.approved_person() for _ in range(2)]
+    rows = [dict(zip(HEADER, conference_row(people[i % 2], f"培训第{i}期"), strict=True)) for i in range(ROWS)]
+    backends = [world.setup.backend(world.a_admin1.token), world.setup.backend(world.a_admin1.token)]
+    if not world.setup.remote:  # two connections of their own, as two processes would have
+        from hnce_cli.backend.local import LocalBackend
+
+        backends = [LocalBackend(world.setup.db_url, world.a_admin1.token) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = backends[i].import_declarations(rows)
+        except Exception as exc:  # kept for the assertion's message
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(r.created for r in results) == ROWS, [r.created for r in results]
+    assert [r.created + r.already_imported for r in results] == [ROWS, ROWS]
+    ids = [{row.row: row.id for row in r.rows} for r in results]
+    assert ids[0] == ids[1]  # both runs name the same declaration for each row
+    assert world.setup.count("declaration") == ROWS
+    assert world.setup.count("audit_log", "action = 'declaration.import'") == ROWS
