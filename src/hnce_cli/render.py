@@ -278,3 +278,70 @@ def batch_exit_code(counts: dict[str, int]) -> ExitCode:
     if counts.get("conflict"):
         return ExitCode.CONFLICT
     return ExitCode.OK
+
+
+# --- long work shows life: one progress helper for every command -------------------------
+
+class Progress:
+    """What a long command shows while it works: a rich spinner (no total) or bar (a total)
+    with a count on standard error — only when standard error is a terminal and the run is
+    not --json, so a pipe, a cron log or a script's JSON gets nothing extra. Everything is a
+    no-op otherwise, and `track` hands the rows back untouched (a province's export pays
+    nothing for it)."""
+
+    def __init__(self, description: str, total: int | None = None, *, quiet: bool = False) -> None:
+        self.description = description
+        self.total = total
+        self.shown = not quiet and sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Progress:
+        if self.shown:
+            from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
+
+            counted = MofNCompleteColumn() if self.total is not None else TextColumn("{task.completed:,.0f}")
+            self._bar = RichProgress(SpinnerColumn(), TextColumn("{task.description}"),
+                                     *([BarColumn()] if self.total is not None else []), counted,
+                                     TimeElapsedColumn(), console=stderr_console(), transient=True,
+                                     redirect_stdout=False, redirect_stderr=False)  # data goes out as is
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def update(self, description: str | None = None, *, completed: int | None = None,
+               total: int | None = None) -> None:
+        """A new stage ("写入中…"), a count, or a total learned on the way."""
+        if self._bar is not None:
+            self._bar.update(self._task, description=description, completed=completed, total=total)
+
+    def track(self, rows: Iterable[Any], every: int = 1000) -> Iterable[Any]:
+        """The rows as they pass, counted every `every` rows (per-row updates would cost a
+        province's export seconds); the rows themselves when nothing is shown."""
+        if self._bar is None:
+            return rows
+        return self._tracked(rows, every)
+
+    def _tracked(self, rows: Iterable[Any], every: int) -> Iterable[Any]:
+        done = 0
+        for done, row in enumerate(rows, 1):
+            if done % every == 0:
+                self.update(completed=done)
+            yield row
+        self.update(completed=done)
+
+
+def progress(description: str, total: int | None = None, *, quiet: bool = False) -> Progress:
+    """`with progress("读取申报文件") as shown: …` — the one way a command shows long work
+    (see Progress): on a terminal's standard error only, never with --json (`quiet`)."""
+    return Progress(description, total, quiet=quiet)

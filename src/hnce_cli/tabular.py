@@ -25,6 +25,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
@@ -408,9 +409,28 @@ def check_output(path: Path) -> str:
     return suffix
 
 
-def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]]) -> int:
+@dataclass(frozen=True)
+class BarChart:
+    """A native Excel bar chart drawn beside an XLSX table, from the table's own cells (a CSV
+    has none): one horizontal bar per row, named by the `categories` column, its `series`
+    columns stacked — as shares of the bar (`percent`, 100 % wide: which rows lag) or as
+    counts. `skip_last` rows at the end (a 合计 row) are not drawn. Columns are named by
+    their headers. The chart refers to the cells, so what it shows is what the table holds,
+    written by the same rules (a name that looks like a formula is text there too); its
+    title is held to them as well (control characters spelled out)."""
+
+    title: str
+    categories: str
+    series: tuple[str, ...]
+    percent: bool = True
+    skip_last: int = 0
+
+
+def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]], *,
+               chart: BarChart | None = None) -> int:
     """Write a table as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX, by the
     file's suffix, streaming: rows may be a generator of a million. Returns the row count.
+    `chart`: an XLSX also carries that bar chart beside the table (ignored for CSV).
 
     Written to a temporary file beside it and renamed at the end, so an interrupted or
     failed export never leaves half a file under the real name.
@@ -431,7 +451,7 @@ def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]]) 
                 count = write_csv(out, header, rows)
         else:
             os.close(handle)
-            count = _write_xlsx(temp, header, rows)
+            count = _write_xlsx(temp, header, rows, chart)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -439,7 +459,8 @@ def write_rows(path: Path, header: list[str], rows: Iterable[Sequence[object]]) 
     return count
 
 
-def _write_xlsx(temp: str, header: list[str], rows: Iterable[Sequence[object]]) -> int:
+def _write_xlsx(temp: str, header: list[str], rows: Iterable[Sequence[object]],
+                chart: BarChart | None = None) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
@@ -465,5 +486,48 @@ def _write_xlsx(temp: str, header: list[str], rows: Iterable[Sequence[object]]) 
         if count > XLSX_MAX_ROWS:
             raise ValidationFailed.one("output", f"超过 XLSX 的行数上限 {XLSX_MAX_ROWS}", "write a .csv file instead")
         sheet.append([cell(value) for value in row])
+    if chart is not None and count > chart.skip_last:
+        sheet.add_chart(_bar_chart(sheet, header, count - chart.skip_last, chart),
+                        f"{_column_letter(len(header) + 2)}2")
     workbook.save(temp)
     return count
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def _bar_chart(sheet: Any, header: list[str], drawn: int, spec: BarChart) -> Any:
+    """The openpyxl chart of `spec` over rows 2 … drawn + 1 of `sheet` (row 1 is the header:
+    the series' names come from it)."""
+    from openpyxl.chart import BarChart as Bars
+    from openpyxl.chart import Reference
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+
+    def column(name: str) -> int:
+        if name not in header:
+            raise ValueError(f"chart column {name!r} is not in the table's header")
+        return header.index(name) + 1
+
+    bars = Bars()
+    bars.type = "bar"  # horizontal: long Chinese names read on the axis
+    bars.grouping = "percentStacked" if spec.percent else "stacked"
+    bars.overlap = 100  # stacked bars lie on each other
+    title = spec.title if spec.title.isprintable() else _HIDDEN.sub(_spelled, spec.title)
+    bars.title = title
+    last = drawn + 1
+    for name in spec.series:
+        index = column(name)
+        bars.add_data(Reference(sheet, min_col=index, min_row=1, max_row=last), titles_from_data=True)
+    # The bars' names are text (郑州市, a unit's name): a string reference, as Excel writes it
+    # (openpyxl's set_categories would make it a number reference).
+    names = Reference(sheet, min_col=column(spec.categories), min_row=2, max_row=last)
+    for series in bars.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(names)))
+    bars.x_axis.delete = False  # openpyxl 3.1 otherwise hides the axes in current Excel
+    bars.y_axis.delete = False
+    bars.width = 18
+    bars.height = min(7.5 + 0.45 * drawn, 60)  # room for each name, up to a screen
+    return bars

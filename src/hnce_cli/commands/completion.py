@@ -15,7 +15,13 @@ from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, SUBJECTS
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from hnce_cli.schemas import CompletionPage, CompletionRow, CompletionSummary, PersonCompletion
+    from hnce_cli.schemas import (
+        CompletionGroup,
+        CompletionPage,
+        CompletionRow,
+        CompletionSummary,
+        PersonCompletion,
+    )
 
 HEADER = ["年度", "身份证号", "姓名", "单位", "区域代码", SUBJECTS["public"], SUBJECTS["professional"], "总学分",
           "认定结果"]
@@ -43,6 +49,10 @@ def completion(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Lists: write the whole list to FILE.csv or FILE.xlsx.")] = None,
     limit: Annotated[int, typer.Option(help="Lists: rows to show on screen (0: all).")] = 100,
+    bars: Annotated[bool | None, typer.Option(
+        "--bars/--no-bars", show_default=False,
+        help="Summary: a bar per group, lowest pass rate first (default: at a terminal; "
+             "--no-bars for plain numbers, --bars to keep them in a pipe).")] = None,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
 ) -> None:
@@ -61,6 +71,7 @@ def completion(
       hnce completion --unit 河南测试甲会计师事务所有限公司 --year 2025
       hnce completion --region 410100 --year 2025 --result not_passed -o 未通过.xlsx
       hnce completion --region 410000 --year 2025 --by city
+      hnce completion --region 410100 --year 2025 --by county --no-bars
       hnce completion --all --year 2025 --by unit -o 各单位.xlsx
     """
     as_list = bool(unit or region or all_ or output or result or by)
@@ -77,8 +88,12 @@ def completion(
     # The service checks the combination (a person with a list, no year, --result with --by, …).
     query = CompletionQuery(year=year, unit=unit, region=region, result=result, person=person)
     if by is not None:
-        found = get_backend(ctx).completion_summary(query, by)
-        _render_summary(found, fmt(json_, csv_), output)
+        from hnce_cli.render import progress
+
+        # The province's summary is one grouped aggregate over millions of credits (seconds).
+        with progress(f"统计 {year} 年度完成情况", quiet=json_):
+            found = get_backend(ctx).completion_summary(query, by)
+        _render_summary(found, fmt(json_, csv_), output, sys.stdout.isatty() if bars is None else bars)
         return
     header, rows = get_backend(ctx).completion_list(query)
     _render_list(header, rows, fmt(json_, csv_), output, limit)
@@ -140,7 +155,8 @@ def _file_rows(year: int, rows: Iterable[CompletionRow]) -> Iterator[tuple]:
 
 
 class _Counter:
-    """Counts passed / not passed while the rows stream past (and shows progress)."""
+    """Counts passed / not passed while the rows stream past (and shows progress: a province's
+    export takes a while; render.progress shows it on a terminal's standard error only)."""
 
     def __init__(self, rows: Iterable[CompletionRow], progress: bool) -> None:
         self.rows, self.progress = rows, progress
@@ -153,22 +169,12 @@ class _Counter:
                 counts[r.result] += 1
                 yield r
             return
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from hnce_cli.render import progress
 
-        with Progress(SpinnerColumn(), TextColumn("已写出 {task.completed:,.0f} 人"), TimeElapsedColumn(),
-                      transient=True, console=_stderr()) as bar:
-            task = bar.add_task("rows", total=None)
-            for done, r in enumerate(self.rows, 1):
+        with progress("已写出（人）") as shown:
+            for r in shown.track(self.rows, every=20_000):
                 counts[r.result] += 1
-                if done % 20_000 == 0:
-                    bar.update(task, completed=done)
                 yield r
-
-
-def _stderr():  # noqa: ANN202
-    from hnce_cli.render import stderr_console
-
-    return stderr_console()
 
 
 def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: str, path: Path | None,
@@ -176,7 +182,7 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
     from hnce_cli.render import Column, TableView, note, print_table
 
     year = header.year
-    counter = _Counter(rows, progress=path is not None and sys.stderr.isatty())
+    counter = _Counter(rows, progress=path is not None and output != "json")
     rules = header.rules
     rule_text = (f"{year} 年度要求：总学分 ≥ {_n(rules.min_total)}，专业科目 ≥ {_n(rules.min_professional)}，"
                  f"公需科目 ≥ {_n(rules.min_public)}" if rules else f"{year} 年度没有学时要求（未到要求年度）")
@@ -269,21 +275,124 @@ def summary_cells(found: CompletionSummary) -> list[list]:
     return out
 
 
-def _render_summary(found: CompletionSummary, output: str, path: Path | None) -> None:
+def _lowest_first(found: CompletionSummary) -> list[CompletionGroup]:
+    """The groups as a person reads them for "which lag": lowest pass rate first (then by
+    code, so that equal rates keep a stable order)."""
+    return sorted(found.groups, key=lambda g: (g.pass_rate if g.pass_rate is not None else 2.0, g.code))
+
+
+def _lagging(found: CompletionSummary) -> list[CompletionGroup]:
+    """Groups below the whole scope's rate (合计: the province's share for the province)."""
+    overall = found.total.pass_rate
+    if overall is None:
+        return []
+    return [g for g in found.groups if g.pass_rate is not None and g.pass_rate < overall]
+
+
+def _lag_note(found: CompletionSummary) -> str:
+    level = COMPLETION_GROUPS[found.by]
+    behind = _lagging(found)
+    if not behind:
+        return f"各{level}通过率均不低于合计（{_rate(found.total.pass_rate)}）"
+    return f"▼ 通过率低于合计（{_rate(found.total.pass_rate)}）的{level} {len(behind):,} 个，排在最前"
+
+
+BAR_FULL, BAR_EMPTY = "█", "░"
+FLAG = "▼"
+
+
+def bar(share: float, width: int) -> str:
+    """`████████░░`: a share 0–1 as `width` cells, rounded to the nearest cell."""
+    filled = min(width, max(0, round(share * width)))
+    return BAR_FULL * filled + BAR_EMPTY * (width - filled)
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut to `width` terminal columns (a CJK character is two) with `…`, then padded."""
+    from hnce_cli.render import cell_width
+
+    if cell_width(text) > width:
+        cut, used = "", 0
+        for char in text:
+            if used + cell_width(char) > width - 1:
+                break
+            cut, used = cut + char, used + cell_width(char)
+        text = cut + "…"
+    return text + " " * (width - cell_width(text))
+
+
+def _right(text: str, width: int) -> str:
+    from hnce_cli.render import cell_width
+
+    return " " * (width - cell_width(text)) + text
+
+
+def bar_lines(found: CompletionSummary, columns: int = 80) -> list[str]:
+    """The summary as bars, lowest pass rate first, lines at most `columns` wide (CJK names
+    counted two columns a character, so the bars line up):
+
+        市                  通过率                          通过   未通过   人数
+      ▼ 郑州市              ████░░░░░░░░░░░░░░░░  20.0%        1        4      5
+
+    `▼` marks a group below the whole scope's rate (合计, last). Counts have separators."""
+    from hnce_cli.render import cell_width
+    from hnce_cli.text import visible
+
+    level = COMPLETION_GROUPS[found.by]
+    groups = _lowest_first(found)
+    behind = {id(g) for g in _lagging(found)}
+    counts_head = ("通过", "未通过", "人数")
+    table = [*groups, found.total]
+    cells = [(f"{g.passed:,}", f"{g.not_passed:,}", f"{g.people:,}") for g in table]
+    count_w = [max(cell_width(counts_head[i]), *(len(c[i]) for c in cells)) for i in range(3)]
+    counts_w = sum(2 + w for w in count_w)
+    share_w = 7  # " 100.0%"
+    names = [visible(g.name) for g in table]
+    room = columns - 4 - share_w - counts_w  # 4: the flag column and the gap after the name
+    name_w = min(max(cell_width(level), *(cell_width(n) for n in names)), max(6, room - 10))
+    bar_w = max(10, min(30, room - 2 - name_w))
+
+    def line(flag: str, name: str, shown_bar: str, share: str, numbers: tuple[str, ...]) -> str:
+        text = (f"{flag} {_fit(name, name_w)}  {_fit(shown_bar, bar_w)}{_right(share, share_w)}"
+                + "".join("  " + _right(n, w) for n, w in zip(numbers, count_w, strict=True)))
+        return text.rstrip()
+
+    title = (f"{visible(found.scope)} · {found.year} 年度完成情况（按{level}，通过率从低到高）")
+    out = [title, line(" ", level, "通过率", "", counts_head)]
+    for g, name, numbers in zip(table[:-1], names, cells, strict=False):
+        out.append(line(FLAG if id(g) in behind else " ", name, bar(g.pass_rate or 0.0, bar_w),
+                        _rate(g.pass_rate), numbers))
+    out.append("  " + "─" * (min(columns, cell_width(out[1])) - 2))
+    total = found.total
+    out.append(line(" ", names[-1], bar(total.pass_rate or 0.0, bar_w), _rate(total.pass_rate), cells[-1]))
+    return out
+
+
+def _terminal_columns() -> int:
+    import shutil
+
+    return min(shutil.get_terminal_size((80, 24)).columns, 100)
+
+
+def _render_summary(found: CompletionSummary, output: str, path: Path | None, bars: bool = False) -> None:
     from hnce_cli.render import Column, TableView, note, print_json, print_table
 
     header = summary_header(found.by)
     if path is not None:
-        from hnce_cli.tabular import write_rows
+        from hnce_cli.tabular import BarChart, write_rows
 
-        write_rows(path, header, summary_cells(found))
+        level = COMPLETION_GROUPS[found.by]
+        # Beside the table, Excel's own chart: each group's bar split 通过 / 未通过 as shares.
+        chart = BarChart(title=f"{found.scope} · {found.year} 年度完成情况（按{level}）", categories=level,
+                         series=tuple(_RESULT_HEADERS), percent=True, skip_last=1)
+        write_rows(path, header, summary_cells(found), chart=chart)
         t = found.total
         if output == "json":
             print_json({"year": found.year, "scope": found.scope, "by": found.by, "file": str(path),
                         "total": t.model_dump()})
         else:
             note(f"{found.scope} · {found.year} 年度完成情况汇总（按{COMPLETION_GROUPS[found.by]}）已写入 {path}；"
-                 f"共 {t.people} 人：通过 {t.passed} 人，未通过 {t.not_passed} 人")
+                 f"共 {t.people:,} 人：通过 {t.passed:,} 人，未通过 {t.not_passed:,} 人")
         return
     if output == "json":
         print_json(found)
@@ -297,7 +406,20 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None) ->
     rule_text = (f"{found.year} 年度要求：总学分 ≥ {_n(rules.min_total)}，专业科目 ≥ {_n(rules.min_professional)}，"
                  f"公需科目 ≥ {_n(rules.min_public)}；没有学时记录的人计为未通过"
                  if rules else f"{found.year} 年度没有学时要求（未到要求年度）")
-    rows = [*found.groups, found.total]
+    hint = "每人名单：去掉 --by；导出：-o 文件.csv / 文件.xlsx（XLSX 附图表）"
+    if rules is not None and found.groups:
+        lag = _lag_note(found)
+        if bars:
+            lines = bar_lines(found, _terminal_columns())
+            notes = [part for text in (lag, rule_text, hint) for part in text.split("；")]  # within 80 columns
+            sys.stdout.write("\n".join(lines) + "\n\n" + "\n".join(notes) + "\n")
+            sys.stdout.flush()
+            return
+        rows = [*_lowest_first(found), found.total]
+        footnotes = [lag, rule_text, hint]
+    else:  # no rules that year (no rate to compare), or nobody: the groups in code order
+        rows = [*found.groups, found.total]
+        footnotes = [rule_text, hint]
     columns = [Column("区域代码", lambda g: g.code if found.by != "unit" else g.region_code, no_wrap=True),
                Column(COMPLETION_GROUPS[found.by], lambda g: g.name),
                Column("人数", lambda g: f"{g.people:,}", justify="right"),
@@ -305,5 +427,4 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None) ->
                Column(_RESULT_HEADERS[1], lambda g: f"{g.not_passed:,}", justify="right"),
                Column("通过率", lambda g: _rate(g.pass_rate), justify="right")]
     print_table(TableView(title=f"{found.scope} · {found.year} 年度完成情况汇总（按{COMPLETION_GROUPS[found.by]}）",
-                          rows=rows, columns=columns,
-                          footnotes=[rule_text, "每人名单：去掉 --by；导出：-o 文件.csv / 文件.xlsx"]))
+                          rows=rows, columns=columns, footnotes=footnotes))

@@ -452,12 +452,17 @@ def import_(
     Example: hnce declare import 2026-申报.xlsx
     """
     from hnce_cli.errors import ValidationFailed
-    from hnce_cli.render import Column, TableView, emit, note, print_json, print_table
-    from hnce_cli.tabular import read_rows
+    from hnce_cli.figures import amount, count
+    from hnce_cli.render import Column, TableView, emit, note, print_json, print_table, progress
+    from hnce_cli.tabular import iter_rows
 
-    rows = read_rows(file)
     try:
-        result = get_backend(ctx).import_declarations(rows)
+        # A unit's 100,000 rows take a while to read, check and write: a spinner on a terminal
+        # (stopped before any error table is printed).
+        with progress(f"读取 {file.name}", quiet=json_) as shown:
+            rows = [row for row in shown.track(iter_rows(file)) if row]
+            shown.update(f"检查并导入 {count(len(rows))} 行…")
+            result = get_backend(ctx).import_declarations(rows)
     except ValidationFailed as exc:
         problems = exc.details.get("rows") if isinstance(exc.details, dict) else None
         if not problems:
@@ -473,8 +478,14 @@ def import_(
                            f"错误报告已写入 {target}"]))
             raise typer.Exit(int(exc.exit_code)) from None
         raise
-    summary = (f"已导入 {result.created} 条申报，共 {result.credits:g} 学分，等待人社部门审核（单位审核已完成）"
-               + ("：" + "，".join(f"{k} {v} 条" for k, v in result.by_form.items()) if result.by_form else ""))
+    summary = ""
+    if fmt(json_) != "json":
+        # Forms by the platform's names (学术会议, not conference), as the forms in force call them.
+        names = {f.code: f.name for f in get_backend(ctx).list_forms().forms} if result.by_form else {}
+        summary = (f"已导入 {count(result.created)} 条申报，共 {amount(result.credits)} 学分，"
+                   "等待人社部门审核（单位审核已完成）"
+                   + ("：" + "，".join(f"{names.get(k, k)} {count(v)} 条" for k, v in result.by_form.items())
+                      if result.by_form else ""))
     if not result.already_imported:
         emit(result, fmt(json_), details=lambda: note(summary))
         return
@@ -496,7 +507,8 @@ def import_(
         Column("原因", lambda r: r.reason)],
         footnotes=[f"另有 {len(already) - 50} 行未显示" if len(already) > 50 else "",
                    f"逐行报告已写入 {target}"]))
-    note(f"{summary}；{result.already_imported} 行此前已导入过，未重复创建 (already imported: not created again)")
+    note(f"{summary}；{count(result.already_imported)} 行此前已导入过，未重复创建 "
+         "(already imported: not created again)")
 
 
 def _write_report(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:

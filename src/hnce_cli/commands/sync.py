@@ -5,7 +5,7 @@ continuing-education-base credits arrive (`--source online|base`)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -54,7 +54,7 @@ def import_(
     check_output(target)  # a report name that cannot be written fails now, not after the import
     rows = iter_rows(file)  # the file's encoding and header are checked here; rows are read as sent
     backend = get_backend(ctx)
-    with _progress(rows) as counted:
+    with _progress(rows, quiet=json_) as counted:
         result = backend.import_credits(counted, source)
     if result.problems:
         from hnce_cli.tabular import write_rows
@@ -73,32 +73,26 @@ def import_(
 
 
 @contextmanager
-def _progress(rows: Iterator[dict]) -> Iterator[Iterator[dict]]:
+def _progress(rows: Iterator[dict], *, quiet: bool) -> Iterator[Iterable[dict]]:
     """The rows, counted on standard error as they are read when it is a terminal (a big file
-    takes a while), then "写入中" until the import is written."""
-    if not sys.stderr.isatty():
-        yield rows
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    takes a while), then "写入中" until the import is written (render.progress)."""
+    from hnce_cli.render import progress
 
-    from hnce_cli.render import stderr_console
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr_console(),
-                  transient=True) as bar:
-        task = bar.add_task("读取并检查", total=None)
+    with progress("读取并检查", quiet=quiet) as shown:
 
         def counted() -> Iterator[dict]:
             done = 0
             for done, row in enumerate(rows, 1):
                 if done % 10_000 == 0:
-                    bar.update(task, description=f"已读取并检查 {done:,} 行")
+                    shown.update(f"已读取并检查 {done:,} 行", completed=done)
                 yield row
-            bar.update(task, description=f"已检查 {done:,} 行，写入中…")
+            shown.update(f"已检查 {done:,} 行，写入中…", completed=done)
 
-        yield counted()
+        yield counted() if shown.shown else rows
 
 
 def _print_summary(result: SyncImportResult, target: Path | None) -> None:
+    from hnce_cli.figures import amount, count
     from hnce_cli.render import Column, TableView, note, print_table
 
     c = result.counts
@@ -110,9 +104,10 @@ def _print_summary(result: SyncImportResult, target: Path | None) -> None:
                      Column("类别", lambda p: SYNC_PROBLEMS[p.kind]), Column("原因", lambda p: p.message)],
             footnotes=[f"另有 {len(result.problems) - len(shown)} 行未显示" if len(result.problems) > len(shown)
                        else "", f"逐行报告已写入 {target}" if target else ""]))
-    note(f"共 {result.rows} 行：新增 {c.get('added', 0)} 条（{result.credits:g} 学分），"
-         f"已导入过 {c.get('already_imported', 0)}，文件内重复 {c.get('duplicate_in_file', 0)}，"
-         f"身份证号未注册 {c.get('unknown_id', 0)}，数据有误 {c.get('bad', 0)}")
+    n = {k: count(v) for k, v in c.items()}
+    note(f"共 {count(result.rows)} 行：新增 {n.get('added', 0)} 条（{amount(result.credits)} 学分），"
+         f"已导入过 {n.get('already_imported', 0)}，文件内重复 {n.get('duplicate_in_file', 0)}，"
+         f"身份证号未注册 {n.get('unknown_id', 0)}，数据有误 {n.get('bad', 0)}")
 
 
 @app.command("export")
@@ -131,7 +126,8 @@ def export(
 
     Example: hnce sync export --year 2025 -o 河南平台-2025.csv
     """
-    from hnce_cli.render import note, print_json
+    from hnce_cli.figures import count
+    from hnce_cli.render import note, print_json, progress
     from hnce_cli.schemas.sync import EXPORT_COLUMNS
     from hnce_cli.tabular import check_output, write_csv, write_rows
     from hnce_cli.terms import CREDIT_SOURCES, SUBJECTS
@@ -153,11 +149,14 @@ def export(
                 return
             after = page.next_after
 
-    if output is None:
-        write_csv(sys.stdout, list(EXPORT_COLUMNS), rows(), newline="\n")
-        return
-    count = write_rows(output, list(EXPORT_COLUMNS), rows())
+    # A province's year is millions of records, fetched page by page: counted on a terminal
+    # (not when the CSV itself is scrolling past on that terminal).
+    with progress(f"导出 {year} 年度学时记录", quiet=json_ or (output is None and sys.stdout.isatty())) as shown:
+        if output is None:
+            write_csv(sys.stdout, list(EXPORT_COLUMNS), shown.track(rows(), every=10_000), newline="\n")
+            return
+        written = write_rows(output, list(EXPORT_COLUMNS), shown.track(rows(), every=10_000))
     if fmt(json_) == "json":
-        print_json({"year": year, "file": str(output), "rows": count})
+        print_json({"year": year, "file": str(output), "rows": written})
     else:
-        note(f"已导出 {year} 年度河南平台学时记录 {count} 条到 {output}")
+        note(f"已导出 {year} 年度河南平台学时记录 {count(written)} 条到 {output}")

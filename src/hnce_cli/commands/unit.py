@@ -63,16 +63,20 @@ def import_(
 
     Example: hnce unit import units.xlsx
     """
-    from hnce_cli.render import emit
+    from hnce_cli.figures import count
+    from hnce_cli.render import emit, progress
     from hnce_cli.schemas import UnitInput
-    from hnce_cli.tabular import read_rows
+    from hnce_cli.tabular import iter_rows
 
     aliases = {"单位名称": "name", "统一社会信用代码": "uscc", "所属区域": "region"}
-    rows = [{aliases.get(k, k): v for k, v in row.items()} for row in read_rows(file)]
-    data = [UnitInput(name=r.get("name", ""), uscc=r.get("uscc", ""), region=r.get("region", ""))
-            for r in rows]
-    result = get_backend(ctx).import_units(data)
-    emit(result, fmt(json_), units_view(result.units, f"已导入 {result.created} 个单位"))
+    # The province's thousands of units are read, checked and written at once: a spinner meanwhile.
+    with progress(f"读取 {file.name}", quiet=json_) as shown:
+        rows = [{aliases.get(k, k): v for k, v in row.items()} for row in shown.track(iter_rows(file)) if row]
+        data = [UnitInput(name=r.get("name", ""), uscc=r.get("uscc", ""), region=r.get("region", ""))
+                for r in rows]
+        shown.update(f"检查并导入 {count(len(data))} 个单位…")
+        result = get_backend(ctx).import_units(data)
+    emit(result, fmt(json_), units_view(result.units, f"已导入 {count(result.created)} 个单位"))
 
 
 @app.command("search")
