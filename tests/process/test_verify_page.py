@@ -205,6 +205,8 @@ def test_a_phone_scans_the_qr_code_or_types_the_code_and_sees_the_certificate(
         answer = httpx.get(f"{server.url}/verify/{typo}", headers={"Accept": "application/json"})
         assert answer.status_code == 422 and answer.json()["error"]["code"] == "validation"
         assert [p["field"] for p in answer.json()["error"]["problems"]] == ["code"]
+        api = httpx.get(f"{server.url}/api/v1/verify/{typo}", headers={"Accept": "text/html"})
+        assert api.status_code == 422 and api.json()["error"]["code"] == "validation"  # the API: JSON always
 
         # a character changed: the code is not the record's, and nothing about anyone is shown
         changed = code[:-1] + ("0" if code[-1] != "0" else "1")
