@@ -1,11 +1,19 @@
 """Certificates to files for a batch: one PDF per person in a folder tree, or one merged
-PDF per unit; worker processes; resumable; a manifest of what was issued.
+PDF per unit; worker processes; resumable; a manifest of what is in the folder.
 
 Resumable by construction: every file is written atomically (temp file, fsync,
-rename), so a file that exists is complete, and a rerun skips it (unless `force`).
-An interrupted run — Ctrl-C, a kill, a power cut — therefore continues where it
-stopped. Issuing is idempotent on the service side, so the rerun gets the same
-numbers and codes.
+rename), so a file that exists is complete. Issuing is idempotent on the service
+side, so a rerun gets the same numbers and codes, and an interrupted run — Ctrl-C,
+SIGTERM, a kill, a power cut — continues where it stopped.
+
+The folder stays true: each PDF carries its certificates' verification codes
+(`files.read_codes`), and a rerun compares every file with its certificate as it is
+now. A file that still holds the current code is kept (`existing`); one whose
+certificate was re-issued since (credits approved late, a corrected name, a new key)
+is rewritten (`rewritten`); a revoked certificate's file is moved aside into
+`已撤销/`; a superseded copy at a path the batch no longer uses is removed. The
+manifest, written at the end and also when the run is interrupted, lists exactly the
+files that are there.
 
 One person never stops a batch: a record a certificate cannot print (a control
 character in the name), a character no font has, anything the engine raises for one
@@ -16,17 +24,25 @@ manifest, and everyone else's files are written. File names are made safe by
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import stat
 import string
-from collections.abc import Callable, Sequence
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hnce_cli.certificates.files import number_of, read_codes
+from hnce_cli.certificates.files import stamp as file_stamp
 from hnce_cli.certificates.issued import to_data
 from hnce_cli.certificates.model import CertificateData, unprintable
 from hnce_cli.errors import HnceError, ValidationFailed
-from hnce_cli.filenames import is_regular_file, real_folders, remove_stale_parts, safe_name, suffixed
+from hnce_cli.filenames import is_regular_file, numbered, real_folders, remove_stale_parts, safe_name, suffixed
 
 if TYPE_CHECKING:
     from hnce_cli.certificates.fonts import PreparedFont
@@ -42,6 +58,19 @@ MANIFEST_CSV = "manifest.csv"
 MANIFEST_JSON = "manifest.json"
 # A masked ID number in a file name: `x` for the hidden digits ('*' is refused by Windows and SMB shares).
 MASK_IN_FILE_NAMES = "x"
+# Where a rerun moves the files of revoked certificates (kept, not deleted: what was handed out
+# and is now withdrawn stays at hand for whoever must recall the paper), under --out.
+REVOKED_FOLDER = "已撤销"
+# The statuses of a manifest row whose file is in the folder, holding the row's verification code.
+PRESENT = ("written", "rewritten", "existing")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a batch, raised where Ctrl-C raises KeyboardInterrupt: a stop from a
+    service manager or `kill` takes the same way out (files settled, the manifest written,
+    已取消) and the command exits 143 (128 + 15, as a shell reports a SIGTERM)."""
+
+    exit_code = 143
 
 
 @dataclass
@@ -56,7 +85,9 @@ class Entry:
     year: int
     verification_code: str
     file: str = ""
-    status: str = "pending"  # written | existing | failed | revoked | conflict | pending (interrupted)
+    # written | rewritten | existing (the file is there, holding verification_code) | failed | revoked |
+    # conflict | pending (the run stopped before this file)
+    status: str = "pending"
     error: str = ""
 
 
@@ -68,6 +99,11 @@ class Job:
     rel: str
     datas: list[CertificateData]
     entries: list[Entry] = field(default_factory=list)
+    had: str = ""  # what was at `path` before this run wrote it: "" nothing, "true" its current codes, "stale"
+
+    def codes(self) -> tuple[str, ...]:
+        """The verification codes this job's file holds once written, in page order."""
+        return tuple(d.verification_code for d in self.datas)
 
     def fail(self, why: Callable[[CertificateData], str | None]) -> int:
         """Leave out the people `why` gives a reason for (failed, with it); how many were left out."""
@@ -205,7 +241,12 @@ def _lacking(chars: set[str], message: str, template: Template) -> Callable[[Cer
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(template: Template, font: PreparedFont) -> None:
+def _init_worker(template: Template, font: PreparedFont, in_pool: bool = False) -> None:
+    if in_pool:
+        # Ctrl-C reaches the whole process group: the batch's own process settles the files and
+        # writes the manifest; a worker just stops when told (SIGTERM from pool.terminate).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["template"], _WORKER["font"] = template, font
 
 
@@ -228,14 +269,22 @@ def _write_file(out: str, rel: str, datas: list[CertificateData], merged: bool) 
 
 
 def write_files(out: Path, jobs: list[Job], template: Template, font: PreparedFont, *, workers: int, merged: bool,
-                advance: Callable[[int], None]) -> None:
-    """Render `jobs` under `out` (workers > 1: that many processes); marks each entry written or failed."""
+                advance: Callable[[int], None], finished: Callable[[Job, str | None], None] | None = None) -> None:
+    """Render `jobs` under `out` (workers > 1: that many processes); marks each entry written,
+    rewritten or failed, and tells `finished` about each job as soon as it is done."""
     tasks = [(i, str(out), job.rel, job.datas, merged) for i, job in enumerate(jobs)]
 
     def done(index: int, error: str | None) -> None:
-        for e in jobs[index].entries:
-            e.status, e.error = ("failed", error) if error else ("written", "")
-        advance(len(jobs[index].entries))
+        job = jobs[index]
+        for e in job.entries:
+            if error:
+                # a file that held its current codes is still there and still true
+                e.status, e.error = ("existing", error) if job.had == "true" else ("failed", error)
+            else:
+                e.status, e.error = ("written" if not job.had else "rewritten"), ""
+        if finished is not None:
+            finished(job, error)
+        advance(len(job.entries))
 
     if workers <= 1 or len(tasks) <= 1:
         _init_worker(template, font)
@@ -245,7 +294,7 @@ def write_files(out: Path, jobs: list[Job], template: Template, font: PreparedFo
     import multiprocessing as mp
 
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    pool = mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(template, font))
+    pool = mp.get_context(method).Pool(workers, initializer=_init_worker, initargs=(template, font, True))
     try:
         chunk = max(1, min(16, len(tasks) // (workers * 8) or 1))
         for index, error in pool.imap_unordered(_render, tasks, chunksize=chunk):
@@ -258,8 +307,12 @@ def write_files(out: Path, jobs: list[Job], template: Template, font: PreparedFo
         pool.join()
 
 
-def write_manifest(out: Path, entries: list[Entry], summary: dict[str, Any]) -> tuple[Path, Path]:
-    """manifest.csv (UTF-8 with BOM, for Excel) and manifest.json, both written atomically."""
+def write_manifest(out: Path, entries: list[Entry], summary: dict[str, Any],
+                   files: dict[str, tuple[list[int], tuple[str, ...]]] | None = None) -> tuple[Path, Path]:
+    """manifest.csv (UTF-8 with BOM, for Excel) and manifest.json, both written atomically.
+
+    manifest.json also keeps, for each file the run saw, its stamp (`files.stamp`) and the codes
+    it holds: the next run trusts those for a file whose stamp is unchanged instead of opening it."""
     from hnce_cli.certificates.pdf import write_atomic
     from hnce_cli.tabular import write_csv
 
@@ -272,9 +325,247 @@ def write_manifest(out: Path, entries: list[Entry], summary: dict[str, Any]) -> 
     # The one writer (tabular): a name that looks like a formula is text in Excel.
     write_csv(buf, columns, ([row[c] for c in columns] for row in rows), newline="\n")
     csv_path = write_atomic(out / MANIFEST_CSV, buf.getvalue().encode("utf-8-sig"))
-    body = {**summary, "entries": rows}
+    body = {**summary, "entries": rows,
+            "files": {rel: {"stamp": st, "codes": list(codes)} for rel, (st, codes) in (files or {}).items()}}
     json_path = write_atomic(out / MANIFEST_JSON, json.dumps(body, ensure_ascii=False, indent=1).encode())
     return csv_path, json_path
+
+
+# --- what is in the folder: the codes each file holds, read back --------------------------------
+
+
+def _key(rel: str) -> str:
+    """A path as the file system compares it (case and Unicode form aside, as on Windows and macOS)."""
+    return unicodedata.normalize("NFC", rel).casefold()
+
+
+@dataclass
+class Folder:
+    """The files under --out and the codes they hold, as this run finds them.
+
+    `known` is the previous run's record (manifest.json's `files`): a file whose stamp is
+    unchanged is not opened again, so a rerun over 100,000 unchanged files reads no PDF.
+    `seen` is what the new manifest records."""
+
+    out: Path
+    known: dict[str, tuple[list[int], tuple[str, ...]]] = field(default_factory=dict)
+    seen: dict[str, tuple[list[int], tuple[str, ...]]] = field(default_factory=dict)
+    moved: int = 0
+    removed: int = 0
+
+    @classmethod
+    def load(cls, out: Path) -> Folder:
+        folder = cls(out)
+        try:
+            previous = json.loads((out / MANIFEST_JSON).read_bytes())
+            for rel, item in (previous.get("files") or {}).items():
+                folder.known[rel] = ([int(v) for v in item["stamp"]], tuple(str(c) for c in item["codes"]))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass  # no manifest, or not ours: every file is read instead
+        return folder
+
+    def codes(self, rel: str) -> tuple[str, ...] | None:
+        """The codes the file at `rel` holds (None: not a file hnce wrote, or not a regular file)."""
+        path = self.out / rel
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):  # a planted link is never read through, and is replaced
+            return None
+        mark = file_stamp(st)
+        known = self.known.get(rel)
+        codes = known[1] if known is not None and known[0] == mark else read_codes(path)
+        if codes is not None:
+            self.seen[rel] = (mark, codes)
+        return codes
+
+    def note_written(self, job: Job) -> None:
+        with contextlib.suppress(OSError):
+            self.seen[job.rel] = (file_stamp(os.lstat(job.path)), job.codes())
+
+    def forget(self, rel: str) -> None:
+        self.seen.pop(rel, None)
+
+    def pdfs(self, under: str = "") -> Iterator[str]:
+        """Every regular PDF under --out (not in 已撤销/, no hidden temporary files), as a relative path;
+        `under`: only in that folder of --out (已撤销/ itself)."""
+        stack = [(under + "/", self.out / under)] if under else [("", self.out)]
+        while stack:
+            prefix, folder = stack.pop()
+            try:
+                listing = os.scandir(folder)
+            except OSError:
+                continue
+            with listing:
+                for item in listing:
+                    if item.name.startswith("."):
+                        continue
+                    rel = prefix + item.name
+                    if item.is_dir(follow_symlinks=False):
+                        if rel != REVOKED_FOLDER:
+                            stack.append((rel + "/", Path(item.path)))
+                    elif item.is_file(follow_symlinks=False) and item.name.lower().endswith(".pdf"):
+                        yield rel
+
+    def move_aside(self, rel: str) -> str:
+        """Move a revoked certificate's file to 已撤销/ under the same relative path (never over another)."""
+        *folders, name = rel.split("/")
+        target_folder = real_folders(self.out, [REVOKED_FOLDER, *folders])
+        chosen = name
+        for n in range(2, 10_000):
+            if not os.path.lexists(target_folder / chosen):
+                break
+            chosen = numbered(name, n)
+        os.replace(self.out / rel, target_folder / chosen)
+        self.forget(rel)
+        self.moved += 1
+        return "/".join([REVOKED_FOLDER, *folders, chosen])
+
+    def remove(self, rel: str) -> None:
+        (self.out / rel).unlink(missing_ok=True)
+        self.forget(rel)
+        self.removed += 1
+
+
+def _all_numbers(codes: tuple[str, ...]) -> set[str]:
+    return {number_of(c) for c in codes}
+
+
+def survey(folder: Folder, jobs: list[Job], skipped: dict[str, Entry], force: bool) -> list[Job]:
+    """Compare the folder with the certificates as they are now; the jobs to (re)write.
+
+    A planned file holding exactly its certificates' current codes is kept (`existing`);
+    one holding other codes (a re-issue, a new key) or none hnce wrote is rewritten; one
+    holding only revoked certificates is moved aside first. Then every other PDF in the
+    folder holding certificates of this run: revoked → moved aside into 已撤销/; a copy
+    whose code is no longer current (the person's path changed: another unit, another
+    name) → removed; a person the run could not issue (failed, conflict) keeps theirs.
+    A PDF holding any certificate this run did not ask about — another scope, another
+    year, not hnce's — is left alone."""
+    revoked = {n for n, e in skipped.items() if e.status == "revoked"}
+    current = {e.number: e.verification_code for job in jobs for e in job.entries}
+    todo: list[Job] = []
+    planned: set[str] = set()
+    for job in jobs:
+        planned.add(_key(job.rel))
+        if not job.datas:  # everyone in it failed before drawing (refused as unprintable)
+            continue
+        codes = folder.codes(job.rel)
+        if codes is not None and _all_numbers(codes) <= revoked:  # a revoked person's file at this name
+            _revoked_moved(folder, job.rel, codes, skipped)
+            codes = None
+        has_file = codes is not None or is_regular_file(job.path)  # a planted link is replaced, not "rewritten"
+        if codes == job.codes():
+            job.had = "true"
+            for e in job.entries:
+                e.status = "existing"
+            if force:
+                todo.append(job)
+        else:
+            job.had = "stale" if has_file else ""
+            todo.append(job)
+    for rel in list(folder.pdfs()):
+        if _key(rel) in planned:
+            continue
+        codes = folder.codes(rel)
+        if codes is None:
+            continue  # not a certificate hnce wrote: not this run's to judge
+        numbers = _all_numbers(codes)
+        if not numbers <= (current.keys() | skipped.keys()):
+            continue  # holds a certificate outside this run (another scope or year)
+        if numbers <= revoked:
+            _revoked_moved(folder, rel, codes, skipped)
+        elif numbers & skipped.keys() - revoked:
+            for number in numbers & skipped.keys():  # failed or in conflict now: they keep the file they have
+                skipped[number].file = skipped[number].file or rel
+        elif any(current.get(number_of(c)) != c for c in codes) or numbers & revoked:
+            folder.remove(rel)  # superseded: its people's current certificates are at their planned paths
+        # else a copy still true (another --name-template into the same folder): left as it is
+    if any(not skipped[n].file for n in revoked):  # moved aside by an earlier run: named again
+        for rel in list(folder.pdfs(REVOKED_FOLDER)):
+            for number in _all_numbers(folder.codes(rel) or ()) & revoked:
+                skipped[number].file = skipped[number].file or rel
+    return todo
+
+
+def _revoked_moved(folder: Folder, rel: str, codes: tuple[str, ...], skipped: dict[str, Entry]) -> None:
+    try:
+        moved = folder.move_aside(rel)
+    except OSError as exc:
+        for number in _all_numbers(codes):
+            skipped[number].file = rel
+            skipped[number].error += f"；未能移入 {REVOKED_FOLDER}/ (could not move it aside): {exc}"
+        return
+    for number in _all_numbers(codes):
+        skipped[number].file = moved
+
+
+def settle(folder: Folder, todo: list[Job], finished: set[int]) -> None:
+    """After the drawing, whole or interrupted: every file the manifest will name is there and true.
+
+    A job a worker finished but whose answer never came back (the run was stopped) is found
+    by its codes; a stale file that was not rewritten in time (or whose drawing failed) is
+    removed, since its code no longer verifies."""
+    for job in todo:
+        if id(job) in finished:
+            continue
+        codes = folder.codes(job.rel)
+        if codes is not None and job.datas and codes == job.codes():
+            for e in job.entries:
+                if e.status == "pending":
+                    e.status = "rewritten" if job.had else "written"
+            continue
+        if job.had == "stale":  # not rewritten: what is there still holds the old codes
+            if is_regular_file(job.path):
+                with contextlib.suppress(OSError):
+                    job.path.unlink()
+            folder.forget(job.rel)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """For a batch's duration, SIGTERM raises `Terminated` (a KeyboardInterrupt): a stop from a
+    service manager takes Ctrl-C's way out. Only in the main thread (where Python runs signal
+    handlers); a SIGTERM someone chose to ignore stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_held(stopping: bool) -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait while the manifest is written (a manifest cut short would describe
+    nothing); one that came meanwhile is raised afterwards, unless the run is already stopping."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+
+    def remember(signum: int, frame: object) -> None:
+        came.append(signum)
+
+    previous = {s: signal.signal(s, remember) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if came and not stopping:
+        raise Terminated if came[0] == signal.SIGTERM else KeyboardInterrupt
 
 
 # --- the whole batch: what `hnce certificate batch` runs ------------------------------------
@@ -317,13 +608,22 @@ class Issuer(Protocol):
 def run(backend: Issuer, request: CertificateBatchRequest, out: Path, *, merged: bool = False,
         name_template: str | None = None, jobs: int = 1, force: bool = False,
         progress: Reporter | None = None) -> BatchResult:
-    """Issue a scope's certificates page by page, then write the files that are missing.
+    """Issue a scope's certificates page by page, then bring the folder up to date with them.
 
-    The name template is checked before anything is issued. Files that exist are kept
-    (`existing`) unless `force`; the manifest is written at the end, also when the run
-    is interrupted (entries not reached stay `pending`).
+    The name template is checked before anything is issued. Files that hold their
+    certificates' current codes are kept (`existing`) unless `force`; re-issued ones are
+    rewritten, revoked ones moved aside (`survey`). SIGTERM is Ctrl-C for the run's
+    duration; once the folder is being changed, the manifest is written at the end, also
+    when the run is interrupted (entries not reached stay `pending`, and no stale file is
+    left for them). Interrupted while issuing, the folder and its manifest are untouched.
     """
-    progress = progress or _Silent()
+    with terminate_as_interrupt():
+        return _run(backend, request, out, merged=merged, name_template=name_template, jobs=jobs, force=force,
+                    progress=progress or _Silent())
+
+
+def _run(backend: Issuer, request: CertificateBatchRequest, out: Path, *, merged: bool, name_template: str | None,
+         jobs: int, force: bool, progress: Reporter) -> BatchResult:
     template_text = check_name_template(name_template or (DEFAULT_MERGED if merged else DEFAULT_SINGLE), merged)
     year = request.year
     certs: list[CertificateOut] = []
@@ -342,37 +642,44 @@ def run(backend: Issuer, request: CertificateBatchRequest, out: Path, *, merged:
     out.mkdir(parents=True, exist_ok=True)
     jobs_all = plan(certs, out, template_text, merged)
     # every person's line, before anyone is left out of a file: the manifest lists them all
-    entries = [e for job in jobs_all for e in job.entries] + [
-        Entry(s.number, s.name, s.id_number_masked, s.unit_name, "", year, "", "", s.status, s.reason)
-        for s in skipped]
-    todo = []
+    left_out = {s.number: Entry(s.number, s.name, s.id_number_masked, s.unit_name, "", year, "", "", s.status,
+                                s.reason) for s in skipped}
+    entries = [e for job in jobs_all for e in job.entries] + list(left_out.values())
     for job in jobs_all:
         job.fail(refuse_unprintable)  # an official document never prints a control character
-        if not job.datas:
-            continue
-        if is_regular_file(job.path) and not force:  # a planted link is not a finished file: it is replaced
-            for e in job.entries:
-                e.status = "existing"
-        else:
-            todo.append(job)
     summary: dict[str, Any] = {"year": year, "scope": scope, "out": str(out), "not_passed": not_passed}
+    folder = Folder.load(out)
+    todo: list[Job] = []
+    finished: set[int] = set()
+    stopping = True
     try:
+        todo = survey(folder, jobs_all, left_out, force)
         if todo:
             from hnce_cli.certificates.template import load_template
 
             template = load_template()
             font = prepare_font_excluding(todo, template)
-            todo = [j for j in todo if j.datas]
-            if todo and font is not None:
-                task = progress.add("生成 PDF", sum(len(j.entries) for j in todo))
-                write_files(out, todo, template, font, workers=jobs, merged=merged,
-                            advance=lambda n: progress.advance(task, n))
+            drawable = [j for j in todo if j.datas]
+            if drawable and font is not None:
+                task = progress.add("生成 PDF", sum(len(j.entries) for j in drawable))
+
+                def finished_job(job: Job, error: str | None) -> None:
+                    if error is None:  # a failed one is settled below: a stale file of it is removed
+                        finished.add(id(job))
+                        folder.note_written(job)
+
+                write_files(out, drawable, template, font, workers=jobs, merged=merged,
+                            advance=lambda n: progress.advance(task, n), finished=finished_job)
+        stopping = False
     finally:
-        counts: dict[str, int] = {}
-        for e in entries:
-            counts[e.status] = counts.get(e.status, 0) + 1
-        summary["counts"] = counts
-        csv_path, json_path = write_manifest(out, entries, summary)
+        with _signals_held(stopping):
+            settle(folder, todo, finished)
+            counts: dict[str, int] = {}
+            for e in entries:
+                counts[e.status] = counts.get(e.status, 0) + 1
+            summary["counts"] = counts
+            summary["moved_aside"], summary["removed"] = folder.moved, folder.removed
+            csv_path, json_path = write_manifest(out, entries, summary, folder.seen)
     summary["manifest"] = {"csv": str(csv_path), "json": str(json_path)}
     summary["failed"] = [{"number": e.number, "name": e.name, "file": e.file, "error": e.error}
                          for e in entries if e.status in ("failed", "conflict")]

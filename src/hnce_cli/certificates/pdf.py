@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hnce_cli.certificates.files import write_atomic
+from hnce_cli.certificates.files import keywords_of, write_atomic
 from hnce_cli.certificates.fonts import PreparedFont, prepare_font
 from hnce_cli.certificates.model import CertificateData, unprintable
 from hnce_cli.certificates.template import Template, load_template
@@ -44,7 +44,9 @@ def prepare_batch_font(datas: Iterable[CertificateData], template: Template, **k
     return prepare_font(chars_for(datas, template), weights=template.weights, **kwargs)
 
 
-def _new_document(template: Template, font: PreparedFont, title: str, when: datetime):
+def _new_document(template: Template, font: PreparedFont, title: str, when: datetime, codes: list[str]):
+    """An empty document; its /Keywords are the verification codes of its pages, in order, so a
+    batch run again tells from the file itself which certificates it holds (`files.read_codes`)."""
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format=template.raw["page"]["format"])
@@ -60,6 +62,7 @@ def _new_document(template: Template, font: PreparedFont, title: str, when: date
     pdf.set_title(title)
     pdf.set_author(template.authority_name)
     pdf.set_creator("hnce")
+    pdf.set_keywords(keywords_of(codes))
     pdf.set_creation_date(when)
     return pdf
 
@@ -370,7 +373,7 @@ def render_certificate(data: CertificateData, template: Template | None = None,
     template = template or load_template()
     font = font or prepare_batch_font([data], template)
     with _RENDERING:
-        pdf = _new_document(template, font, _title(data, template), _when(data))
+        pdf = _new_document(template, font, _title(data, template), _when(data), [data.verification_code])
         _draw_page(pdf, data, template, font)
         return bytes(pdf.output())
 
@@ -384,7 +387,8 @@ def render_many(datas: Iterable[CertificateData], template: Template | None = No
         raise ValueError("render_many needs at least one certificate")
     font = font or prepare_batch_font(datas, template)
     with _RENDERING:
-        pdf = _new_document(template, font, title or template.title, _when(datas[0]))
+        pdf = _new_document(template, font, title or template.title, _when(datas[0]),
+                            [d.verification_code for d in datas])
         for data in datas:
             _draw_page(pdf, data, template, font)
         return bytes(pdf.output())

@@ -173,16 +173,21 @@ def batch(
         "--name-template", help="File path under --out; default "
         "{region}/{unit_name}/{year}-{id_number_masked}-{name}.pdf ({region}/{unit_name}-{year}.pdf merged). "
         "Also: {region_code} {unit_id} {number}.", show_default=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="Rewrite files that already exist.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Rewrite files that already exist and are up to date (a re-issued certificate's "
+        "file is rewritten anyway).")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Certificates of everyone who passed a year in a unit, a region or the province.
 
     Only passed people (通过) get one. Resumable: files are written atomically and a
-    rerun skips files that exist, so an interrupted run continues where it stopped.
-    Writes manifest.csv and manifest.json (number, person masked, file, status,
-    error) into --out. Exit 0 when every file was written or already there, 7 if any
-    failed (the manifest and the output say why). A progress bar goes to stderr.
+    rerun keeps files that still hold their certificate's current verification code,
+    so an interrupted run continues where it stopped. A rerun also keeps the folder
+    true: a re-issued certificate's file is rewritten, a revoked one is moved into
+    已撤销/. Writes manifest.csv and manifest.json (number, person masked, code, file,
+    status, error) into --out, also when stopped by Ctrl-C (exit 130) or SIGTERM
+    (exit 143). Exit 0 when every file was written or already there, 7 if any failed
+    (the manifest and the output say why). A progress bar goes to stderr.
 
     \b
     Examples:
@@ -195,28 +200,39 @@ def batch(
     from hnce_cli.schemas import CertificateBatchRequest
 
     request = CertificateBatchRequest(year=year, unit=unit, region=region, province=province)
-    with _Progress() as progress:
-        result = run(get_backend(ctx), request, out, merged=merge_per_unit, name_template=name_template,
-                     jobs=jobs, force=force, progress=progress)
+    try:
+        with _Progress() as progress:
+            result = run(get_backend(ctx), request, out, merged=merge_per_unit, name_template=name_template,
+                         jobs=jobs, force=force, progress=progress)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the root command says 已取消 and exits 130 / 143
+        from hnce_cli.render import note
+
+        if (out / "manifest.csv").is_file():
+            note(f"已中断：{out / 'manifest.csv'} 列出文件夹中现有的证书文件；重新运行即可继续 "
+                 "(interrupted: the manifest lists the files present; run again to continue)")
+        raise
     _show_batch(result.summary, fmt(json_), result.files)
     raise typer.Exit(int(ExitCode.PARTIAL if result.failed else ExitCode.OK))
 
 
 def _show_batch(summary: dict[str, Any], output: str, n_files: int) -> None:
-    from hnce_cli.render import Column, TableView, emit, print_table
+    from hnce_cli.render import KEY, MAIN, Column, TableView, emit, print_table
 
-    labels = {"written": "已生成", "existing": "已存在（未重写）", "failed": "失败", "revoked": "已撤销（未生成）",
-              "conflict": "冲突", "pending": "未完成"}
+    labels = {"written": "已生成", "rewritten": "已重写（证书已重新签发）", "existing": "已存在（未重写）",
+              "failed": "失败", "revoked": "已撤销（未生成）", "conflict": "冲突", "pending": "未完成"}
     counts = summary["counts"]
     rows = [(labels.get(k, k), v) for k, v in counts.items()] + [("未通过（无证书）", summary["not_passed"])]
     emit(summary, output, TableView(
         title=f"{summary['year']}年度证书 · {summary['scope']} · {n_files} 个文件 → {summary['out']}",
-        rows=rows, columns=[Column("结果", lambda r: r[0]), Column("人数", lambda r: r[1], justify="right")],
-        footnotes=[f"清单：{summary['manifest']['csv']}"]))
+        rows=rows, columns=[Column("结果", lambda r: r[0], priority=KEY),
+                            Column("人数", lambda r: r[1], justify="right", priority=KEY)],
+        footnotes=[f"清单：{summary['manifest']['csv']}"] + (
+            [f"已撤销证书的文件移入 {summary['out']}/已撤销/：{summary['moved_aside']} 个"] if summary["moved_aside"]
+            else []) + ([f"已删除过期副本：{summary['removed']} 个"] if summary["removed"] else [])))
     if summary["failed"] and output == "table":
         print_table(TableView(title="失败", rows=summary["failed"][:50], columns=[
-            Column("证书编号", lambda f: f["number"]), Column("姓名", lambda f: f["name"]),
-            Column("原因", lambda f: f["error"])]))
+            Column("证书编号", lambda f: f["number"], priority=KEY), Column("姓名", lambda f: f["name"], priority=KEY),
+            Column("原因", lambda f: f["error"], priority=MAIN)]))
 
 
 class _Progress:
