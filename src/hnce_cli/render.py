@@ -23,12 +23,26 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+# Column priorities: which columns a narrow terminal leaves out first. A view names its
+# key columns (the row's identity and state: 编号, 身份证号, 姓名, 状态) — never left out,
+# never wrapped, never cut — and ranks the others; the highest number goes first, and among
+# equals the rightmost. `--wide` shows every column; --json / --csv always carry them all.
+KEY = 0  # never left out, wrapped or abbreviated
+MAIN = 1  # what the view is for (a unit's name beside a person): left out last
+DETAIL = 2  # useful beside the key (a time, a department)
+EXTRA = 3  # first to go (gender, a mobile number beside the ID number)
+
+
 @dataclass
 class Column:
+    """One column of a table. `priority` (KEY … EXTRA) says when a narrow terminal leaves it
+    out (see above); a KEY column is shown whole on one line, whatever the width."""
+
     header: str
     value: Callable[[Any], Any]
     justify: str = "left"
     no_wrap: bool = False
+    priority: int = MAIN
 
 
 @dataclass
@@ -144,27 +158,211 @@ def plain(value: Any):  # noqa: ANN201  (rich.text.Text, imported lazily)
     return Text(visible(fmt_value(value)))
 
 
-def rich_table(view: TableView):  # noqa: ANN201  (rich.table.Table, imported lazily)
-    """A TableView as a rich table. Every string in it — title, headers, cells, caption — is
+ZONE_NOTE = "时间为北京时间 (UTC+8)"  # said once under a view, never on every cell
+
+
+@dataclass
+class Fitted:
+    """How a table fits a width: the columns shown (in the view's order) with their widths,
+    those left out (in the view's order), and the width the table needs."""
+
+    shown: list[int]
+    widths: list[int]
+    left_out: list[int]
+    width: int
+
+
+def _table_width(widths: Sequence[int]) -> int:
+    """Columns a rich table of these content widths takes: one space of padding each side of
+    every column, one between columns and one at each edge (box.SIMPLE_HEAVY)."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def fit_columns(columns: Sequence[Column], natural: Sequence[int], minimum: Sequence[int],
+                room: int, wide: bool = False) -> Fitted:
+    """Which columns a table shows in `room` terminal columns, and how wide each is.
+
+    While the narrowest form of the table (key and unbreakable columns whole, others at their
+    minimum) is wider than the room, the lowest-priority column left goes — the highest
+    `priority` number, the rightmost among equals; a KEY column never goes. A column left
+    out comes back, most important first, if it fits beside the others at their full width.
+    The room left is shared out by narrowing wrappable columns, the lowest-priority and
+    widest first, never below their minimum. `wide` keeps every column; then, as when the key columns alone are wider
+    than the room, the table is as wide as its rows on one line each (the terminal wraps
+    them, `less -S` scrolls them; nothing is cut)."""
+    shown = list(range(len(columns)))
+    left_out: list[int] = []
+
+    def narrowest(ids: Sequence[int]) -> int:
+        return _table_width([minimum[i] for i in ids])
+
+    if not wide:
+        while narrowest(shown) > room:
+            droppable = [i for i in shown if columns[i].priority > KEY]
+            if not droppable:
+                break
+            worst = max(droppable, key=lambda i: (columns[i].priority, i))
+            shown.remove(worst)
+            left_out.append(worst)
+        for i in sorted(left_out, key=lambda i: (columns[i].priority, -i)):
+            # back only if the columns already shown keep their full width
+            if _table_width([*(natural[j] for j in shown), minimum[i]]) <= room:
+                shown = sorted([*shown, i])
+                left_out.remove(i)
+    widths = {i: natural[i] for i in shown}
+    excess = _table_width(list(widths.values())) - room
+    while excess > 0:
+        narrowable = [i for i in shown if widths[i] > minimum[i]]
+        if not narrowable:
+            break
+        widest = max(narrowable, key=lambda i: (columns[i].priority, widths[i], i))
+        widths[widest] -= 1
+        excess -= 1
+    if excess > 0:  # wider than the room even when narrowed: one line a row, at full width
+        widths = {i: natural[i] for i in shown}
+    chosen = [widths[i] for i in shown]
+    return Fitted(shown, chosen, sorted(left_out), _table_width(chosen))
+
+
+def _current_command() -> Any:
+    """The click context of the running command (None outside one): a listing's --wide and
+    --no-pager are read from it, so a command only declares them (`_common.WideOpt`)."""
+    click = sys.modules.get("typer._click.globals")  # typer 0.28 carries its own click
+    return None if click is None else click.get_current_context(silent=True)
+
+
+def _option(name: str) -> Any:
+    ctx = _current_command()
+    return None if ctx is None else ctx.params.get(name)
+
+
+def _has_option(flag: str) -> bool:
+    ctx = _current_command()
+    return ctx is not None and any(flag in getattr(p, "opts", ()) for p in ctx.command.params)
+
+
+def _first_time_note() -> bool:
+    """True the first time a command's output shows times: the zone is said once per view,
+    even when a view is several tables (`hnce inbox`, `hnce declare show`)."""
+    ctx = _current_command()
+    if ctx is None:
+        return True
+    said = ctx.meta.get("hnce.render.zone_said", False)
+    ctx.meta["hnce.render.zone_said"] = True
+    return not said
+
+
+def left_out_note(headers: Sequence[str]) -> str:
+    """The line under a table that left columns out: which, and how to see them (the ways
+    this command offers: --wide, --json)."""
+    ways = [way for flag, way in (("--wide", "--wide 显示全部"), ("--json", "--json 取得全部字段"))
+            if _has_option(flag)] or ["终端加宽后显示"]
+    return f"未显示的列：{'、'.join(headers)}（{'；'.join(ways)}）"
+
+
+def rich_table(view: TableView, room: int | None = None):  # noqa: ANN201  (rich.table.Table, imported lazily)
+    """A TableView as a rich table, fitted to `room` columns (see fit_columns; None: every
+    column at its natural width). Every string in it — title, headers, cells, caption — is
     plain text: titles quote names and folders, cells hold what strangers typed."""
+    return _fitted_table(view, room)[0]
+
+
+def _fitted_table(view: TableView, room: int | None, wide: bool = False) -> tuple[Any, Fitted, bool]:
+    """The rich table, how it was fitted, and whether a shown cell holds a time."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
+    columns = view.columns
+    raw = [[c.value(row) for c in columns] for row in view.rows]
+    texts = [[visible(fmt_value(v)) for v in cells] for cells in raw]
+    headers = [visible(c.header) for c in columns]
+    natural = [max([cell_width(headers[i]), *(cell_width(t[i]) for t in texts)]) for i in range(len(columns))]
+    minimum = [n if c.priority == KEY or c.no_wrap else min(n, max(cell_width(headers[i]), 10))
+               for i, (c, n) in enumerate(zip(columns, natural, strict=True))]
+    fitted = fit_columns(columns, natural, minimum, room if room is not None else _table_width(natural), wide)
     table = Table(title=None if view.title is None else plain(view.title),
                   caption=None if view.caption is None else plain(view.caption), box=box.SIMPLE_HEAVY,
                   title_justify="left", caption_justify="left")
-    for column in view.columns:
-        table.add_column(plain(column.header), justify=column.justify, no_wrap=column.no_wrap)
-    for row in view.rows:
-        table.add_row(*[plain(c.value(row)) for c in view.columns])
-    return table
+    for i, width in zip(fitted.shown, fitted.widths, strict=True):
+        whole = columns[i].priority == KEY or columns[i].no_wrap
+        table.add_column(Text(headers[i]), justify=columns[i].justify, no_wrap=whole, width=width,
+                         overflow="ignore" if whole else "fold")
+    for t in texts:
+        table.add_row(*[Text(t[i]) for i in fitted.shown])
+    times = any(isinstance(cells[i], datetime) for cells in raw for i in fitted.shown)
+    return table, fitted, times
 
 
 def print_table(view: TableView) -> None:
+    """A table fitted to the terminal (fit_columns; `--wide` keeps every column), its
+    footnotes, the time zone once if a shown cell is a time, and which columns were left
+    out; paged like git's output when it is longer than the screen (`show`)."""
     console = stdout_console()
-    console.print(rich_table(view))
-    for note in view.footnotes:
-        console.print(plain(note))
+    room = console.width
+    table, fitted, times = _fitted_table(view, room, wide=bool(_option("wide")))
+    notes = [*view.footnotes, *([ZONE_NOTE] if times and _first_time_note() else [])]
+    if fitted.left_out:
+        notes.append(left_out_note([view.columns[i].header for i in fitted.left_out]))
+    if fitted.width > room:  # key columns wider than the terminal: whole, the terminal wraps them
+        console.width = fitted.width
+    with console.capture() as captured:
+        console.print(table)
+        for line in notes:
+            console.print(plain(line))
+    show(captured.get())
+
+
+def show(text: str) -> None:
+    """Write a view to standard output, through a pager when it is longer than the screen of
+    a terminal (like git: `less` with LESS=FRX unless LESS is set; HNCE_PAGER, then PAGER,
+    choose another, `cat` or an empty value turns it off, as does the command's --no-pager).
+    Never in a pipe or a file: scripts get the text as is."""
+    import os
+
+    command = os.environ.get("HNCE_PAGER", os.environ.get("PAGER", "less")).strip()
+    if (not sys.stdout.isatty() or _option("no_pager") or command in ("", "cat")
+            or text.count("\n") < _screen_lines()):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    import shlex
+    import shutil
+    import subprocess
+
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        program = ""
+    if not shutil.which(program):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()
+    env = {**os.environ}
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")
+    pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    assert pager.stdin is not None
+    try:
+        pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+        pager.stdin.close()
+    except BrokenPipeError:  # the reader quit (q) before the end
+        pass
+    while True:
+        try:
+            pager.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C is the pager's to handle, as with git
+            continue
+
+
+def _screen_lines() -> int:
+    import os
+    import shutil
+
+    lines = os.environ.get("LINES")
+    return int(lines) if lines and lines.isdigit() else shutil.get_terminal_size().lines
 
 
 def cell_width(text: str) -> int:
@@ -212,7 +410,8 @@ def _bold(text: str) -> str:
 def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
     """A label/value block for one record, labels aligned (Chinese labels are two columns a
     character), values wrapped under themselves. Plain text: data is never read as markup
-    or terminal codes."""
+    or terminal codes. Times are in Beijing time, said once under the block."""
+    pairs = list(pairs)
     rows = [(label, visible(fmt_value(value))) for label, value in pairs]
     lines = [_bold(visible(title)), ""]
     if rows:
@@ -222,8 +421,9 @@ def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
             parts = _wrap(value, room)
             lines.append(f"  {_bold(label)}{' ' * (label_width - cell_width(label))}  {parts[0]}")
             lines.extend(f"  {' ' * label_width}  {part}" for part in parts[1:])
-    sys.stdout.write("\n".join(lines) + "\n\n")
-    sys.stdout.flush()
+    if any(isinstance(value, datetime) for _, value in pairs) and _first_time_note():
+        lines += ["", f"  {ZONE_NOTE}"]
+    show("\n".join(lines) + "\n\n")
 
 
 def emit(result: Any, fmt: str, view: TableView | None = None,

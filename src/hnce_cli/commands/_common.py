@@ -24,6 +24,13 @@ def _json_flag(ctx: typer.Context, value: bool) -> bool:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape, see docs).", callback=_json_flag)]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+# A listing's table options, read by the renderer from the running command (render.print_table):
+# a narrow terminal leaves low-priority columns out and says which; a long table is paged on
+# a terminal (HNCE_PAGER / PAGER; PAGER=cat turns it off).
+WideOpt = Annotated[bool, typer.Option(
+    "--wide", help="Show every column, even if the table is wider than the terminal.")]
+NoPagerOpt = Annotated[bool, typer.Option(
+    "--no-pager", help="Do not page a long table on a terminal (also: PAGER=cat).")]
 PasswordStdinOpt = Annotated[
     bool,
     typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),

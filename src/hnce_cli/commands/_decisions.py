@@ -44,7 +44,7 @@ def decide(ctx: typer.Context, wf: Workflow, send: Callable[[Any], Any], request
 def render_batch(result: Any, wf: Workflow, output: str) -> None:
     """A batch's result: JSON or CSV item by item; on a terminal the counts, then the items
     that did not go through (every item of a preview)."""
-    from hnce_cli.render import Column, TableView, emit, print_table
+    from hnce_cli.render import KEY, MAIN, Column, TableView, emit, print_table
 
     if output != "table":
         names = [f.name for f in dataclasses.fields(result.items[0])] if result.items else []
@@ -56,18 +56,18 @@ def render_batch(result: Any, wf: Workflow, output: str) -> None:
     title = f"{prefix}预览（未做任何修改）" if result.dry_run else f"{prefix or '审核'}结果"
     summary = [(DECISION_OUTCOMES[k], result.counts[k]) for k in ORDER if result.counts.get(k)]
     print_table(TableView(title=title, rows=summary or [(f"无待您审核的匹配{wf.words.noun}", 0)], columns=[
-        Column("结果", lambda r: r[0]), Column("数量", lambda r: r[1], justify="right")]))
+        Column("结果", lambda r: r[0], priority=KEY), Column("数量", lambda r: r[1], justify="right", priority=KEY)]))
     notable = result.items if result.dry_run else [
         i for i in result.items if i.outcome in ("skipped", "conflict", "failed")]
     if not notable:
         return
     key_field = dataclasses.fields(notable[0])[0].name
     shown = notable[:SHOWN_ITEMS]
-    columns = [Column(wf.key_label, lambda i: getattr(i, key_field), no_wrap=True,
+    columns = [Column(wf.key_label, lambda i: getattr(i, key_field), priority=KEY,
                       justify="right" if wf.key_type != "TEXT" else "left")]
     if wf.key != "id_number":  # a registration's key is the person; other items name them
-        columns.append(Column("姓名", lambda i: i.name))
-    columns += [Column("结果", lambda i: DECISION_OUTCOMES[i.outcome]),
-                Column("原因 / 单位", lambda i: i.reason or i.unit_name)]
+        columns.append(Column("姓名", lambda i: i.name, priority=KEY))
+    columns += [Column("结果", lambda i: DECISION_OUTCOMES[i.outcome], priority=KEY),
+                Column("原因 / 单位", lambda i: i.reason or i.unit_name, priority=MAIN)]
     print_table(TableView(rows=shown, columns=columns, footnotes=[
         f"另有 {len(notable) - len(shown)} 条未显示；--json 或 --csv 查看全部"] if len(notable) > len(shown) else []))

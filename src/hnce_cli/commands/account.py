@@ -9,7 +9,9 @@ import typer
 from hnce_cli.commands._common import (
     CsvOpt,
     JsonOpt,
+    NoPagerOpt,
     PasswordStdinOpt,
+    WideOpt,
     fmt,
     get_backend,
     interactive,
@@ -128,21 +130,26 @@ def locks(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="List at most this many (all are counted).")] = 100,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List the logins and addresses made to wait after wrong passwords (system admin).
 
     Example: hnce account locks
     """
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView, emit
 
     result = get_backend(ctx).login_locks(limit)
     footnotes = [f"共 {result.total} 条（近 24 小时）；解除：hnce account unlock 账号 [--client 地址]"]
     emit(result, fmt(json_, csv_), TableView(
         title="登录失败等待", rows=result.locks, footnotes=footnotes, columns=[
-            Column("账号", lambda r: r.login, no_wrap=True), Column("来源地址", lambda r: r.client, no_wrap=True),
-            Column("连续失败", lambda r: r.failures, "right"), Column("最近失败", lambda r: r.last_failed_at),
-            Column("等待至", lambda r: r.locked_until), Column("剩余秒数", lambda r: r.wait_seconds, "right"),
-            Column("账户姓名", lambda r: r.account_name if r.account_name is not None else "（无此账号）")]))
+            Column("账号", lambda r: r.login, priority=KEY), Column("来源地址", lambda r: r.client, priority=KEY),
+            Column("连续失败", lambda r: r.failures, "right", priority=MAIN),
+            Column("最近失败", lambda r: r.last_failed_at, no_wrap=True, priority=EXTRA),
+            Column("等待至", lambda r: r.locked_until, no_wrap=True, priority=DETAIL),
+            Column("剩余秒数", lambda r: r.wait_seconds, "right", priority=MAIN),
+            Column("账户姓名", lambda r: r.account_name if r.account_name is not None else "（无此账号）",
+                   priority=DETAIL)]))
 
 
 @app.command("unlock")

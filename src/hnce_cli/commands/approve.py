@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, fmt, get_backend
+from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, YesOpt, fmt, get_backend
 
 
 def _date(value: str | None, field: str) -> date | None:
@@ -56,6 +56,8 @@ def approve(
     yes: YesOpt = False,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Approve (or --reject) pending registrations of your units (unit admins).
 
@@ -66,6 +68,7 @@ def approve(
     \b
     Examples:
       hnce approve --list
+      hnce approve --list --wide --no-pager
       hnce approve 410105199001011233 410105199202021235
       hnce approve --file ids.txt --yes
       hnce approve --all --unit 郑州市某某会计师事务所 --since 2025-05-01 --dry-run
@@ -92,16 +95,19 @@ def approve(
 
 
 def _show_pending(pending, output: str) -> None:  # noqa: ANN001
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView, emit
 
     emit(pending, output, TableView(
         title=f"待审核注册：共 {pending.total} 条", rows=pending.registrations,
         footnotes=[] if pending.total <= len(pending.registrations) else [
             f"仅显示前 {len(pending.registrations)} 条；--limit 0 显示全部"],
         columns=[
-            Column("身份证号", lambda p: p.id_number, no_wrap=True), Column("姓名", lambda p: p.name),
-            Column("性别", lambda p: p.gender), Column("手机", lambda p: p.mobile, no_wrap=True),
-            Column("所在单位", lambda p: p.unit_name), Column("工作部门", lambda p: p.department),
-            Column("注册时间", lambda p: p.registered_at, no_wrap=True),
-            Column("状态", lambda p: p.status_label),
+            # At 80 columns: the person, their unit, when and the state; then (--wide) the rest.
+            Column("身份证号", lambda p: p.id_number, priority=KEY), Column("姓名", lambda p: p.name, priority=KEY),
+            Column("性别", lambda p: p.gender, priority=EXTRA),
+            Column("手机", lambda p: p.mobile, no_wrap=True, priority=EXTRA),
+            Column("所在单位", lambda p: p.unit_name, priority=MAIN),
+            Column("工作部门", lambda p: p.department, priority=DETAIL),
+            Column("注册时间", lambda p: p.registered_at, no_wrap=True, priority=MAIN),
+            Column("状态", lambda p: p.status_label, priority=KEY),
         ]))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt, get_backend
+from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, fmt, get_backend
 from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, SUBJECTS
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ def completion(
              "--no-bars for plain numbers, --bars to keep them in a pipe).")] = None,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Annual completion 年度完成情况: credits of each year against that year's rules.
 
@@ -102,7 +104,7 @@ def completion(
 # --- one person --------------------------------------------------------------------
 
 def _render_person(found: PersonCompletion, output: str, details: bool) -> None:
-    from hnce_cli.render import Column, TableView, emit, print_table
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView, emit, print_table
 
     def against(value: float, minimum: float | None) -> str:
         return _n(value) if minimum is None else f"{_n(value)} / {_n(minimum)}"
@@ -116,12 +118,14 @@ def _render_person(found: PersonCompletion, output: str, details: bool) -> None:
         title=f"{found.name}（{found.id_number}）· {found.unit_name} · 年度完成情况", rows=found.years,
         footnotes=["公需科目、专业科目和总学分均达到当年要求即为“通过”；学分仅当年有效，不结转",
                    *([] if details else ["详细：加 --details 查看每条学时记录"])],
-        columns=[Column("年度", lambda y: y.year),
-                 Column(SUBJECTS["public"], lambda y: against(y.public, y.min_public), justify="right"),
+        columns=[Column("年度", lambda y: y.year, priority=KEY),
+                 Column(SUBJECTS["public"], lambda y: against(y.public, y.min_public), justify="right",
+                        no_wrap=True, priority=DETAIL),
                  Column(SUBJECTS["professional"], lambda y: against(y.professional, y.min_professional),
-                        justify="right"),
-                 Column("总学分", lambda y: against(y.total, y.min_total), justify="right"),
-                 Column("认定结果", result_label)])
+                        justify="right", no_wrap=True, priority=DETAIL),
+                 Column("总学分", lambda y: against(y.total, y.min_total), justify="right", no_wrap=True,
+                        priority=MAIN),
+                 Column("认定结果", result_label, priority=KEY)])
     if output != "table" or not details:
         emit(found, output, years)
         return
@@ -130,10 +134,12 @@ def _render_person(found: PersonCompletion, output: str, details: bool) -> None:
     print_table(TableView(
         title="详细：学时记录", rows=records,
         footnotes=[] if records else ["（没有学时记录）"],
-        columns=[Column("年度", lambda r: r.year), Column("科目", lambda r: r.subject_label),
-                 Column("学分", lambda r: _n(r.credits), justify="right"),
-                 Column("来源", lambda r: r.source_label), Column("内容", lambda r: r.origin),
-                 Column("记入时间", lambda r: r.created_at, no_wrap=True)]))
+        columns=[Column("年度", lambda r: r.year, priority=KEY),
+                 Column("科目", lambda r: r.subject_label, priority=KEY),
+                 Column("学分", lambda r: _n(r.credits), justify="right", priority=KEY),
+                 Column("来源", lambda r: r.source_label, priority=DETAIL),
+                 Column("内容", lambda r: r.origin, priority=MAIN),
+                 Column("记入时间", lambda r: r.created_at, no_wrap=True, priority=EXTRA)]))
 
 
 # --- lists ---------------------------------------------------------------------------
@@ -179,7 +185,7 @@ class _Counter:
 
 def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: str, path: Path | None,
                  limit: int) -> None:
-    from hnce_cli.render import Column, TableView, note, print_table
+    from hnce_cli.render import DETAIL, KEY, MAIN, Column, TableView, note, print_table
 
     year = header.year
     counter = _Counter(rows, progress=path is not None and output != "json")
@@ -223,7 +229,7 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
         title=f"{header.scope} · {year} 年度完成情况", rows=shown, footnotes=footnotes,
         columns=[Column(h, _cell_getter(year, i),
                         justify="right" if h in (*SUBJECTS.values(), "总学分") else "left",
-                        no_wrap=h == "身份证号")
+                        priority=KEY if h in ("身份证号", "姓名", "认定结果") else DETAIL if h == "单位" else MAIN)
                  for i, h in enumerate(HEADER) if h not in ("年度", "区域代码")]))
 
 
@@ -375,7 +381,7 @@ def _terminal_columns() -> int:
 
 
 def _render_summary(found: CompletionSummary, output: str, path: Path | None, bars: bool = False) -> None:
-    from hnce_cli.render import Column, TableView, note, print_json, print_table
+    from hnce_cli.render import DETAIL, KEY, MAIN, Column, TableView, note, print_json, print_table
 
     header = summary_header(found.by)
     if path is not None:
@@ -420,11 +426,12 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None, ba
     else:  # no rules that year (no rate to compare), or nobody: the groups in code order
         rows = [*found.groups, found.total]
         footnotes = [rule_text, hint]
-    columns = [Column("区域代码", lambda g: g.code if found.by != "unit" else g.region_code, no_wrap=True),
-               Column(COMPLETION_GROUPS[found.by], lambda g: g.name),
-               Column("人数", lambda g: f"{g.people:,}", justify="right"),
-               Column(_RESULT_HEADERS[0], lambda g: f"{g.passed:,}", justify="right"),
-               Column(_RESULT_HEADERS[1], lambda g: f"{g.not_passed:,}", justify="right"),
-               Column("通过率", lambda g: _rate(g.pass_rate), justify="right")]
+    columns = [Column("区域代码", lambda g: g.code if found.by != "unit" else g.region_code, no_wrap=True,
+                      priority=DETAIL),
+               Column(COMPLETION_GROUPS[found.by], lambda g: g.name, priority=KEY),
+               Column("人数", lambda g: f"{g.people:,}", justify="right", priority=MAIN),
+               Column(_RESULT_HEADERS[0], lambda g: f"{g.passed:,}", justify="right", priority=MAIN),
+               Column(_RESULT_HEADERS[1], lambda g: f"{g.not_passed:,}", justify="right", priority=MAIN),
+               Column("通过率", lambda g: _rate(g.pass_rate), justify="right", priority=KEY)]
     print_table(TableView(title=f"{found.scope} · {found.year} 年度完成情况汇总（按{COMPLETION_GROUPS[found.by]}）",
                           rows=rows, columns=columns, footnotes=footnotes))

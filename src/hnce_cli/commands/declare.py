@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, confirm, fmt, get_backend, interactive
+from hnce_cli.commands._common import (
+    CsvOpt,
+    JsonOpt,
+    NoPagerOpt,
+    WideOpt,
+    YesOpt,
+    confirm,
+    fmt,
+    get_backend,
+    interactive,
+)
 from hnce_cli.terms import DECLARATION_FILTERS
 
 if TYPE_CHECKING:
@@ -333,10 +343,12 @@ def list_(
     limit: Annotated[int, typer.Option(min=0, help="Rows to show (0: all).")] = 100,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """The progress view 申报进度查询 of your declarations (admins: those in your scope).
 
-    Example: hnce declare list --filter pending
+    Example: hnce declare list --filter pending   (--wide: every column on a narrow terminal)
     """
     from hnce_cli.schemas import DeclarationQuery
 
@@ -453,7 +465,7 @@ def import_(
     """
     from hnce_cli.errors import ValidationFailed
     from hnce_cli.figures import amount, count
-    from hnce_cli.render import Column, TableView, emit, note, print_json, print_table, progress
+    from hnce_cli.render import KEY, MAIN, Column, TableView, emit, note, print_json, print_table, progress
     from hnce_cli.tabular import iter_rows
 
     try:
@@ -472,8 +484,9 @@ def import_(
         exc.details["report"] = str(target)
         if not json_:
             print_table(TableView(title=exc.message, rows=problems[:50], columns=[
-                Column("行", lambda p: p["row"], justify="right"), Column("字段", lambda p: p["field"]),
-                Column("原因", lambda p: p["message"])],
+                Column("行", lambda p: p["row"], justify="right", priority=KEY),
+                Column("字段", lambda p: p["field"], priority=KEY),
+                Column("原因", lambda p: p["message"], priority=MAIN)],
                 footnotes=[f"另有 {len(problems) - 50} 处未显示" if len(problems) > 50 else "",
                            f"错误报告已写入 {target}"]))
             raise typer.Exit(int(exc.exit_code)) from None
@@ -502,9 +515,10 @@ def import_(
         return
     already = [r for r in result.rows if r.outcome == "already_imported"]
     print_table(TableView(title="此前已导入的行（未重复创建）", rows=already[:50], columns=[
-        Column("行", lambda r: r.row, justify="right"), Column("编号", lambda r: r.id, justify="right"),
-        Column("状态", lambda r: DECLARATION_STATUS.get(r.status, r.status), no_wrap=True),
-        Column("原因", lambda r: r.reason)],
+        Column("行", lambda r: r.row, justify="right", priority=KEY),
+        Column("编号", lambda r: r.id, justify="right", priority=KEY),
+        Column("状态", lambda r: DECLARATION_STATUS.get(r.status, r.status), priority=KEY),
+        Column("原因", lambda r: r.reason, priority=MAIN)],
         footnotes=[f"另有 {len(already) - 50} 行未显示" if len(already) > 50 else "",
                    f"逐行报告已写入 {target}"]))
     note(f"{summary}；{count(result.already_imported)} 行此前已导入过，未重复创建 "
@@ -527,18 +541,21 @@ def _credits(value: float | None) -> str:
 
 
 def list_columns(with_person: bool) -> list:
-    from hnce_cli.render import Column
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column
 
-    person = [Column("姓名", lambda d: d.name), Column("身份证号", lambda d: d.id_number, no_wrap=True),
-              Column("单位", lambda d: d.unit_name)] if with_person else []
+    # 编号 is what `declare show` and `review` take: always shown whole, as are who and the state.
+    person = [Column("姓名", lambda d: d.name, priority=KEY), Column("身份证号", lambda d: d.id_number, priority=KEY),
+              Column("单位", lambda d: d.unit_name, priority=DETAIL)] if with_person else []
     return [
-        Column("编号", lambda d: d.id, justify="right"), *person,
-        Column("学习形式", lambda d: d.form_name), Column("计入年度", lambda d: d.year),
-        Column("计入科目", lambda d: d.subject_label), Column("学分", lambda d: _credits(d.credits), justify="right"),
-        Column("状态", lambda d: d.status_label, no_wrap=True),
-        Column("提交时间", lambda d: d.submitted_at, no_wrap=True),
-        Column("审核时间", lambda d: d.decided_at, no_wrap=True),
-        Column("不通过原因", lambda d: d.reject_reason),
+        Column("编号", lambda d: d.id, justify="right", priority=KEY), *person,
+        Column("学习形式", lambda d: d.form_name, priority=MAIN),
+        Column("计入年度", lambda d: d.year, priority=MAIN),
+        Column("计入科目", lambda d: d.subject_label, priority=DETAIL),
+        Column("学分", lambda d: _credits(d.credits), justify="right", priority=MAIN),
+        Column("状态", lambda d: d.status_label, priority=KEY),
+        Column("提交时间", lambda d: d.submitted_at, no_wrap=True, priority=EXTRA),
+        Column("审核时间", lambda d: d.decided_at, no_wrap=True, priority=EXTRA),
+        Column("不通过原因", lambda d: d.reject_reason, priority=DETAIL),
     ]
 
 
@@ -567,7 +584,7 @@ def render_one(d: DeclarationOut, output: str, *, saved: bool = False) -> None:
 
 
 def print_declaration(d: DeclarationOut) -> None:
-    from hnce_cli.render import Column, TableView, print_details, print_table
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView, print_details, print_table
 
     pairs: list[tuple[str, Any]] = [
         ("编号", d.id), ("姓名", d.name), ("身份证号", d.id_number), ("单位", d.unit_name),
@@ -580,11 +597,13 @@ def print_declaration(d: DeclarationOut) -> None:
     print_details(f"申报 {d.id} · {d.status_label}", [(k, v) for k, v in pairs if v not in (None, "")])
     if d.attachments:
         print_table(TableView(title="附件", rows=d.attachments, columns=[
-            Column("附件编号", lambda a: a.id, justify="right"), Column("文件名", lambda a: a.filename),
-            Column("类型", lambda a: a.media_type),
-            Column("大小", lambda a: f"{a.size / 1024:.0f} KB", justify="right"),
-            Column("SHA-256", lambda a: a.sha256[:16] + "…")]))
+            Column("附件编号", lambda a: a.id, justify="right", priority=KEY),
+            Column("文件名", lambda a: a.filename, priority=MAIN),
+            Column("类型", lambda a: a.media_type, priority=EXTRA),
+            Column("大小", lambda a: f"{a.size / 1024:.0f} KB", justify="right", no_wrap=True, priority=DETAIL),
+            Column("SHA-256", lambda a: a.sha256[:16] + "…", no_wrap=True, priority=EXTRA)]))
     if d.history:
         print_table(TableView(title="审核记录", rows=d.history, columns=[
-            Column("时间", lambda e: e.at, no_wrap=True), Column("操作", lambda e: e.action_label),
-            Column("操作人", lambda e: e.actor_name), Column("原因", lambda e: e.reason)]))
+            Column("时间", lambda e: e.at, priority=KEY), Column("操作", lambda e: e.action_label, priority=KEY),
+            Column("操作人", lambda e: e.actor_name, priority=DETAIL),
+            Column("原因", lambda e: e.reason, priority=MAIN)]))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hnce_cli.commands._common import JsonOpt, fmt, get_backend
+from hnce_cli.commands._common import JsonOpt, NoPagerOpt, WideOpt, fmt, get_backend
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import Inbox
@@ -16,6 +16,8 @@ def inbox(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=0, max=100, help="Oldest items shown per workflow.")] = 5,
     json_: JsonOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Everything awaiting your decision (待审核), workflow by workflow.
 
@@ -32,18 +34,21 @@ def inbox(
 
 
 def render_inbox(box: Inbox, output: str) -> None:
-    from hnce_cli.render import Column, TableView, emit, print_table
+    from hnce_cli.render import DETAIL, KEY, MAIN, Column, TableView, emit, print_table
 
     def details() -> None:
         print_table(TableView(title=f"待您审核：共 {box.total} 项", rows=box.queues, columns=[
-            Column("审核事项", lambda q: q.label), Column("审核环节", lambda q: q.step_label),
-            Column("待审核", lambda q: q.total, justify="right"),
-            Column("最早提交", lambda q: q.oldest, no_wrap=True), Column("查看全部", lambda q: q.command)]))
+            Column("审核事项", lambda q: q.label, priority=KEY),
+            Column("审核环节", lambda q: q.step_label, priority=DETAIL),
+            Column("待审核", lambda q: q.total, justify="right", priority=KEY),
+            Column("最早提交", lambda q: q.oldest, no_wrap=True, priority=DETAIL),
+            Column("查看全部", lambda q: q.command, no_wrap=True, priority=MAIN)]))
         for queue in box.queues:
             if queue.items:
                 print_table(TableView(title=f"{queue.label}：最早的 {len(queue.items)} 项", rows=queue.items, columns=[
-                    Column("编号 / 身份证号", lambda i: i.key, no_wrap=True), Column("姓名", lambda i: i.name),
-                    Column("单位", lambda i: i.unit_name),
-                    Column("提交时间", lambda i: i.waiting_since, no_wrap=True)]))
+                    Column("编号 / 身份证号", lambda i: i.key, priority=KEY),
+                    Column("姓名", lambda i: i.name, priority=KEY),
+                    Column("单位", lambda i: i.unit_name, priority=MAIN),
+                    Column("提交时间", lambda i: i.waiting_since, no_wrap=True, priority=DETAIL)]))
 
     emit(box, output, details=details)

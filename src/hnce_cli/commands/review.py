@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, YesOpt, fmt, get_backend, interactive
+from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, YesOpt, fmt, get_backend, interactive
 from hnce_cli.schemas import DeclarationQuery
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ def review(
     yes: YesOpt = False,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Approve (or --reject) what awaits your review: declarations, or another KIND.
 
@@ -129,12 +131,13 @@ def _list_queue(backend: Any, wf: Workflow, limit: int | None, output: str) -> N
 
         _show_pending(backend.list_pending(RegistrationQuery(), limit), output)
         return
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import DETAIL, KEY, MAIN, Column, TableView, emit
 
     queue = backend.awaiting(wf.name, limit)
     emit(queue, output, TableView(title=f"待您审核的{wf.words.noun}：共 {queue.total} 条", rows=queue.items, columns=[
-        Column(wf.key_label, lambda i: i.key, no_wrap=True), Column("姓名", lambda i: i.name),
-        Column("单位", lambda i: i.unit_name), Column("提交时间", lambda i: i.waiting_since, no_wrap=True)]))
+        Column(wf.key_label, lambda i: i.key, priority=KEY), Column("姓名", lambda i: i.name, priority=KEY),
+        Column("单位", lambda i: i.unit_name, priority=MAIN),
+        Column("提交时间", lambda i: i.waiting_since, no_wrap=True, priority=DETAIL)]))
 
 
 class Exported(NamedTuple):

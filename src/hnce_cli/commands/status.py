@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt, get_backend, interactive
+from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, fmt, get_backend, interactive
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import ProfessionalOut
@@ -22,6 +22,8 @@ def status(
     limit: Annotated[int, typer.Option(help="With --declarations: rows to show (0: all).")] = 100,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Look up a professional: profile, unit and registration state.
 
@@ -58,12 +60,14 @@ def status(
 
 
 def _columns() -> list:
-    from hnce_cli.render import Column
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column
 
     return [
-        Column("身份证号", lambda p: p.id_number, no_wrap=True), Column("姓名", lambda p: p.name),
-        Column("手机", lambda p: p.mobile, no_wrap=True), Column("所在单位", lambda p: p.unit_name),
-        Column("区域", lambda p: p.region_name), Column("状态", lambda p: p.status_label),
+        Column("身份证号", lambda p: p.id_number, priority=KEY), Column("姓名", lambda p: p.name, priority=KEY),
+        Column("手机", lambda p: p.mobile, no_wrap=True, priority=EXTRA),
+        Column("所在单位", lambda p: p.unit_name, priority=MAIN),
+        Column("区域", lambda p: p.region_name, priority=DETAIL),
+        Column("状态", lambda p: p.status_label, priority=KEY),
     ]
 
 

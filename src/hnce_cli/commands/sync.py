@@ -93,15 +93,17 @@ def _progress(rows: Iterator[dict], *, quiet: bool) -> Iterator[Iterable[dict]]:
 
 def _print_summary(result: SyncImportResult, target: Path | None) -> None:
     from hnce_cli.figures import amount, count
-    from hnce_cli.render import Column, TableView, note, print_table
+    from hnce_cli.render import DETAIL, KEY, MAIN, Column, TableView, note, print_table
 
     c = result.counts
     if result.problems:
         shown = result.problems[:50]
         print_table(TableView(
             title="未计入的行", rows=shown,
-            columns=[Column("行", lambda p: p.row, justify="right"), Column("字段", lambda p: p.field),
-                     Column("类别", lambda p: SYNC_PROBLEMS[p.kind]), Column("原因", lambda p: p.message)],
+            columns=[Column("行", lambda p: p.row, justify="right", priority=KEY),
+                     Column("字段", lambda p: p.field, priority=KEY),
+                     Column("类别", lambda p: SYNC_PROBLEMS[p.kind], priority=DETAIL),
+                     Column("原因", lambda p: p.message, priority=MAIN)],
             footnotes=[f"另有 {len(result.problems) - len(shown)} 行未显示" if len(result.problems) > len(shown)
                        else "", f"逐行报告已写入 {target}" if target else ""]))
     n = {k: count(v) for k, v in c.items()}

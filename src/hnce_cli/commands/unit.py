@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hnce_cli.commands._common import CsvOpt, JsonOpt, fmt, get_backend
+from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, fmt, get_backend
 
 if TYPE_CHECKING:
     from hnce_cli.render import TableView
@@ -18,14 +18,14 @@ app = typer.Typer(help="Units (用人单位) and regions: add, import, search, s
 
 
 def units_view(units: list[UnitOut], title: str | None = None) -> TableView:
-    from hnce_cli.render import Column, TableView
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView
 
     return TableView(title=title, rows=units, columns=[
-        Column("ID", lambda u: u.id, justify="right"),
-        Column("单位名称", lambda u: u.name),
-        Column("统一社会信用代码", lambda u: u.uscc, no_wrap=True),
-        Column("所属区域", lambda u: u.region_name),
-        Column("类型", lambda u: u.kind_label),
+        Column("ID", lambda u: u.id, justify="right", priority=KEY),
+        Column("单位名称", lambda u: u.name, priority=MAIN),
+        Column("统一社会信用代码", lambda u: u.uscc, no_wrap=True, priority=DETAIL),
+        Column("所属区域", lambda u: u.region_name, priority=DETAIL),
+        Column("类型", lambda u: u.kind_label, priority=EXTRA),
     ])
 
 
@@ -86,6 +86,8 @@ def search(
     region: Annotated[str | None, typer.Option(help="Only units of this region.")] = None,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """Find units by full name or keywords (all words must appear).
 
@@ -125,16 +127,18 @@ def regions(
     parent: Annotated[str | None, typer.Option(help="Only regions under this one.")] = None,
     json_: JsonOpt = False,
     csv_: CsvOpt = False,
+    wide: WideOpt = False,
+    no_pager: NoPagerOpt = False,
 ) -> None:
     """List regions (GB/T 2260 divisions plus 省直 and each city's 市直).
 
     Example: hnce unit regions --parent 郑州市
     """
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import DETAIL, KEY, Column, TableView, emit
     from hnce_cli.terms import REGION_LEVELS
 
     rows = get_backend(ctx).list_regions(level, parent)
     emit(rows, fmt(json_, csv_), TableView(rows=rows, columns=[
-        Column("代码", lambda r: r.code, no_wrap=True), Column("名称", lambda r: r.name),
-        Column("级别", lambda r: REGION_LEVELS.get(r.level, r.level)),
-        Column("上级", lambda r: r.parent_code)]))
+        Column("代码", lambda r: r.code, priority=KEY), Column("名称", lambda r: r.name, priority=KEY),
+        Column("级别", lambda r: REGION_LEVELS.get(r.level, r.level), priority=DETAIL),
+        Column("上级", lambda r: r.parent_code, priority=DETAIL)]))
