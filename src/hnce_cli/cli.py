@@ -165,9 +165,10 @@ class Root(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):  # click's own: usage errors, exits
             raise
-        except KeyboardInterrupt:
-            sys.stderr.write("已取消 (cancelled)\n")
-            ctx.exit(130)
+        except KeyboardInterrupt as stop:  # Ctrl-C; a batch's SIGTERM comes this way too (exit 143)
+            code = getattr(stop, "exit_code", 130)
+            sys.stderr.write("已取消 (cancelled)\n" if code == 130 else "已取消 (terminated: SIGTERM)\n")
+            ctx.exit(code)
         except Exception as exc:  # the one top-level handler: expected errors and bugs become exit codes
             from hnce_cli.invocation import Invocation
 
