@@ -270,3 +270,36 @@ def test_the_same_file_imported_twice_at_once_writes_each_row_once(world: World)
     assert ids[0] == ids[1]  # both runs name the same declaration for each row
     assert world.setup.count("declaration") == ROWS
     assert world.setup.count("audit_log", "action = 'declaration.import'") == ROWS
+
+
+def test_the_xlsx_and_csv_copies_of_one_file_are_one_import(world: World, tmp_path: Path) -> None:
+    """Desks save their sheet as they please: an XLSX with real date and number cells, a CSV in
+    which Excel wrote the date as 2026/5/10. Both import, and each is the same rows as the other."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    me = world.approved_person()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for meeting in ("年会", "论坛"):
+        sheet.append([me.id_number, me.name, "学术会议", YEAR, meeting, "河南省会计学会",
+                      datetime(TODAY.year, TODAY.month, TODAY.day), 1])  # a date cell, a number cell
+    book.save(tmp_path / "sheet.xlsx")
+    first = run_import(world, tmp_path / "sheet.xlsx", "--json")
+    assert first.returncode == 0, first.stdout + first.stderr
+    made = json_out(first)
+    assert made["created"] == 2
+    assert world.setup.scalar("SELECT fields FROM declaration WHERE id = :i", i=made["rows"][0]["id"]).count(
+        TODAY.isoformat()) == 1  # stored as the form's YYYY-MM-DD
+
+    excel_day = f"{TODAY.year}/{TODAY.month}/{TODAY.day}"
+    rows = [conference_row(me, meeting) for meeting in ("年会", "论坛")]
+    for row in rows:
+        row[6] = excel_day
+    again = run_import(world, write_file(tmp_path / "sheet.csv", rows), "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    second = json_out(again)
+    assert (second["created"], second["already_imported"]) == (0, 2)
+    assert [r["id"] for r in second["rows"]] == [r["id"] for r in made["rows"]]

@@ -652,6 +652,22 @@ def _decimal_cell(value: Any) -> float:
     return number
 
 
+# A date as spreadsheets hand it over: an XLSX date cell, which the reader gives as
+# "2026-05-10 00:00:00", or the Y/M/D that Excel writes into a CSV on Chinese Windows
+# ("2026/5/10"). Read as the form's YYYY-MM-DD, so a desk's file imports as it was saved,
+# and its CSV and XLSX copies have one fingerprint.
+_SHEET_DATE = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?: 00:00:00)?")
+
+
+def _date_cell(value: Any) -> Any:
+    """A spreadsheet's date cell as YYYY-MM-DD; anything else as it is (the form's check names it)."""
+    found = _SHEET_DATE.fullmatch(str(value).strip())
+    if found is None:
+        return value
+    year, month, day = found.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
 def _imported_before(db: Db, keys: Sequence[str]) -> dict[str, tuple[int, str, str | None]]:
     """The declarations made from these import rows before: key → (id, status, fingerprint)."""
     if not keys:
@@ -718,6 +734,7 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
     year_cache: dict[Any, int | str] = {}
     prepared: list[_Prepared] = []
     label_cache: dict[str, dict[str, str]] = {}
+    date_cache: dict[str, frozenset[str]] = {}
     for index, row in enumerate(normalised):
         row_no = index + 2  # the header is row 1, as a spreadsheet shows it
         ok = True
@@ -772,6 +789,8 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
         labels = label_cache.get(form.code)
         if labels is None:
             labels = label_cache[form.code] = {f.label: f.name for f in form.fields}
+            date_cache[form.code] = frozenset(f.name for f in form.fields if f.type == "date")
+        dates = date_cache[form.code]
         values = {}
         for key, value in row.items():
             if key in IMPORT_RESERVED:
@@ -779,7 +798,7 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
             name = labels.get(key, key)
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue  # an empty cell of another form's column
-            values[name] = value
+            values[name] = _date_cell(value) if name in dates else value
         raw_credits = row.get("credits")
         credits = None
         if raw_credits is not None and str(raw_credits).strip():
