@@ -8,6 +8,7 @@ import typer
 from conftest import run_hnce
 
 from hnce_cli.cli import COMMANDS, app, load_command
+from hnce_cli.i18n import _
 
 
 def command_paths() -> list[list[str]]:
@@ -51,8 +52,8 @@ def test_the_root_help_lists_every_command_in_the_registrys_order() -> None:
     assert proc.returncode == 0 and "Example: hnce demo" in proc.stdout
     lines = [line.split(maxsplit=1) for line in proc.stdout.split("Commands:\n", 1)[1].splitlines() if line.strip()]
     assert [name for name, _ in lines] == list(COMMANDS)
-    for name, shown in lines:  # cut to the terminal's width at a word, as click does
-        assert COMMANDS[name][1].startswith(shown.removesuffix("...")), name
+    for name, shown in lines:  # in the run's language (i18n), cut to the terminal's width as click does
+        assert _(COMMANDS[name][1]).startswith(shown.removesuffix("...").removesuffix("…")), name
 
 
 def test_an_unknown_command_is_a_usage_error_naming_it() -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from hnce_cli import __version__
+from hnce_cli.i18n import HelpContext
 
 if TYPE_CHECKING:
     from typer._click import Command, Context, HelpFormatter
@@ -87,6 +89,7 @@ class _OnDemand(dict):
             command = typer.main.get_command_from_info(
                 command_info=self.infos[name], pretty_exceptions_short=self.app.pretty_exceptions_short,
                 rich_markup_mode=None)
+            command.context_class = HelpContext
             dict.__setitem__(self, name, command)
         return dict.__getitem__(self, name)
 
@@ -134,6 +137,7 @@ def _plain_help(command: Any) -> None:
     """Help as click writes it (no rich panels), like the root's: examples keep their lines,
     and the text is the same at a terminal, in a pipe and in a test."""
     command.rich_markup_mode = None
+    command.context_class = HelpContext  # help in the run's language (i18n.py)
     commands = getattr(command, "commands", None)
     if commands and not isinstance(commands, _OnDemand):  # built on demand: already plain
         for sub in commands.values():
@@ -144,6 +148,30 @@ class Root(TyperGroup):
     """The root group: commands come from COMMANDS when asked for; expected errors become
     their message and documented exit code here, for the console script and in-process
     runs (tests) alike."""
+
+    context_class = HelpContext
+
+    def main(self, args: Any = None, *rest: Any, **extra: Any) -> Any:
+        """One run, in its language (--lang, HNCE_LANG, the locale: i18n.choose), which is
+        installed before the command line is even parsed, so click's own messages use it."""
+        from hnce_cli import i18n
+
+        previous = i18n.install(i18n.choose(sys.argv[1:] if args is None else args))
+        i18n.localise_questionary()
+        try:
+            return super().main(args, *rest, **extra)
+        finally:
+            i18n.restore(previous)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Context | None = None,
+                     **extra: Any) -> Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except typer.TyperException as exc:  # a usage error on the root's own options
+            from hnce_cli.i18n import localise_usage_error
+
+            localise_usage_error(exc)
+            raise
 
     def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
@@ -163,7 +191,10 @@ class Root(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):  # click's own: usage errors, exits
+        except (typer.Exit, typer.Abort, typer.TyperException) as exc:  # click's own: usage errors, exits
+            from hnce_cli.i18n import localise_usage_error
+
+            localise_usage_error(exc)  # shown in the run's language
             raise
         except KeyboardInterrupt as stop:  # Ctrl-C; a batch's SIGTERM comes this way too (exit 143)
             code = getattr(stop, "exit_code", 130)
@@ -224,6 +255,13 @@ app = typer.Typer(
 )
 
 
+class Language(StrEnum):
+    """--lang: read by Root.main before parsing (i18n.choose); the option validates it."""
+
+    zh = "zh"
+    en = "en"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"hnce {__version__}")
@@ -242,6 +280,9 @@ def root(
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit."
     )] = False,
+    lang: Annotated[Language | None, typer.Option(
+        "--lang", help="Language of help and messages: zh (default) or en. Env: HNCE_LANG, else the locale."
+    )] = None,
     no_color: Annotated[bool, typer.Option(
         "--no-color", help="No colours or bold, as with NO_COLOR=1 (logs, screen readers)."
     )] = False,

@@ -458,16 +458,19 @@ def render_error(exc: HnceError, as_json: bool) -> int:
     def quoted(text: str) -> str:  # messages quote what was typed: literal and visible
         return escape(visible(text))
 
-    console.print(f"[bold red]错误[/]：{quoted(exc.message)}")
+    from hnce_cli.i18n import field_label  # 身份证号 (id_number): the platform's word; JSON keeps the key
+
     problems = exc.problems if isinstance(exc, ValidationFailed) else []
     if len(problems) == 1 and exc.message == f"{problems[0].field}: {problems[0].message}":
         # One field: the headline already says it; only its fix is left to add.
+        console.print(f"[bold red]错误[/]：{quoted(field_label(problems[0].field))}: {quoted(problems[0].message)}")
         if problems[0].fix:
             console.print(f"  → {quoted(problems[0].fix)}")
     else:
+        console.print(f"[bold red]错误[/]：{quoted(exc.message)}")
         for problem in problems:
             fix = f"  → {quoted(problem.fix)}" if problem.fix else ""
-            console.print(f"  [bold]{quoted(problem.field)}[/]: {quoted(problem.message)}{fix}")
+            console.print(f"  [bold]{quoted(field_label(problem.field))}[/]: {quoted(problem.message)}{fix}")
     return int(exc.exit_code)
 
 

@@ -1,0 +1,181 @@
+"""The catalogues of hnce's words (docs/i18n.md): find every user-facing string, keep the
+Chinese and English .po files in step with the code, compile them to the .mo files the
+CLI reads (hnce_cli/i18n.py).
+
+    python -m hnce_cli.catalogues extract   # new strings into locale/*/LC_MESSAGES/hnce.po
+    python -m hnce_cli.catalogues compile   # .po -> .mo (commit both)
+    python -m hnce_cli.catalogues check     # untranslated strings, stale .mo files; exit 1 if any
+
+The strings are not marked with _() in the command modules: a help text or an option's
+help is its own msgid, found by walking the command registry (cli.COMMANDS) the way
+`--help` shows it — help texts paragraph by paragraph (an example paragraph keeps its
+command lines, only "Example:" is a msgid), option helps whole. Click's and typer's own
+words (Usage:, Options, Error: No such option …) are the templates in i18n.py.
+Babel (a development dependency, `pip install ".[test]"`) reads and writes the files.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from hnce_cli import i18n
+
+# Words of click and typer that hnce's help and usage errors show.
+CLICK_WORDS = (
+    "Usage: ", "Options", "Arguments", "Commands", "Example:", "Examples:",
+    "Show this message and exit.", "default: {default}", "env var: {var}", "required",
+    "Try '{command} {option}' for help.", "Error: {message}",
+    *i18n._USAGE_TEMPLATES, *i18n._REASON_TEMPLATES, *i18n._SUFFIXES,
+)
+
+
+HEADERS = {
+    "zh": "# hnce: what a Chinese desk sees (the default language). The msgids are the help texts\n"
+          "# as written in the code; keep the platform's words (待提交, 待审核, 审核通过, 审核不通过,\n"
+          "# 公需科目, 专业科目) and every command line as it is. docs/i18n.md\n#",
+    "en": "# hnce: English (--lang en, HNCE_LANG=en or an en_* locale). The msgids are the help\n"
+          "# texts as written in the code; a translation here may polish them. docs/i18n.md\n#",
+}
+
+
+def _paragraphs(text: str | None) -> Iterator[str]:
+    if not text:
+        return
+    text = inspect.cleandoc(text).partition("\f")[0]
+    for paragraph in text.split("\n\n"):
+        if paragraph.strip() and not i18n._EXAMPLE.match(paragraph):
+            yield paragraph
+
+
+def strings() -> dict[str, list[str]]:
+    """Every msgid the CLI shows, each with where it is shown (`hnce unit add --uscc`)."""
+    import typer
+
+    from hnce_cli.cli import COMMANDS, app, load_command
+
+    found: dict[str, list[str]] = {}
+
+    def add(message: str | None, where: str) -> None:
+        if message and message.strip():
+            found.setdefault(message, []).append(where)
+
+    def walk(command: Any, path: str) -> None:
+        for paragraph in _paragraphs(command.help):
+            add(paragraph, path)
+        for param in command.params:
+            add(getattr(param, "help", None), f"{path} {param.opts[0] if param.opts else param.name}")
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, f"{path} {name}")
+
+    root = typer.main.get_command(app)
+    walk(root, "hnce")
+    for name, (_location, summary) in COMMANDS.items():
+        add(summary, f"hnce --help ({name})")
+        walk(load_command(name), f"hnce {name}")
+    for word in CLICK_WORDS:
+        add(word, "click")
+    return found
+
+
+def _po_path(language: str) -> Any:
+    return i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+
+
+def _read(language: str) -> Any:
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
+    path = _po_path(language)
+    if not path.exists():
+        return Catalog(locale="zh_Hans_CN" if language == "zh" else "en", domain=i18n.DOMAIN,
+                       project="hnce", fuzzy=False)
+    with open(path, "rb") as file:
+        return read_po(file, locale="zh_Hans_CN" if language == "zh" else "en", domain=i18n.DOMAIN)
+
+
+def _write(language: str, catalog: Any) -> None:
+    from babel.messages.pofile import write_po
+
+    path = _po_path(language)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as file:
+        write_po(file, catalog, width=0, omit_header=False, sort_output=False, include_previous=False)
+
+
+def extract() -> None:
+    """Bring both .po files in step with the code: new strings added (English: as written;
+    Chinese: untranslated, for a translator), strings no longer shown dropped."""
+    from babel.messages.catalog import Catalog
+
+    found = strings()
+    for language in i18n.LANGUAGES:
+        old = _read(language)
+        new = Catalog(locale=old.locale, domain=i18n.DOMAIN, project="hnce", version="", fuzzy=False,
+                      header_comment=HEADERS[language], msgid_bugs_address="", copyright_holder="",
+                      last_translator="hnce", language_team="hnce")
+        new.creation_date = old.creation_date
+        new.revision_date = old.revision_date
+        for msgid, where in found.items():
+            kept = old.get(msgid)
+            string = kept.string if kept is not None and kept.string else ""
+            if language == "en" and not string:
+                string = msgid
+            comment = "; ".join(dict.fromkeys(where))[:300]
+            flags = ("python-brace-format",) if "{" in msgid else ()
+            new.add(msgid, string, auto_comments=[comment], flags=flags)
+        _write(language, new)
+
+
+def _mo_bytes(language: str) -> bytes:
+    from babel.messages.mofile import write_mo
+
+    buffer = io.BytesIO()
+    write_mo(buffer, _read(language), use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def compile_all() -> None:
+    for language in i18n.LANGUAGES:
+        i18n.mo_path(language).write_bytes(_mo_bytes(language))
+
+
+def problems() -> list[str]:
+    """What is wrong with the catalogues: strings the CLI shows with no translation, and
+    .mo files that are not the compiled .po."""
+    found = strings()
+    out = []
+    for language in i18n.LANGUAGES:
+        catalog = _read(language)
+        for msgid, where in found.items():
+            entry = catalog.get(msgid)
+            if entry is None or not entry.string or entry.fuzzy:
+                out.append(f"{language}: untranslated: {msgid!r} ({where[0]})")
+        path = i18n.mo_path(language)
+        if not path.exists() or path.read_bytes() != _mo_bytes(language):
+            out.append(f"{language}: {path.name} is not the compiled .po: python -m hnce_cli.catalogues compile")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["extract"]:
+        extract()
+    elif args == ["compile"]:
+        compile_all()
+    elif args == ["check"]:
+        found = problems()
+        for line in found:
+            sys.stderr.write(line + "\n")
+        return 1 if found else 0
+    else:
+        sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
