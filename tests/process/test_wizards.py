@@ -192,6 +192,10 @@ def test_declare_wizard_refuses_a_bad_date_a_number_out_of_range_and_a_missing_f
     today = clock.today()
     proof = tmp_path / "会议通知.pdf"
     proof.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("会议笔记")
+    renamed = tmp_path / "照片.pdf"
+    renamed.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
     term = Terminal(["declare", "new", "--form", "conference"], setup.as_user(person.token))
     terminals.append(term)
     term.answer("会议名称：", "全省会计年会")
@@ -202,8 +206,15 @@ def test_declare_wizard_refuses_a_bad_date_a_number_out_of_range_and_a_missing_f
     refused_then_asked_again(term, "会议天数", "31", "会议天数：31 超出范围（1–30）", "2",
                              next_question="附件")
     missing = tmp_path / "没有这个文件.pdf"
-    refused_then_asked_again(term, "附件", str(missing), f"文件不存在：{missing}", str(proof),
+    refused_then_asked_again(term, "附件", str(missing), f"文件不存在：{missing}", str(notes),
                              next_question="提交")
+    # A file of another type is refused when named, and so is a picture renamed to .pdf.
+    shown = term.expect("不支持的文件类型 .txt")
+    assert "提交" not in shown
+    term.answer("附件", str(renamed))
+    shown = term.expect("扩展名 .pdf 与文件内容不符：内容是 PNG 图片")
+    assert "提交" not in shown
+    term.answer("附件", str(proof))
     term.answer("附件", "")  # Enter: no more attachments
     term.answer("保存暂不提交", DOWN)  # the second choice: a draft
     code, shown = term.finish()

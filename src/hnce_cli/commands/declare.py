@@ -205,7 +205,7 @@ def _wizard(backend: Backend, data: dict[str, Any], *, ask_submit: bool) -> dict
         if not data["attachments"]:
             data["attachments"] = _ask_attachments()
         if ask_submit:
-            data["submit"] = questionary.select("", choices=[
+            data["submit"] = questionary.select("提交审核，还是保存暂不提交？", choices=[
                 questionary.Choice("提交", value=True), questionary.Choice("保存暂不提交", value=False)]).unsafe_ask()
     return data
 
