@@ -303,3 +303,42 @@ def test_the_xlsx_and_csv_copies_of_one_file_are_one_import(world: World, tmp_pa
     second = json_out(again)
     assert (second["created"], second["already_imported"]) == (0, 2)
     assert [r["id"] for r in second["rows"]] == [r["id"] for r in made["rows"]]
+
+
+def test_the_same_declaration_sent_twice_at_once_is_made_once(world: World) -> None:
+    """A person's `declare new` sent again while the first is still being written (a time-out
+    that was not one): one declaration, and the other call is told its number (exit 5's conflict)."""
+    import threading
+
+    from hnce_cli.errors import Conflict
+    from hnce_cli.schemas import DeclarationInput
+
+    me = world.approved_person()
+    data = DeclarationInput(form="conference", submit=True, fields={
+        "meeting_name": "全省会计年会", "organizer": "河南省会计学会", "start_date": TODAY.isoformat(), "days": 2})
+    if world.setup.remote:
+        backends = [world.setup.backend(me.token) for _ in range(2)]
+    else:  # two connections of their own, as two processes would have
+        from hnce_cli.backend.local import LocalBackend
+
+        backends = [LocalBackend(world.setup.db_url, me.token) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = backends[i].create_declaration(data)
+        except Exception as exc:  # the loser's answer
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    made = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert isinstance(refused[0], Conflict) and refused[0].details["id"] == made[0].id, refused
+    assert world.setup.count("declaration") == 1
