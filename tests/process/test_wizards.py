@@ -239,3 +239,25 @@ def test_enter_on_an_empty_date_takes_today(sqlite_world: World, terminals: list
     fields = setup.scalar("SELECT d.fields FROM declaration d JOIN professional p ON p.id = d.professional_id "
                           "WHERE p.id_number = :n", n=person.id_number)
     assert f'"start_date": "{clock.today().isoformat()}"' in fields
+
+
+def test_entered_credits_are_checked_as_typed_and_an_optional_date_may_stay_empty(
+        sqlite_world: World, terminals: list[Terminal]) -> None:
+    """基层服务: the person enters the credits (at most 30, one decimal place); its end date is
+    optional, so Enter leaves it empty rather than taking today."""
+    setup = sqlite_world.setup
+    person = sqlite_world.approved_person()
+    term = Terminal(["declare", "new", "--form", "grassroots", "-F", "service=支教", "-F", "place=兰考",
+                     "-F", f"start_date={clock.today().isoformat()}", "--draft"], setup.as_user(person.token))
+    terminals.append(term)
+    term.answer("结束日期（选填）", "")
+    refused_then_asked_again(term, "学分（最多 30）", "十二", "学分：格式不对（十二）", "31", next_question="附件")
+    shown = term.expect("学分 31 超出本学习形式的上限（0–30，最多一位小数）")
+    assert "附件" not in shown
+    term.answer("学分（最多 30）", "12.5")
+    term.answer("附件", "")
+    code, shown = term.finish()
+    assert code == 0, shown
+    row = setup.rows("SELECT d.credits, d.fields FROM declaration d JOIN professional p ON p.id = d.professional_id "
+                     "WHERE p.id_number = :n", n=person.id_number)
+    assert row[0][0] == 12.5 and "end_date" not in row[0][1]
