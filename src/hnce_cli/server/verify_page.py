@@ -176,7 +176,7 @@ class PageRoute(APIRoute):
         async def page_or_error(request: Request) -> Response:
             try:
                 return await handler(request)
-            except Exception as exc:
+            except Exception as exc:  # the browser's top-level handler: every error a page, bugs logged
                 if not wants_html(request):
                     raise
                 error = _as_error(exc)
