@@ -261,3 +261,21 @@ def test_entered_credits_are_checked_as_typed_and_an_optional_date_may_stay_empt
     row = setup.rows("SELECT d.credits, d.fields FROM declaration d JOIN professional p ON p.id = d.professional_id "
                      "WHERE p.id_number = :n", n=person.id_number)
     assert row[0][0] == 12.5 and "end_date" not in row[0][1]
+
+
+def test_a_choice_given_wrong_as_a_flag_is_told_and_picked_from_the_list(
+        sqlite_world: World, terminals: list[Terminal]) -> None:
+    setup = sqlite_world.setup
+    person = sqlite_world.approved_person()
+    term = Terminal(["declare", "new", "--form", "paper", "-F", "title=论文一", "-F", "journal=会计研究",
+                     "-F", "cn_number=11-1078/F", "-F", f"published_on={clock.today().isoformat()}",
+                     "-F", "author_rank=第一作者", "--draft"], setup.as_user(person.token))
+    terminals.append(term)
+    term.expect("第一作者 不是可选项")
+    term.answer("作者排名", "")  # the list's first choice: 独立或第一作者
+    term.answer("附件", "")
+    code, shown = term.finish()
+    assert code == 0, shown
+    credits = setup.scalar("SELECT d.credits FROM declaration d JOIN professional p ON p.id = d.professional_id "
+                           "WHERE p.id_number = :n", n=person.id_number)
+    assert credits == 30

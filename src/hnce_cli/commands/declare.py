@@ -227,8 +227,6 @@ def _counted_year(backend: Backend, data: dict[str, Any], today: Any) -> int | N
 
 def _ask_answer(field: Any, given: Any, *, in_year: bool, year: int | None, today: Any) -> Any:
     """One item of the form, checked by validation.check_answer as it is typed (or as given)."""
-    import contextlib
-
     import questionary
 
     from hnce_cli import prompts
@@ -251,8 +249,10 @@ def _ask_answer(field: Any, given: Any, *, in_year: bool, year: int | None, toda
 
     if field.type == "choice":
         if given not in (None, ""):
-            with contextlib.suppress(ValidationFailed):  # a refused flag value: picked from the list instead
+            try:
                 return check(given)
+            except ValidationFailed as exc:  # a refused flag value: told, then picked from the list
+                prompts.show_problems(prompts.refused(exc))
         return questionary.select(f"{label}：", choices=list(field.choices or [])).unsafe_ask()
     placeholder = instruction = None
     if field.type == "date":
