@@ -62,7 +62,7 @@ def check(
 
     Example: hnce db check --csv > 待更正.csv
     """
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import KEY, MAIN, Column, TableView, emit
 
     result = get_backend(ctx).check_text(limit)
     summary = f"共检查 {result.checked} 个值，{result.found} 个不符合文本规范"
@@ -71,8 +71,8 @@ def check(
     footnotes = [summary + "；请更正后重新检查" if result.found else f"共检查 {result.checked} 个值，全部符合文本规范"]
     emit(result, fmt(json_, csv_), TableView(
         title="不符合文本规范的记录", rows=result.findings, footnotes=footnotes, columns=[
-            Column("表", lambda f: f.table_label, no_wrap=True), Column("编号", lambda f: f.id, "right", no_wrap=True),
-            Column("字段", lambda f: f.field_label, no_wrap=True), Column("问题", lambda f: f.problem),
-            Column("内容", lambda f: f.value)]))
+            Column("表", lambda f: f.table_label, priority=KEY), Column("编号", lambda f: f.id, "right", priority=KEY),
+            Column("字段", lambda f: f.field_label, priority=KEY), Column("问题", lambda f: f.problem, priority=MAIN),
+            Column("内容", lambda f: f.value, priority=MAIN)]))
     if result.found:
         raise typer.Exit(int(ExitCode.PARTIAL))

@@ -39,7 +39,7 @@ def show(
     Example: hnce forms show 学术会议
     """
     from hnce_cli.errors import ValidationFailed
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import DETAIL, KEY, MAIN, Column, TableView, emit
 
     result = get_backend(ctx).list_forms()
     output = fmt(json_, csv_)
@@ -51,18 +51,18 @@ def show(
         emit(chosen, output, TableView(
             title=f"{chosen.name}（{chosen.code}）· {_rule(chosen)}", rows=chosen.fields,
             footnotes=[chosen.note or ""], columns=[
-                Column("字段", lambda f: f.name), Column("名称", lambda f: f.label), Column("类型", lambda f: f.type),
-                Column("必填", lambda f: f.required),
+                Column("字段", lambda f: f.name, priority=KEY), Column("名称", lambda f: f.label, priority=KEY),
+                Column("类型", lambda f: f.type, priority=DETAIL), Column("必填", lambda f: f.required, priority=MAIN),
                 Column("取值", lambda f: " / ".join(f.choices) if f.choices else (
-                    f"{f.min:g}–{f.max:g}" if f.min is not None and f.max is not None else ""))]))
+                    f"{f.min:g}–{f.max:g}" if f.min is not None and f.max is not None else ""), priority=MAIN)]))
         return
     source = "软件内置" if result.source == "package" else f"系统管理员 {result.updated_by or ''} 于数据库中设置"
     emit(result, output, TableView(
         title=f"学习形式（计入科目：{result.subject_label}，不可修改）", rows=result.forms,
         footnotes=[f"来源：{source}；某一形式的字段：hnce forms show 代码"], columns=[
-            Column("代码", lambda f: f.code), Column("学习形式", lambda f: f.name),
-            Column("标准", lambda f: "国家" if f.standard == "national" else "省定（可调整）"),
-            Column("学分计算", _rule)]))
+            Column("代码", lambda f: f.code, priority=KEY), Column("学习形式", lambda f: f.name, priority=KEY),
+            Column("标准", lambda f: "国家" if f.standard == "national" else "省定（可调整）", priority=DETAIL),
+            Column("学分计算", _rule, priority=MAIN)]))
 
 
 @app.command("load")

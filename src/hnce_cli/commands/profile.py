@@ -15,14 +15,15 @@ app = typer.Typer(help="Profiles: which database or API to use, each with its ow
 
 
 def _show(store, output: str) -> None:  # noqa: ANN001
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import KEY, MAIN, Column, TableView, emit
 
     rows = [p.public_dict() | {"current": name == store.current}
             for name, p in sorted(store.profiles.items())]
     emit({"current": store.current, "profiles": rows}, output, TableView(rows=rows, columns=[
-        Column("", lambda r: "*" if r["current"] else ""), Column("名称", lambda r: r["name"]),
-        Column("数据库 / API", lambda r: r["api"] or r["db"] or "（默认 SQLite）"),
-        Column("登录账号", lambda r: r["login"])]))
+        Column("", lambda r: "*" if r["current"] else "", priority=KEY),
+        Column("名称", lambda r: r["name"], priority=KEY),
+        Column("数据库 / API", lambda r: r["api"] or r["db"] or "（默认 SQLite）", priority=MAIN),
+        Column("登录账号", lambda r: r["login"], priority=MAIN)]))
 
 
 @app.command("add")

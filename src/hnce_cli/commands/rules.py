@@ -32,7 +32,7 @@ def show(
 
     Example: hnce rules show 2025
     """
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView, emit
     from hnce_cli.terms import RULES_ORIGINS, SUBJECTS
 
     result = get_backend(ctx).show_rules(year)
@@ -42,11 +42,13 @@ def show(
                          f"{result.updated_at:%Y-%m-%d %H:%M} (UTC) 载入")
     emit(result, fmt(json_, csv_), TableView(
         title="年度学时要求", rows=result.years, footnotes=footnotes, columns=[
-            Column("年度", lambda r: r.year), Column("总学分", lambda r: _n(r.min_total), justify="right"),
-            Column(SUBJECTS["professional"], lambda r: _n(r.min_professional), justify="right"),
-            Column(SUBJECTS["public"], lambda r: _n(r.min_public), justify="right"),
-            Column("截止日期", lambda r: r.deadline, no_wrap=True), Column("依据", lambda r: r.source),
-            Column("来源", lambda r: RULES_ORIGINS.get(r.origin, r.origin))]))
+            Column("年度", lambda r: r.year, priority=KEY),
+            Column("总学分", lambda r: _n(r.min_total), justify="right", priority=KEY),
+            Column(SUBJECTS["professional"], lambda r: _n(r.min_professional), justify="right", priority=KEY),
+            Column(SUBJECTS["public"], lambda r: _n(r.min_public), justify="right", priority=KEY),
+            Column("截止日期", lambda r: r.deadline, no_wrap=True, priority=MAIN),
+            Column("依据", lambda r: r.source, priority=DETAIL),
+            Column("来源", lambda r: RULES_ORIGINS.get(r.origin, r.origin), priority=EXTRA)]))
 
 
 @app.command("load")
