@@ -190,6 +190,17 @@ def test_completion_views_keep_people_and_results_whole_at_80_columns(world: Wor
     assert {"年度", "认定结果"} <= set(headers(person, "年度"))
 
 
+STATUS = ["身份证号", "姓名", "手机", "所在单位", "区域", "状态"]
+
+
+def test_status_matches_keep_the_masked_id_and_the_whole_name_at_80_columns(world: World) -> None:
+    person = world.register(name=UYGHUR)
+    world.register(world.unit_b, name=UYGHUR)  # two people of that name: a table of matches
+    out = narrow(world, world.kefu.token, "status", UYGHUR)
+    check(out, "身份证号", ["身份证号", "姓名", "状态"], [masked(person.id_number), UYGHUR, "待审核"], STATUS)
+    check_all(wide(world, world.kefu.token, "status", UYGHUR), "身份证号", STATUS)
+
+
 # --- paging: like git, on a terminal only --------------------------------------------------
 
 
