@@ -16,6 +16,8 @@ from hnce_cli import catalogues, i18n
 
 # The locale variables a test sets itself: the machine's own must not decide.
 LOCALE_VARS = ("HNCE_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
+FIX = ("fix: python -m hnce_cli.catalogues extract; translate the empty msgstr in "
+       "src/hnce_cli/locale/zh/LC_MESSAGES/hnce.po; python -m hnce_cli.catalogues compile (docs/i18n.md)")
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +34,7 @@ def test_every_string_a_command_shows_is_in_both_catalogues() -> None:
     paragraph, each option's help, each summary, and click's own words. A new or changed
     string fails here until `python -m hnce_cli.catalogues extract` and a translation."""
     missing = [p for p in catalogues.problems() if "untranslated" in p]
-    assert not missing, "\n".join(missing)
+    assert not missing, "\n".join([*missing, FIX])
     found = catalogues.strings()
     assert {"Log in; the session is kept in the current profile (file mode 600).",
             "18-digit resident ID number (the login).", "No such option: {name}"} <= set(found)
@@ -43,7 +45,7 @@ def test_every_string_a_command_shows_is_in_both_catalogues() -> None:
 def test_the_compiled_catalogues_are_the_po_files() -> None:
     """The .mo files the CLI reads are committed; they must be what the .po files compile to."""
     stale = [p for p in catalogues.problems() if "compiled" in p]
-    assert not stale, "\n".join(stale)
+    assert not stale, "\n".join([*stale, FIX])
 
 
 def test_the_platforms_words_stay_in_the_chinese_catalogue() -> None:
@@ -65,6 +67,11 @@ def test_root_help_is_chinese_by_default() -> None:
     assert "示例 Example: hnce demo" in proc.stdout
 
 
+def test_hnce_alone_shows_the_chinese_help() -> None:
+    proc = run_hnce()
+    assert "命令 Commands:" in proc.stdout + proc.stderr and "显示本帮助并退出。" in proc.stdout + proc.stderr
+
+
 def test_a_commands_help_is_chinese_by_default_with_its_example_as_written() -> None:
     proc = run_hnce("register", "--help")
     assert proc.returncode == 0, proc.stderr
@@ -84,6 +91,9 @@ def test_chinese_help_fits_the_terminal() -> None:
             if i18n.cell_width(line) > 80 and "hnce " not in line  # example lines are kept whole
             and not any(len(word) > 40 for word in line.split())]  # so is a path template
     assert not wide, "\n".join(wide)
+    # …and as Chinese is typeset: no line starts with closing punctuation or ends with an opening bracket.
+    for line in proc.stdout.splitlines():
+        assert line.strip()[:1] not in set("，。；：、）") and line.rstrip()[-1:] != "（", line
 
 
 @pytest.mark.parametrize("how", [{"env": {"LANG": "en_US.UTF-8"}}, {"env": {"HNCE_LANG": "en"}},

@@ -237,6 +237,8 @@ def wrap(text: str, width: int) -> list[str]:
             carried: list[str] = []
             while token in _CLOSING and len(line) > 1 and (not carried or carried[0] in _CLOSING):
                 carried.insert(0, line.pop())  # no line starts with closing punctuation
+            while len(line) > 1 and line[-1] in _OPENING:
+                carried.insert(0, line.pop())  # nor ends with an opening bracket
             lines.append("".join(line).rstrip())
             line = [] if token == " " else [*carried, token]
             used = sum(cell_width(t) for t in line)
@@ -249,6 +251,7 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 _CLOSING = frozenset("，。；：、）)】」』！？,.;:!?")
+_OPENING = frozenset("（(【「『“‘")
 
 
 def shorten(text: str, width: int) -> str:
