@@ -146,7 +146,11 @@ def test_an_unknown_option_is_a_usage_error_in_the_runs_language() -> None:
     (["--lang", "fr", "whoami"], "错误：'--lang' 的值无效 (invalid value)：'fr' 不是可选的值之一",
      "Error: Invalid value for '--lang': 'fr' is not one of 'zh', 'en'."),
     (["unit", "regions", "--limit", "x"], "错误：没有这个选项：--limit", "Error: No such option: --limit"),
-], ids=["missing argument", "unknown command", "bad --lang", "nested group"])
+    (["certificate", "batch", "--year", "abc", "--out", "x"], "'abc' 不是有效的整数",
+     "Error: Invalid value for '--year': 'abc' is not a valid int range."),
+    (["certificate", "batch", "--year", "1800", "--out", "x"], "1800 不在范围 2000<=x<=2100 内",
+     "1800 is not in the range 2000<=x<=2100."),
+], ids=["missing argument", "unknown command", "bad --lang", "nested group", "not a number", "out of range"])
 def test_clicks_messages_in_both_languages(args: list[str], zh: str, en: str) -> None:
     chinese = run_hnce(*args)
     assert chinese.returncode == 2 and zh in chinese.stderr, chinese.stderr

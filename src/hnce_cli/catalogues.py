@@ -29,7 +29,7 @@ CLICK_WORDS = (
     "Usage: ", "Options", "Arguments", "Commands", "Example:", "Examples:",
     "Show this message and exit.", "default: {default}", "env var: {var}", "required",
     "Try '{command} {option}' for help.", "Error: {message}",
-    *i18n._USAGE_TEMPLATES, *i18n._REASON_TEMPLATES, *i18n._SUFFIXES,
+    *i18n._USAGE_TEMPLATES, *i18n._REASON_TEMPLATES, *i18n._SUFFIXES, *i18n._KINDS,
 )
 
 

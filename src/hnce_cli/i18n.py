@@ -366,6 +366,7 @@ _REASON_TEMPLATES = (
     "{value} does not match the formats {formats}.",
     "{value}: {reason}",
 )
+_KINDS = ("int", "int range", "float", "float range", "datetime", "boolean", "str")  # click's type names
 _SUFFIXES = ("(Possible options: {options})", "Choose from:\n\t{choices}")  # for the catalogue
 
 
@@ -382,6 +383,8 @@ def _localise(message: str, templates: Sequence[str], inner: Sequence[str] = ())
             values = match.groupdict()
             if "reason" in values and inner:
                 values["reason"] = _localise(values["reason"], inner)
+            if values.get("kind") in _KINDS:
+                values["kind"] = _(values["kind"])
             return _(template).format(**values)
     return message
 
