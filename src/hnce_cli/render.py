@@ -187,9 +187,9 @@ def fit_columns(columns: Sequence[Column], natural: Sequence[int], minimum: Sequ
     `priority` number, the rightmost among equals; a KEY column never goes. A column left
     out comes back, most important first, if it fits beside the others at their full width.
     The room left is shared out by narrowing wrappable columns, the lowest-priority and
-    widest first, never below their minimum. `wide` keeps every column; then, as when the key columns alone are wider
-    than the room, the table is as wide as its rows on one line each (the terminal wraps
-    them, `less -S` scrolls them; nothing is cut)."""
+    widest first, never below their minimum. `wide` keeps every column; then, as when the
+    key columns alone are wider than the room, the table is as wide as its rows on one line
+    each (the terminal wraps them, `less -S` scrolls them; nothing is cut)."""
     shown = list(range(len(columns)))
     left_out: list[int] = []
 
