@@ -154,11 +154,12 @@ def help_text(text: str) -> str:
 
 def _summary(text: str) -> str:
     """A command's one-line summary as a list of commands shows it. Click cuts a summary
-    to the line ("..."): the catalogue entry it was cut from is found by its start."""
+    to the line ("...") or to its first sentence: the catalogue entry it was cut from is
+    found by its start."""
     found = _(text)
-    if found != text or not text.endswith("..."):
+    if found != text or not text:
         return found
-    start = text[:-3]
+    start = text.removesuffix("...")
     for msgid in getattr(catalogue(), "_catalog", {}):
         if isinstance(msgid, str) and msgid.startswith(start):
             shown = _(msgid)
