@@ -53,6 +53,11 @@ class ApiWorld:
 def api(tmp_path, monkeypatch) -> ApiWorld:
     url = f"sqlite:///{tmp_path / 'api.db'}"
     monkeypatch.setenv("HNCE_DATABASE_URL", url)
+    return build_api(url)
+
+
+def build_api(url: str) -> ApiWorld:
+    """The API's world over the database at `url` (new or migrated and empty; HNCE_DATABASE_URL names it)."""
     b = LocalBackend(url)
     b.db_upgrade()
     b.db_init("admin", "系统管理员", PASSWORD)
@@ -90,8 +95,9 @@ def passed_year_certificate(b: LocalBackend, url: str, id_number: str, admin_tok
     import sqlalchemy as sa
 
     from hnce_cli.schemas import CertificateRequest
+    from hnce_cli.store.migrate import normalise_url
 
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(normalise_url(url))
     with engine.begin() as conn:
         pid = conn.execute(sa.text("SELECT id FROM professional WHERE id_number = :i"), {"i": id_number}).scalar()
         for subject, credits in (("public", 30), ("professional", 60)):

@@ -76,7 +76,7 @@ def review(
             _open(ctx, backend, open_, export_attachments, fmt(json_))
             return
         if export_attachments is not None:
-            _export(backend.declaration_attachments(query), export_attachments, fmt(json_))
+            _export(_bundle(backend, query), export_attachments, fmt(json_))
             return
         if list_:
             from hnce_cli.commands.declare import render_list
@@ -174,6 +174,26 @@ def _why(exc: OSError) -> str:
         return str(exc)
     return (f"写入失败 (could not write) {exc.filename}: {exc.strerror} — "
             "检查文件夹的空间和权限 (check space and permissions)")
+
+
+def _bundle(backend: Any, query: DeclarationQuery) -> AttachmentBundle:
+    """The files of the declarations `query` matches. One request carries a bounded number of
+    files (the server refuses more, 413 too_large); past it they are fetched a declaration at
+    a time, so `--all --export-attachments` exports every matching declaration's files."""
+    from hnce_cli.errors import TooLarge
+    from hnce_cli.render import note
+    from hnce_cli.schemas import AttachmentBundle
+
+    try:
+        return backend.declaration_attachments(query)
+    except TooLarge:
+        ids = query.ids or [d.id for d in backend.list_declarations(query.model_copy(update={"ids": None}),
+                                                                     None).declarations]
+    note(f"附件较多，逐个申报导出 (exporting {len(ids)} declarations one at a time)")
+    files = []
+    for declaration_id in sorted(ids):
+        files.extend(backend.declaration_attachments(query.model_copy(update={"ids": [declaration_id]})).files)
+    return AttachmentBundle(files=files)
 
 
 def _export(bundle: AttachmentBundle, folder: Path, output: str) -> None:

@@ -47,6 +47,10 @@ from hnce_cli.errors import (
 )
 from hnce_cli.operations import API, OPERATIONS, REQUIRED, Operation
 from hnce_cli.operations import resolve as schema
+from hnce_cli.server.boundary import checking
+
+# What a route receives that is not input: the request itself, the caller's backend.
+NOT_INPUT = (Request, LocalBackend)
 
 # Routes anyone may call: the platform's public pages (log in, register, find a unit or
 # region, verify a certificate) and the health check. Every other route needs a bearer
@@ -73,7 +77,7 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422, 503)}
+ERRORS = {status: {"model": ErrorResponse} for status in (401, 403, 404, 408, 409, 413, 422, 503)}
 
 
 def database_url() -> str:
@@ -168,12 +172,25 @@ def _call(op: Operation) -> Callable[..., Any]:
     return route
 
 
+# A parameter whose service names it otherwise than its argument (the word the CLI shows too).
+SERVICE_WORDS = {("show_unit", "value"): "unit"}
+
+
+def field_names(op: Operation) -> dict[str, str]:
+    """How a refusal names each parameter of `op`: as its service does (`q` is the look-up's
+    `query`, `person` a query's `person`), so a value is named alike locally and over HTTP."""
+    return {p.name: SERVICE_WORDS.get((op.name, p.name), p.arg.rpartition(".")[2]) for p in op.params}
+
+
 def add_operations(app: FastAPI) -> None:
     """One route per row of the operations table, in its order (the hottest first)."""
     for op in OPERATIONS.values():
         endpoint = _call(op)
         endpoint.__signature__ = _signature(op)  # type: ignore[attr-defined]
         endpoint.__name__ = op.name
+        # every value is held to the boundary's floor first (server/boundary.py): a body's
+        # fields are named by their path in it, a parameter as the service names it
+        endpoint = checking(endpoint, {"body": "", **field_names(op)}, NOT_INPUT)
         result = None if op.result in ("None", "Any") else schema(op.result)
         app.add_api_route(op.route, endpoint, methods=[op.method], status_code=op.status, name=op.name,
                           response_model=result, summary=op.summary or None,
@@ -238,6 +255,10 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not read the body as text (not UTF-8): not JSON either
+            return _answer(ValidationFailed.one(
+                "body", "请求体不是有效的 JSON：不是 UTF-8 文本 (invalid JSON: the body is not UTF-8 text)",
+                "send a JSON object in UTF-8 with Content-Type: application/json (docs/openapi.json)"))
         return _answer(_http_error(request, exc), exc.status_code, exc.headers)
 
     @app.exception_handler(Exception)
@@ -271,13 +292,8 @@ def add_streamed_import(app: FastAPI) -> None:
 
         await run_in_threadpool(b.whoami)  # a stranger is refused before the upload is read
         with tempfile.TemporaryFile() as spool:
-            size = 0
-            try:
+            try:  # the guard counts the upload against HNCE_MAX_IMPORT_MB (413) and times it (408)
                 async for piece in request.stream():
-                    size += len(piece)
-                    if size > ndjson.MAX_BYTES:
-                        raise ValidationFailed.one("body", f"上传超过 {ndjson.MAX_BYTES >> 20} MiB (upload too large)",
-                                                   "split the file and import the parts one after another")
                     spool.write(piece)
             except ClientDisconnect:  # the client stopped sending (its own error, Ctrl-C): nothing to write
                 return Response(status_code=400)
@@ -292,9 +308,33 @@ def add_streamed_import(app: FastAPI) -> None:
         inspect.Parameter("source", keyword, annotation=Annotated[Literal["national", "online", "base"], Query()],
                           default="national"),
         inspect.Parameter("first_row", keyword, annotation=Annotated[int, Query(ge=1, le=MAX_ID)], default=2)])
-    app.add_api_route(f"{API}/sync/import/stream", import_credits_stream, methods=["POST"],
+    app.add_api_route(f"{API}/sync/import/stream", checking(import_credits_stream, {}, NOT_INPUT), methods=["POST"],
                       response_model=schemas.SyncImportResult, name="import_credits_stream",
                       openapi_extra={"requestBody": body}, summary="Import credits, the rows streamed as lines of JSON")
+
+
+def _checked(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A route written out here, held to the boundary as the table's routes are."""
+    return checking(endpoint, {"body": ""}, NOT_INPUT)
+
+
+def add_guard(app: FastAPI) -> None:
+    """The request guard (server/guard.py) in front of every route: a body is refused before it
+    is read when its caller has no live session or it is larger than its route takes, and it is
+    counted and timed while it is read. The limits come from the server's environment."""
+    from starlette.concurrency import run_in_threadpool
+
+    from hnce_cli.server.guard import RequestGuard, rules_of
+    from hnce_cli.settings import ServerLimits
+
+    limits = ServerLimits.from_env()
+
+    async def live_session(token: str) -> None:
+        await run_in_threadpool(LocalBackend(database_url(), token).whoami)
+
+    app.add_middleware(RequestGuard, rules=lambda: rules_of(app.routes, PUBLIC_ROUTES, limits,
+                                                             {f"{API}/sync/import/stream"}),
+                       limits=limits, check_token=live_session)
 
 
 def create_app() -> FastAPI:
@@ -306,6 +346,7 @@ def create_app() -> FastAPI:
     )
 
     add_error_handlers(app)
+    add_guard(app)
     add_operations(app)
     add_streamed_import(app)
 
@@ -319,6 +360,7 @@ def create_app() -> FastAPI:
         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
         "headers": {CERTIFICATE_HEADER: {"description": "CertificateOut as JSON", "schema": {"type": "string"}},
                     "Content-Disposition": {"schema": {"type": "string"}}}}})
+    @_checked
     def certificate_pdf(body: schemas.CertificateRequest, b: Caller) -> Response:
         """Issue as POST /certificates does (same rules, same record) and return the PDF: the
         `hnce certificate print` of a remote desk, which then never loads fpdf2."""

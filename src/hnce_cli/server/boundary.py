@@ -93,9 +93,13 @@ def checking(endpoint: Callable[..., Any], names: Mapping[str, str], skip: tuple
     its annotations resolved, so it reads the same parameters as before."""
     signature = inspect.signature(endpoint)
     hints = typing.get_type_hints(endpoint, include_extras=True)
+    # only annotations written as text (`from __future__ import annotations`) are resolved: a
+    # signature made of objects (the operations table's routes) is kept as it is
     signature = signature.replace(
-        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
-        return_annotation=hints.get("return", signature.return_annotation))
+        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) if isinstance(p.annotation, str) else p
+                    for p in signature.parameters.values()],
+        return_annotation=hints.get("return", signature.return_annotation)
+        if isinstance(signature.return_annotation, str) else signature.return_annotation)
 
     def given(values: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in values.items() if not isinstance(v, skip)}

@@ -320,10 +320,32 @@ def list_declarations(db: Db, actor: Actor, query: DeclarationQuery,
                            total=counts[query.filter], declarations=rows)
 
 
+# What one attachment export may carry. The files travel as base64 in one JSON answer that
+# the server holds in memory while it is sent, so a query matching every declaration of a
+# province must not become one answer: past these caps the export is refused, naming them and
+# how to narrow it. One declaration's files always fit (at most 5 of 10 MiB each).
+EXPORT_MAX_FILES = 50
+EXPORT_MAX_BYTES = 50 * 1024 * 1024
+# Who may have the files themselves: the declarant, and the reviewers who decide the
+# declaration (its unit's admin, its region's HR). The scans (diplomas, ID cards, invoices)
+# are personal data: support 客服, the system admin and other roles that only look see an
+# attachment's name and size (`hnce declare show`), never its content.
+FILE_ROLES = ("professional", "unit_admin", "hr")
+
+
 def attachment_bundle(db: Db, actor: Actor, query: DeclarationQuery) -> AttachmentBundle:
-    """The files of the declarations a query matches (for --open / --export-attachments)."""
+    """The files of the declarations a query matches (for --open / --export-attachments), for
+    the declarant and the reviewers only, at most EXPORT_MAX_FILES files and EXPORT_MAX_BYTES."""
     import base64
 
+    from hnce_cli.errors import TooLarge
+    from hnce_cli.terms import ROLES
+
+    if actor.role not in FILE_ROLES:
+        raise PermissionDenied(
+            f"只有申报人本人和审核人员可以下载附件（当前角色：{ROLES.get(actor.role, actor.role)}）；"
+            "附件的名称和大小见 hnce declare show 申报编号 (attachment files are for the declarant and "
+            "the reviewers only)", {"role": actor.role, "allowed": list(FILE_ROLES)})
     clauses, params, _ = _query_clauses(db, actor, query)
     statuses = FILTERS[query.filter]
     if statuses:
@@ -334,16 +356,27 @@ def attachment_bundle(db: Db, actor: Actor, query: DeclarationQuery) -> Attachme
         if missing:
             raise NotFound(f"未找到申报 {', '.join(map(str, missing))}（在您可查看的范围内）",
                            {"ids": missing})
-    files: list[AttachmentFile] = []
-    if ids:
-        for aid, did, filename, media_type, size, sha256, content in db.rows(
-                "SELECT a.id, a.declaration_id, a.filename, a.media_type, a.size, a.sha256, b.content "
-                "FROM attachment a JOIN blob b ON b.sha256 = a.sha256 "
-                f"WHERE {in_list(db, 'a.declaration_id', 'ids', 'BIGINT')} ORDER BY a.id", ids=json_list(ids)):
-            files.append(AttachmentFile(
-                id=aid, declaration_id=did, filename=filename, media_type=media_type, size=size, sha256=sha256,
-                content_base64=base64.b64encode(content).decode("ascii")))
-    return AttachmentBundle(files=files)
+    if not ids:
+        return AttachmentBundle(files=[])
+    which = in_list(db, "a.declaration_id", "ids", "BIGINT")
+    found = db.rows("SELECT a.id, a.declaration_id, a.filename, a.media_type, a.size, a.sha256 "
+                    f"FROM attachment a WHERE {which} ORDER BY a.id", ids=json_list(ids))
+    total = sum(row[4] for row in found)
+    if len(found) > EXPORT_MAX_FILES or total > EXPORT_MAX_BYTES:  # counted before a byte is read
+        cap = EXPORT_MAX_BYTES / 1048576
+        raise TooLarge(
+            f"一次最多导出 {EXPORT_MAX_FILES} 个附件、共 {cap:g} MiB，所选 {len(ids)} 个申报有 {len(found)} 个附件、"
+            f"共 {total / 1048576:.1f} MiB (attachment export too large: at most {EXPORT_MAX_FILES} files and "
+            f"{cap:g} MiB in one request); 请缩小范围：指定申报编号 (hnce review 42 43 --export-attachments DIR; "
+            'over HTTP {"ids": [42, 43]}), or narrow by --unit, --year or --form',
+            {"files": len(found), "bytes": total, "declarations": len(ids), "max_files": EXPORT_MAX_FILES,
+             "max_bytes": EXPORT_MAX_BYTES})
+    content = dict(db.rows("SELECT a.id, b.content FROM attachment a JOIN blob b ON b.sha256 = a.sha256 "
+                           f"WHERE {which}", ids=json_list(ids)))
+    return AttachmentBundle(files=[AttachmentFile(
+        id=aid, declaration_id=did, filename=filename, media_type=media_type, size=size, sha256=sha256,
+        content_base64=base64.b64encode(content[aid]).decode("ascii"))
+        for aid, did, filename, media_type, size, sha256 in found])
 
 
 # --- the review history -----------------------------------------------------------
