@@ -99,7 +99,9 @@ class Job:
     rel: str
     datas: list[CertificateData]
     entries: list[Entry] = field(default_factory=list)
-    had: str = ""  # what was at `path` before this run wrote it: "" nothing, "true" its current codes, "stale"
+    # what was at `path` before this run wrote it: "" nothing, "true" its current codes, "stale" anything
+    # else; "kept": nobody in it to draw, left as it is; None: not looked at (the run was stopped before)
+    had: str | None = None
 
     def codes(self) -> tuple[str, ...]:
         """The verification codes this job's file holds once written, in page order."""
@@ -281,7 +283,7 @@ def write_files(out: Path, jobs: list[Job], template: Template, font: PreparedFo
                 # a file that held its current codes is still there and still true
                 e.status, e.error = ("existing", error) if job.had == "true" else ("failed", error)
             else:
-                e.status, e.error = ("written" if not job.had else "rewritten"), ""
+                e.status, e.error = ("rewritten" if job.had else "written"), ""
         if finished is not None:
             finished(job, error)
         advance(len(job.entries))
@@ -366,7 +368,7 @@ class Folder:
 
     def codes(self, rel: str) -> tuple[str, ...] | None:
         """The codes the file at `rel` holds (None: not a file hnce wrote, or not a regular file)."""
-        path = self.out / rel
+        path = os.path.join(self.out, rel)  # a string: Path objects cost more than the lstat, 100,000 times
         try:
             st = os.lstat(path)
         except OSError:
@@ -449,7 +451,8 @@ def survey(folder: Folder, jobs: list[Job], skipped: dict[str, Entry], force: bo
     planned: set[str] = set()
     for job in jobs:
         planned.add(_key(job.rel))
-        if not job.datas:  # everyone in it failed before drawing (refused as unprintable)
+        if not job.datas:  # everyone in it failed before drawing (refused as unprintable): left as it is
+            job.had = "kept"
             continue
         codes = folder.codes(job.rel)
         if codes is not None and _all_numbers(codes) <= revoked:  # a revoked person's file at this name
@@ -465,6 +468,14 @@ def survey(folder: Folder, jobs: list[Job], skipped: dict[str, Entry], force: bo
         else:
             job.had = "stale" if has_file else ""
             todo.append(job)
+    with _signals_held(False):  # files moved or removed are all named in the manifest, even if stopped here
+        _other_files(folder, planned, current, skipped, revoked)
+    return todo
+
+
+def _other_files(folder: Folder, planned: set[str], current: dict[str, str], skipped: dict[str, Entry],
+                 revoked: set[str]) -> None:
+    """The PDFs in the folder the plan does not name (see `survey`)."""
     for rel in list(folder.pdfs()):
         if _key(rel) in planned:
             continue
@@ -486,7 +497,6 @@ def survey(folder: Folder, jobs: list[Job], skipped: dict[str, Entry], force: bo
         for rel in list(folder.pdfs(REVOKED_FOLDER)):
             for number in _all_numbers(folder.codes(rel) or ()) & revoked:
                 skipped[number].file = skipped[number].file or rel
-    return todo
 
 
 def _revoked_moved(folder: Folder, rel: str, codes: tuple[str, ...], skipped: dict[str, Entry]) -> None:
@@ -501,25 +511,28 @@ def _revoked_moved(folder: Folder, rel: str, codes: tuple[str, ...], skipped: di
         skipped[number].file = moved
 
 
-def settle(folder: Folder, todo: list[Job], finished: set[int]) -> None:
-    """After the drawing, whole or interrupted: every file the manifest will name is there and true.
+def settle(folder: Folder, jobs: list[Job], finished: set[int]) -> None:
+    """After the drawing, whole or interrupted: every file the manifest names is there and true,
+    and a person the run did not reach has no out-of-date file left under their name.
 
     A job a worker finished but whose answer never came back (the run was stopped) is found
-    by its codes; a stale file that was not rewritten in time (or whose drawing failed) is
-    removed, since its code no longer verifies."""
-    for job in todo:
-        if id(job) in finished:
+    by its codes; so is a true file the survey had not reached yet (`existing`). An
+    out-of-date file not rewritten in time (or whose drawing failed) is removed: its code
+    no longer verifies, and the folder must not offer it as current."""
+    for job in jobs:
+        if id(job) in finished or job.had in ("true", "kept") or (job.had is None and not job.datas):
             continue
+        if job.had == "" and not any(e.status == "pending" for e in job.entries):
+            continue  # nothing was there, and nothing is to be: failed
         codes = folder.codes(job.rel)
-        if codes is not None and job.datas and codes == job.codes():
+        if job.datas and codes == job.codes():
+            done = "existing" if job.had is None else "rewritten" if job.had else "written"
             for e in job.entries:
                 if e.status == "pending":
-                    e.status = "rewritten" if job.had else "written"
-            continue
-        if job.had == "stale":  # not rewritten: what is there still holds the old codes
-            if is_regular_file(job.path):
-                with contextlib.suppress(OSError):
-                    job.path.unlink()
+                    e.status = done
+        elif job.had != "" and is_regular_file(job.path):
+            with contextlib.suppress(OSError):
+                job.path.unlink()
             folder.forget(job.rel)
 
 
@@ -673,7 +686,7 @@ def _run(backend: Issuer, request: CertificateBatchRequest, out: Path, *, merged
         stopping = False
     finally:
         with _signals_held(stopping):
-            settle(folder, todo, finished)
+            settle(folder, jobs_all, finished)
             counts: dict[str, int] = {}
             for e in entries:
                 counts[e.status] = counts.get(e.status, 0) + 1

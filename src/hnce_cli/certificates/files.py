@@ -23,7 +23,7 @@ _TRAILER = re.compile(rb"/Info\s+(\d+)\s+(\d+)\s+R")
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _SUBSECTION = re.compile(rb"xref\s*?(?:\r\n|\r|\n)(\d+)\s+(\d+)\s*?(?:\r\n|\r|\n)")
 _KEYWORDS = re.compile(rb"/Keywords\s*(\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f\s]*>)", re.S)
-_TAIL = 1024
+_TAIL = 8192  # a one-page certificate's information dictionary, cross-reference table and trailer fit
 # An Info dictionary larger than this is not one hnce wrote (a unit's merged file of 10,000 pages
 # holds 370 kB of codes).
 _MAX_INFO = 8 << 20
@@ -50,37 +50,48 @@ def read_codes(path: str | Path) -> tuple[str, ...] | None:
     file is not one hnce wrote — another program's PDF, one edited and saved again, a file cut
     short, or one written before hnce recorded codes in its files: what it holds is then unknown.
 
-    Three small reads, whatever the file's size: the trailer at the end (where the document
-    information dictionary is), its entry in the cross-reference table, and the dictionary.
+    Whatever the file's size, it reads the trailer at the end (where the document information
+    dictionary is named), that object's entry in the cross-reference table, and the dictionary;
+    for one person's certificate all three are in the last few kilobytes: one read.
     """
     try:
         with open(path, "rb") as fh:
             size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, size - _TAIL))
+            base = max(0, size - _TAIL)
+            fh.seek(base)
             tail = fh.read(_TAIL)
-            end, info = _STARTXREF.search(tail), _TRAILER.search(tail)
-            if end is None or info is None or b"/Prev" in tail:  # saved again by another program
+
+            def at(offset: int, length: int) -> bytes:
+                if offset >= base and offset + length <= size:
+                    return tail[offset - base: offset - base + length]
+                fh.seek(offset)
+                return fh.read(length)
+
+            last = tail[-1024:]
+            end, info = _STARTXREF.search(last), _TRAILER.search(last)
+            if end is None or info is None or b"/Prev" in last:  # saved again by another program
                 return None
             xref, wanted = int(end[1]), int(info[1])
-            fh.seek(xref)
-            head = fh.read(64)
+            head = at(xref, 64)
             section = _SUBSECTION.match(head)
             if section is None:
                 return None
             first, count = int(section[1]), int(section[2])
             if not first <= wanted < first + count:
                 return None
-            fh.seek(xref + section.end() + 20 * (wanted - first))  # entries are 20 bytes each
-            entry = fh.read(20)
+            entry = at(xref + section.end() + 20 * (wanted - first), 20)  # entries are 20 bytes each
             if len(entry) != 20 or entry[17:18] != b"n":
                 return None
-            fh.seek(int(entry[:10]))
-            body = b""
-            while b"endobj" not in body:
-                chunk = fh.read(64 << 10)
-                if not chunk or len(body) > _MAX_INFO:
-                    return None
-                body += chunk
+            start = int(entry[:10])
+            body = tail[start - base: xref - base] if base <= start < xref else b""
+            if b"endobj" not in body:
+                fh.seek(start)
+                body = b""
+                while b"endobj" not in body:
+                    chunk = fh.read(64 << 10)
+                    if not chunk or len(body) > _MAX_INFO:
+                        return None
+                    body += chunk
     except (OSError, ValueError):
         return None
     body = body[: body.index(b"endobj")]
