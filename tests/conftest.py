@@ -99,6 +99,12 @@ def run_hnce(*args: str, env: dict[str, str] | None = None,
     return invoke(list(args), {**os.environ, **(env or {})})
 
 
+# The suite reads hnce in its default language, Chinese, whatever the machine's locale
+# (a developer's LANG=en_US would otherwise turn help and messages English); the language
+# tests set their own (tests/test_i18n.py). Subprocesses inherit it.
+os.environ["HNCE_LANG"] = "zh"
+
+
 # Modules with the longest single tests: collected first, so that pytest-xdist hands
 # them out at the start rather than leaving one worker busy with them at the end.
 SLOW_FIRST = ("test_concurrency.py",)
