@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import World, free_port, serve_command
+from conftest import World, free_port, hnce_command, serve_command
 
 MB = 1024 * 1024
 PROTECTED = "/api/v1/declarations"  # a route that needs a login and takes a JSON body
@@ -191,6 +191,26 @@ def test_a_body_over_the_limit_with_a_login_is_413_in_the_one_shape(sqlite_world
             limited = http.post("/api/v1/auth/login", content=b" " * (2 * MB),
                                 headers={"Content-Type": "application/json"})
             assert limited.status_code == 413 and "login" in limited.json()["error"]["message"]
+    finally:
+        server.stop()
+
+
+def test_a_remote_cli_sending_too_much_exits_2_naming_the_limit(sqlite_world: World, token: str,
+                                                                tmp_path: Path) -> None:
+    """The CLI reads the server's 413 as the one error (exit 2), though the server answered before
+    the request's body was all sent."""
+    server = LimitedServer(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_BODY_MB="1")
+    try:
+        ids = tmp_path / "ids.txt"
+        ids.write_text("\n".join(f"41010519900101{i:04d}" for i in range(200_000)), encoding="utf-8")  # ~4 MB
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
+        env.update({"HNCE_API_URL": server.url, "HNCE_TOKEN": token, "HNCE_CONFIG_DIR": str(tmp_path / "cli")})
+        proc = subprocess.run([*hnce_command(), "approve", "--file", str(ids), "--yes", "--json"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        error = json.loads(proc.stdout)["error"]
+        assert error["code"] == "too_large" and error["details"] == {"limit_bytes": MB}
+        assert "batch of ID numbers in parts" in error["message"]
     finally:
         server.stop()
 

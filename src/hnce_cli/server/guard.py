@@ -75,8 +75,8 @@ def too_large(limit: int, kind: str) -> TooLarge:
     elif kind == "import":
         fix = "split the file and import the parts one after another, or ask the operator to raise HNCE_MAX_IMPORT_MB"
     else:
-        fix = ("send fewer items in one request (at most 5 attachments of 10 MiB each); the operator sets the "
-               "limit with HNCE_MAX_BODY_MB")
+        fix = ("send fewer items in one request (a batch of ID numbers in parts; a declaration takes at most 5 "
+               "attachments of 10 MiB each); the operator sets the limit with HNCE_MAX_BODY_MB")
     return TooLarge(f"请求内容超过上限 {_mib(limit)} (request body too large: at most {_mib(limit)}); {fix}",
                     {"limit_bytes": limit})
 
