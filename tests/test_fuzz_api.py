@@ -136,6 +136,17 @@ def test_every_route_refuses_a_control_character_naming_the_field(api_world: Api
                 and not route.endswith(("submit", "withdraw", "logout", "stream"))], without_text
 
 
+def test_a_control_character_deep_in_a_long_body_is_named_by_its_row(api_world: ApiWorld) -> None:
+    """The rows of an import are checked in one pass; the one bad cell is still named."""
+    rows = [{"身份证号": api_world.person_a, "年度": 2025, "科目类型": "专业科目", "学时": 1, "记录编号": f"N-{i}"}
+            for i in range(1000)]
+    rows[700]["记录编号"] = "N-\x1b[2J"
+    answer = api_world.client.post("/api/v1/sync/import", json={"rows": rows}, headers=api_world.headers("admin"))
+    assert answer.status_code == 422, answer.text
+    assert [p["field"] for p in answer.json()["error"]["problems"]] == ["rows.700.记录编号"]
+    assert "U+001B" in answer.json()["error"]["problems"][0]["message"]
+
+
 def test_a_streamed_import_refuses_a_control_character_naming_its_row(api_world: ApiWorld) -> None:
     """The streamed import's body is lines of JSON, not a schema FastAPI reads: its cells are
     held to the import's own checks, each refused row named in its report (docs/sync.md)."""

@@ -71,9 +71,33 @@ def _walk(value: Any, where: str, problems: list[FieldProblem]) -> None:
             if text.never_text("".join(value)) is None:
                 return
         except TypeError:
-            pass
+            if _plain_rows(value):
+                return
         for index, item in enumerate(value):
             _walk(item, _join(where, str(index)), problems)
+
+
+def _plain_rows(items: Any) -> bool:
+    """Every item a flat JSON object of text and ordinary numbers, none to refuse: the rows of
+    an import, 100,000 of them checked in one pass and one search instead of value by value."""
+    parts: list[str] = []
+    for item in items:
+        if not isinstance(item, dict):
+            return False
+        for key, value in item.items():
+            if not isinstance(key, str):
+                return False
+            parts.append(key)
+            if isinstance(value, str):
+                parts.append(value)
+            elif isinstance(value, bool) or value is None:
+                continue
+            elif isinstance(value, int):
+                if not -MAX_JSON_INT <= value <= MAX_JSON_INT:
+                    return False
+            elif not isinstance(value, float) or not math.isfinite(value):
+                return False
+    return text.never_text("".join(parts)) is None
 
 
 def check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
