@@ -267,3 +267,31 @@ def test_a_limit_that_is_not_a_number_stops_serve_naming_it(sqlite_world: World,
                           text=True, timeout=60)
     assert proc.returncode == 2
     assert "HNCE_MAX_BODY_MB" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_streamed_import_has_its_own_limit_and_the_same_timeout(sqlite_world: World, token: str,
+                                                                      tmp_path: Path) -> None:
+    """The national import streams its rows (any length, chunked): counted against
+    HNCE_MAX_IMPORT_MB as they come, and timed like any body; nothing is imported."""
+    server = LimitedServer(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_IMPORT_MB="1", HNCE_BODY_TIMEOUT="1")
+    stream = "/api/v1/sync/import/stream"
+    try:
+        with closing(server.connect()) as sock:
+            sock.sendall(head(stream, None, token, chunked=True))
+            try:
+                for _ in range(8):
+                    sock.sendall(b"40000\r\n" + b" " * 0x40000 + b"\r\n")
+            except OSError:
+                pass
+            status, _, body = read_answer(sock)
+            assert status == 413 and body["error"]["code"] == "too_large"
+            assert "HNCE_MAX_IMPORT_MB" in body["error"]["message"] and "split the file" in body["error"]["message"]
+        with closing(server.connect()) as sock:
+            sock.settimeout(20)
+            sock.sendall(head(stream, None, token, chunked=True) + b'10\r\n{"columns": [1]}\r\n')
+            status, headers, body = read_answer(sock)
+            assert status == 408 and headers["connection"] == "close" and body["error"]["code"] == "unavailable"
+            assert closed(sock)
+        assert sqlite_world.setup.count("credit_record") == 0
+    finally:
+        server.stop()
