@@ -33,6 +33,111 @@ CLICK_WORDS = (
 )
 
 
+# --- words of the code: table headers, fix hints, the renderer's own notes ----------------
+# Found by reading the source (ast), not by running it: a column header is the first
+# argument of render.Column in a module that imports it; a fix hint is the third argument of
+# ValidationFailed.one / FieldProblem, a `fix=` (or `…_fix=`) keyword or a `…_fix` field —
+# as a string literal, a module constant, either side of `or` / `if … else`, or the values
+# of a module's dict of hints; a word is the literal of i18n.words("…") or _("…"). An
+# f-string is no msgid: its message is shown by the bilingual rule (i18n.split_bilingual).
+SOURCE = i18n.LOCALE_DIR.parent
+
+
+def _literal(node: Any) -> str | None:
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal(node.left), _literal(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _hint_literals(node: Any, constants: dict[str, Any]) -> Iterator[str]:
+    """The constant strings a fix expression can be."""
+    import ast
+
+    found = _literal(node)
+    if found is not None:
+        yield found
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            yield from _hint_literals(value, constants)
+    elif isinstance(node, ast.IfExp):
+        yield from _hint_literals(node.body, constants)
+        yield from _hint_literals(node.orelse, constants)
+    elif isinstance(node, ast.Name) and node.id in constants:
+        yield from _hint_literals(constants[node.id], constants)
+    elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+            and isinstance(constants.get(node.value.id), ast.Dict):
+        for value in constants[node.value.id].values:
+            yield from _hint_literals(value, constants)
+
+
+def source_strings() -> dict[str, dict[str, list[str]]]:
+    """The table headers, fix hints and words written in src/hnce_cli, each with where it
+    is (`commands/unit.py`): {"header": {msgid: [where]}, "fix": …, "word": …}."""
+    import ast
+
+    found: dict[str, dict[str, list[str]]] = {"header": {}, "fix": {}, "word": {}}
+
+    def add(kind: str, text: str | None, where: str) -> None:
+        if text and text.strip() and where not in found[kind].get(text, ()):
+            found[kind].setdefault(text, []).append(where)
+
+    for path in sorted(SOURCE.rglob("*.py")):
+        relative = path.relative_to(SOURCE).as_posix()
+        if relative.startswith("migrations/"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {node.targets[0].id: node.value for node in tree.body
+                     if isinstance(node, ast.Assign) and len(node.targets) == 1
+                     and isinstance(node.targets[0], ast.Name)}
+        renders_columns = any(isinstance(node, ast.ImportFrom) and node.module == "hnce_cli.render"
+                              and any(alias.name == "Column" for alias in node.names)
+                              for node in ast.walk(tree))
+        for node in ast.walk(tree):
+            where = relative  # the file, not the line: the .po files do not churn with every edit
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                    and node.target.id.endswith("_fix") and node.value is not None:
+                for text in _hint_literals(node.value, constants):
+                    add("fix", text, where)
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name == "Column" and renders_columns and node.args:
+                add("header", _literal(node.args[0]), where)
+            elif name in ("words", "_") and node.args and relative != "i18n.py":
+                for text in _hint_literals(node.args[0], constants):
+                    add("word", text, where)
+            if name in ("one", "FieldProblem") and len(node.args) >= 3:
+                for text in _hint_literals(node.args[2], constants):
+                    add("fix", text, where)
+            for keyword in node.keywords:
+                if keyword.arg is not None and (keyword.arg == "fix" or keyword.arg.endswith("_fix")):
+                    for text in _hint_literals(keyword.value, constants):
+                        add("fix", text, where)
+    return found
+
+
+def has_chinese(text: str) -> bool:
+    return i18n._HAN.search(text) is not None
+
+
+def default_translation(msgid: str, language: str, kind: str = "fix") -> str:
+    """What a word of the code reads as before anyone translates it: Chinese as written in
+    the Chinese catalogue (and a header or word as written, such as ID), English as written
+    in the English one, a bilingual hint's English part (i18n.split_bilingual) in English;
+    "" (untranslated: a translator's turn) otherwise."""
+    if language == "zh":
+        return msgid if has_chinese(msgid) or kind != "fix" else ""
+    if not has_chinese(msgid):
+        return msgid
+    return i18n.split_bilingual(msgid)[1] or ""
+
+
 HEADERS = {
     "zh": "# hnce: what a Chinese desk sees (the default language). The msgids are the help texts\n"
           "# as written in the code; keep the platform's words (待提交, 待审核, 审核通过, 审核不通过,\n"
@@ -78,6 +183,10 @@ def strings() -> dict[str, list[str]]:
         walk(load_command(name), f"hnce {name}")
     for word in CLICK_WORDS:
         add(word, "click")
+    for kind, texts in source_strings().items():
+        for text, places in texts.items():
+            for place in places:
+                add(text, f"{kind} {place}")
     return found
 
 
@@ -122,7 +231,10 @@ def extract() -> None:
         for msgid, where in found.items():
             kept = old.get(msgid)
             string = kept.string if kept is not None and kept.string else ""
-            if language == "en" and not string:
+            kinds = [w.split(" ", 1)[0] for w in where if w.startswith(("header ", "fix ", "word "))]
+            if not string and kinds:
+                string = default_translation(msgid, language, "fix" if "fix" in kinds else kinds[0])
+            elif language == "en" and not string:
                 string = msgid
             comment = "; ".join(dict.fromkeys(where))[:300]
             flags = ("python-brace-format",) if "{" in msgid else ()

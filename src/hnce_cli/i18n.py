@@ -560,3 +560,71 @@ def field_label(field: str) -> str:
     if last in FIELD_LABELS and field.endswith(last):
         return f"{field[:-len(last)]}{FIELD_LABELS[last]} ({last})"
     return field
+
+
+# --- hnce's own messages, fix hints and table words ------------------------------------
+
+# hnce writes its messages in the house's bilingual form, the Chinese sentence first and
+# the English in ASCII parentheses after it: `数据库正忙，请稍后重试 (database is busy)`,
+# sometimes with a value or more English after the parenthesis (`服务器无响应 (timed
+# out): https://…`). A Chinese desk reads it as written; English shows the English part
+# and what follows it. The English part is the first parenthesis, after Chinese text, that
+# starts with an ASCII letter or digit and holds an English word — not a code such as
+# (UTC+8), (410000-ZS) or (U+0000) — and full-width （…） always belongs to the Chinese.
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_ENGLISH_WORD = re.compile(r"[a-z]{2,}")
+
+
+def _parenthesised(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each top-level ASCII parenthesis of `text`, `(` to its own `)`:
+    an English part may hold parentheses of its own (a driver's message)."""
+    depth, start = 0, 0
+    for index, char in enumerate(text):
+        if char == "(":
+            if depth == 0:
+                start = index
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                yield start, index + 1
+
+
+def split_bilingual(message: str) -> tuple[str, str | None]:
+    """A message in the house's form as (Chinese, English): `数据库正忙 (database is busy)`
+    → ("数据库正忙", "database is busy"); what follows the parenthesis stays with the English
+    (`服务器无响应 (timed out): https://x` → "timed out: https://x"), and so does a value
+    quoted after the Chinese's last colon (`文件不存在：a.pdf (no such file)` → "no such
+    file: a.pdf"); a value elsewhere in the Chinese is not carried over. A message without an
+    English part (Chinese only, English only, or only codes in parentheses) gives
+    (message, None): it is shown as written in either language."""
+    for start, end in _parenthesised(message):
+        head, inner = message[:start], message[start + 1:end - 1]
+        if not _HAN.search(head) or not inner[:1].isascii() or not inner[:1].isalnum() \
+                or not _ENGLISH_WORD.search(inner):
+            continue
+        english = inner
+        value = head.rpartition("：")[2].strip() if "：" in head else ""
+        if value and not _HAN.search(value):  # `文件不存在：/tmp/a (no such file)`: the value stays
+            english = f"{inner}: {value}"
+        return head.rstrip(), (english + message[end:]).strip()
+    return message, None
+
+
+def message(text: str) -> str:
+    """One of hnce's messages (an error, a field's problem, a fix hint) in the run's
+    language: its catalogue entry if it has one (fix hints written as constants do), else
+    in Chinese as written and in English its English part (split_bilingual). --json never
+    passes through here: scripts get the message as the service wrote it."""
+    if not text:
+        return text
+    found = _(text)
+    if found != text or current() != "en":
+        return found
+    return split_bilingual(text)[1] or text
+
+
+def words(text: str) -> str:
+    """A table's word (a column header, the renderer's own notes) in the run's language:
+    the msgid is the Chinese as written; a word the catalogue lacks is shown as written."""
+    return _(text) if text else text

@@ -255,9 +255,12 @@ def _first_time_note() -> bool:
 def left_out_note(headers: Sequence[str]) -> str:
     """The line under a table that left columns out: which, and how to see them (the ways
     this command offers: --wide, --json)."""
-    ways = [way for flag, way in (("--wide", "--wide 显示全部"), ("--json", "--json 取得全部字段"))
-            if _has_option(flag)] or ["终端加宽后显示"]
-    return f"未显示的列：{'、'.join(headers)}（{'；'.join(ways)}）"
+    from hnce_cli.i18n import words  # the catalogue's: English with --lang en
+
+    ways = [way for flag, way in (("--wide", words("--wide 显示全部")), ("--json", words("--json 取得全部字段")))
+            if _has_option(flag)] or [words("终端加宽后显示")]
+    return words("未显示的列：{columns}（{ways}）").format(
+        columns=words("、").join(words(h) for h in headers), ways=words("；").join(ways))
 
 
 def rich_table(view: TableView, room: int | None = None):  # noqa: ANN201  (rich.table.Table, imported lazily)
@@ -276,7 +279,9 @@ def _fitted_table(view: TableView, room: int | None, wide: bool = False) -> tupl
     columns = view.columns
     raw = [[c.value(row) for c in columns] for row in view.rows]
     texts = [[visible(fmt_value(v)) for v in cells] for cells in raw]
-    headers = [visible(c.header) for c in columns]
+    from hnce_cli.i18n import words  # headers in the run's language: msgid = the Chinese as written
+
+    headers = [visible(words(c.header)) for c in columns]
     natural = [max([cell_width(headers[i]), *(cell_width(t[i]) for t in texts)]) for i in range(len(columns))]
     minimum = [n if c.priority == KEY or c.no_wrap else min(n, max(cell_width(headers[i]), 10))
                for i, (c, n) in enumerate(zip(columns, natural, strict=True))]
@@ -301,7 +306,9 @@ def print_table(view: TableView) -> None:
     console = stdout_console()
     room = console.width
     table, fitted, times = _fitted_table(view, room, wide=bool(_option("wide")))
-    notes = [*view.footnotes, *([ZONE_NOTE] if times and _first_time_note() else [])]
+    from hnce_cli.i18n import words
+
+    notes = [*map(words, view.footnotes), *([words(ZONE_NOTE)] if times and _first_time_note() else [])]
     if fitted.left_out:
         notes.append(left_out_note([view.columns[i].header for i in fitted.left_out]))
     if fitted.width > room:  # key columns wider than the terminal: whole, the terminal wraps them
@@ -422,7 +429,9 @@ def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
             lines.append(f"  {_bold(label)}{' ' * (label_width - cell_width(label))}  {parts[0]}")
             lines.extend(f"  {' ' * label_width}  {part}" for part in parts[1:])
     if any(isinstance(value, datetime) for _, value in pairs) and _first_time_note():
-        lines += ["", f"  {ZONE_NOTE}"]
+        from hnce_cli.i18n import words
+
+        lines += ["", f"  {words(ZONE_NOTE)}"]
     show("\n".join(lines) + "\n\n")
 
 
@@ -443,7 +452,9 @@ def emit(result: Any, fmt: str, view: TableView | None = None,
 
 def note(message: str) -> None:
     """A human hint on stderr (never mixed into --json / --csv output), as plain text."""
-    sys.stderr.write(visible(message).replace("\\x0a", "\n") + "\n")
+    from hnce_cli.i18n import message as localised  # a bilingual hint: its English part in English
+
+    sys.stderr.write(visible(localised(message)).replace("\\x0a", "\n") + "\n")
     sys.stderr.flush()
 
 
@@ -458,19 +469,22 @@ def render_error(exc: HnceError, as_json: bool) -> int:
     def quoted(text: str) -> str:  # messages quote what was typed: literal and visible
         return escape(visible(text))
 
-    from hnce_cli.i18n import field_label  # 身份证号 (id_number): the platform's word; JSON keeps the key
+    # The run's language: 身份证号 (id_number) or the key alone; a bilingual message whole
+    # or its English part; a fix hint from the catalogue (i18n.message). JSON is untouched.
+    from hnce_cli.i18n import _, current, field_label, message
 
+    headline = f"[bold red]{escape(_('错误'))}[/]{'：' if current() != 'en' else ': '}"
     problems = exc.problems if isinstance(exc, ValidationFailed) else []
     if len(problems) == 1 and exc.message == f"{problems[0].field}: {problems[0].message}":
         # One field: the headline already says it; only its fix is left to add.
-        console.print(f"[bold red]错误[/]：{quoted(field_label(problems[0].field))}: {quoted(problems[0].message)}")
+        console.print(f"{headline}{quoted(field_label(problems[0].field))}: {quoted(message(problems[0].message))}")
         if problems[0].fix:
-            console.print(f"  → {quoted(problems[0].fix)}")
+            console.print(f"  → {quoted(message(problems[0].fix))}")
     else:
-        console.print(f"[bold red]错误[/]：{quoted(exc.message)}")
+        console.print(f"{headline}{quoted(message(exc.message))}")
         for problem in problems:
-            fix = f"  → {quoted(problem.fix)}" if problem.fix else ""
-            console.print(f"  [bold]{quoted(field_label(problem.field))}[/]: {quoted(problem.message)}{fix}")
+            fix = f"  → {quoted(message(problem.fix))}" if problem.fix else ""
+            console.print(f"  [bold]{quoted(field_label(problem.field))}[/]: {quoted(message(problem.message))}{fix}")
     return int(exc.exit_code)
 
 
