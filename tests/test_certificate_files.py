@@ -8,6 +8,7 @@ an employer is printed as 无工作单位（临时管理单位：…）, fitting
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import signal
@@ -243,6 +244,21 @@ LONGEST = "新乡市平原城乡一体化示范区财政局"
 MM = 72 / 25.4  # PDF points in a millimetre
 
 
+def _in_unit_block(pdf: bytes) -> tuple[str, list[tuple[float, float, float, float]]]:
+    """The characters drawn right of the label 工作单位： in its line's band (y 91–102 mm from the
+    top), and their boxes (left, right, top, bottom in mm from the page's top-left corner)."""
+    text = pdfium.PdfDocument(pdf)[0].get_textpage()
+    chars, boxes = [], []
+    for i in range(text.count_chars()):
+        left, bottom, right, top = (v / MM for v in text.get_charbox(i))
+        box = (left, right, 297 - top, 297 - bottom)
+        char = text.get_text_range(i, 1)
+        if char.strip() and box[2] >= 91 and box[3] <= 102 and left >= 60:
+            chars.append(char)
+            boxes.append(box)
+    return "".join(chars), boxes
+
+
 def _unit_line(pdf: bytes, label: str) -> tuple[float, float, float]:
     """Where the unit's value is drawn: its left and right edges in mm, and its font size in points."""
     page = pdfium.PdfDocument(pdf)[0]
@@ -287,6 +303,17 @@ def test_no_employer_certificate_says_so_and_fits(certs: Certs, tmp_path: Path) 
     assert longest in text
     left, right, shrunk = _unit_line((tmp_path / "最长.pdf").read_bytes(), longest)
     assert left >= 62 and right <= 180 and shrunk < height
+
+    # longer than the line holds even shrunk: wrapped inside the block (x 62–180, y 92–101 mm)
+    setup.execute("UPDATE unit SET name = :n WHERE id = :i", n=LONGEST * 2, i=world.temp_unit.id)
+    wrapped = print_cert(certs, me, tmp_path / "折行.pdf")
+    drawn, boxes = _in_unit_block((tmp_path / "折行.pdf").read_bytes())
+    assert drawn == wrapped["unit_name"] == f"无工作单位（临时管理单位：{LONGEST * 2}）"
+    bottoms = sorted(bottom for *_, bottom in boxes)
+    assert sum(b - a > 2 for a, b in itertools.pairwise(bottoms)) == 1  # two lines
+    assert all(left >= 62 and right <= 180 and top >= 92 and bottom <= 101 for left, right, top, bottom in boxes)
+    setup.execute("UPDATE unit SET name = :n WHERE id = :i", n=LONGEST, i=world.temp_unit.id)
+    assert print_cert(certs, me, tmp_path / "最长2.pdf")["unit_name"] == longest
 
     # a batch of the temporary unit prints the same words; the look-up views show them too
     out = tmp_path / "batch"

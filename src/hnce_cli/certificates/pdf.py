@@ -28,6 +28,10 @@ _RENDERING = threading.Lock()
 __all__ = ["chars_for", "prepare_batch_font", "render_certificate", "render_many", "write_atomic", "write_many",
            "write_one"]
 _DARK_RUN = re.compile(rb"\x01+")
+# A shrinking block's last resort, a value wrapped onto lines: the smallest size (pt) it goes down
+# to, and the height of a line per point of size (mm: 1 pt is 0.353 mm, with 15 % leading).
+_SMALLEST = 5.0
+_LINE_MM = 25.4 / 72 * 1.15
 
 
 def chars_for(datas: Iterable[CertificateData], template: Template) -> set[str]:
@@ -284,11 +288,22 @@ def _text_block(pdf, font: PreparedFont, block: dict[str, Any], text: str) -> No
             _write(pdf, font, bold, size, color,
                    lambda i=i, line=line: _text_at(pdf, font, x, y + i * h, w, h, line, align))
         return
+    lines = [text]
     if block.get("shrink"):
         min_size = float(block.get("min_size", size * 0.6))
         while size > min_size and _string_width(pdf, text) > w:
             size -= 0.5
             pdf.set_font_size(size)
+        if _string_width(pdf, text) > w:
+            # Still too wide at the smallest size (a unit's name of 60 characters, or a no-employer
+            # label 无工作单位（临时管理单位：…） around a long bureau name): wrapped onto the lines the
+            # block's height holds, smaller still if it must, rather than drawn past the frame.
+            # A value that fits is drawn exactly as before.
+            lines = _wrapped(pdf, text, w, size, bold)
+            while size > _SMALLEST and len(lines) * size * _LINE_MM > h:
+                size -= 0.5
+                pdf.set_font_size(size)
+                lines = _wrapped(pdf, text, w, size, bold)
     if block.get("underline"):
         # the rule under a value: drawn apart from the text, so a synthetic-bold stroke never widens it
         x, y = float(block["x"]), float(block["y"])
@@ -297,7 +312,13 @@ def _text_block(pdf, font: PreparedFont, block: dict[str, Any], text: str) -> No
         pdf.line(x, y + h, x + w, y + h)
         pdf.set_xy(x, y)
     x, y = float(block["x"]), float(block["y"])
-    _write(pdf, font, bold, size, color, lambda: _text_at(pdf, font, x, y, w, h, text, align))
+    if len(lines) == 1:
+        _write(pdf, font, bold, size, color, lambda: _text_at(pdf, font, x, y, w, h, text, align))
+        return
+    step = h / len(lines)
+    for i, line in enumerate(lines):
+        _write(pdf, font, bold, size, color,
+               lambda i=i, line=line: _text_at(pdf, font, x, y + i * step, w, step, line, align))
 
 
 def _draw_page(pdf, data: CertificateData, template: Template, font: PreparedFont) -> None:
