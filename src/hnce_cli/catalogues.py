@@ -75,6 +75,15 @@ def _hint_literals(node: Any, constants: dict[str, Any]) -> Iterator[str]:
             yield from _hint_literals(value, constants)
 
 
+def term_headers() -> list[str]:
+    """Headers a view takes from the platform's words rather than writing them
+    (`Column(SUBJECTS["public"], …)`, a completion summary's 市 / 区县 / 单位, 通过 / 未通过)."""
+    from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, SUBJECTS
+
+    return [*SUBJECTS.values(), *COMPLETION_GROUPS.values(), COMPLETION_RESULTS["passed"],
+            COMPLETION_RESULTS["not_passed"]]
+
+
 def source_strings() -> dict[str, dict[str, list[str]]]:
     """The table headers, fix hints and words written in src/hnce_cli, each with where it
     is (`commands/unit.py`): {"header": {msgid: [where]}, "fix": …, "word": …}."""
@@ -119,6 +128,8 @@ def source_strings() -> dict[str, dict[str, list[str]]]:
                 if keyword.arg is not None and (keyword.arg == "fix" or keyword.arg.endswith("_fix")):
                     for text in _hint_literals(keyword.value, constants):
                         add("fix", text, where)
+    for text in term_headers():
+        add("header", text, "terms.py")
     return found
 
 
