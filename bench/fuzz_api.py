@@ -215,6 +215,10 @@ def _runner(operation: Any, mode: Any, role: str, examples: int, tokens: dict[st
     """One Hypothesis run: `examples` cases of `operation` in `mode`, sent as `role`."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    load_all_checks()
+    every_check = CHECKS.get_all()  # all of schemathesis' checks, not only those on by default
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
@@ -243,7 +247,7 @@ def _runner(operation: Any, mode: Any, role: str, examples: int, tokens: dict[st
                                  f"query={case.query!r} body={str(case.body)[:300]!r}: "
                                  f"{response.status_code} {response.text[:300]}")
         try:
-            case.validate_response(response, headers=headers)
+            case.validate_response(response, checks=every_check, headers=headers)
         except BaseException as exc:  # a FailureGroup: each check that failed, by kind
             if isinstance(exc, KeyboardInterrupt):
                 raise
