@@ -146,6 +146,7 @@ def test_import_with_a_bad_row_writes_nothing(world: World, tmp_path: Path) -> N
     assert (setup.count("unit"), setup.count("audit_log")) == (units_before, audit_before)
     plain = setup.run("unit", "import", str(csv), token=world.admin.token)
     assert plain.returncode == 2
-    assert "row 3: uscc" in plain.stderr and "未导入" in plain.stderr
+    # the field in the platform's words, its key beside it (--json keeps the key alone)
+    assert "row 3: 统一社会信用代码 (uscc)" in plain.stderr and "未导入" in plain.stderr
     assert "Traceback" not in plain.stderr
     assert setup.count("unit", "uscc = :u", u=good) == 0
