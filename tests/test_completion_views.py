@@ -301,3 +301,24 @@ def json_out_text(text: str) -> dict:
     import json
 
     return json.loads(text)
+
+
+def test_exporting_attachments_shows_progress_at_a_terminal_only(sqlite_world: World, tmp_path: Path) -> None:
+    """`review --all --export-attachments` (a reviewer's long download) shows the files being
+    written on the terminal's standard error; piped, nothing but the table."""
+    from test_attachment_export import declare_with_files
+
+    world = sqlite_world
+    person = world.approved_person()
+    declare_with_files(world, person.token, 3, files=4)
+    env = world.setup.as_user(world.a_admin1.token)
+    code, out, shown = _on_a_terminal(
+        [*hnce_command(), "review", "--all", "--export-attachments", str(tmp_path / "终端")], env)
+    assert code == 0, shown
+    assert "写入附件" in shown and SPINNER.search(shown), shown
+    assert "已导出 12 个附件" in out
+    piped = world.setup.process("review", "--all", "--export-attachments", str(tmp_path / "管道"),
+                                token=world.a_admin1.token)
+    assert piped.returncode == 0, piped.stderr
+    assert "写入附件" not in piped.stderr and not SPINNER.search(piped.stderr)
+    assert len(list((tmp_path / "管道").rglob("*.png"))) == 12

@@ -493,8 +493,7 @@ def import_(
         raise
     summary = ""
     if fmt(json_) != "json":
-        # Forms by the platform's names (学术会议, not conference), as the forms in force call them.
-        names = {f.code: f.name for f in get_backend(ctx).list_forms().forms} if result.by_form else {}
+        names = result.form_names  # the platform's names (学术会议, not conference)
         summary = (f"已导入 {count(result.created)} 条申报，共 {amount(result.credits)} 学分，"
                    "等待人社部门审核（单位审核已完成）"
                    + ("：" + "，".join(f"{names.get(k, k)} {count(v)} 条" for k, v in result.by_form.items())

@@ -11,6 +11,7 @@ from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, YesO
 from hnce_cli.schemas import DeclarationQuery
 
 if TYPE_CHECKING:
+    from hnce_cli.render import Progress
     from hnce_cli.schemas import AttachmentBundle
     from hnce_cli.workflows import Workflow
 
@@ -76,7 +77,7 @@ def review(
             _open(ctx, backend, open_, export_attachments, fmt(json_))
             return
         if export_attachments is not None:
-            _export(_bundle(backend, query), export_attachments, fmt(json_))
+            _export(_bundle(backend, query, quiet=fmt(json_) == "json"), export_attachments, fmt(json_))
             return
         if list_:
             from hnce_cli.commands.declare import render_list
@@ -147,7 +148,7 @@ class Exported(NamedTuple):
     error: str | None
 
 
-def _write(bundle: AttachmentBundle, folder: Path) -> list[Exported]:
+def _write(bundle: AttachmentBundle, folder: Path, shown: Progress | None = None) -> list[Exported]:
     """Each file as `folder/<declaration id>/<its name, made safe>`, created new (never over a
     file, never through a planted link); one that cannot be written is reported, the rest go on."""
     import base64
@@ -165,6 +166,8 @@ def _write(bundle: AttachmentBundle, folder: Path) -> list[Exported]:
             done.append(Exported(write_new(target, name, base64.b64decode(f.content_base64)), None))
         except OSError as exc:  # this file alone: a full disk, a folder that is a file or a link
             done.append(Exported(None, _why(exc)))
+        if shown is not None:
+            shown.advance()
     return done
 
 
@@ -176,31 +179,35 @@ def _why(exc: OSError) -> str:
             "检查文件夹的空间和权限 (check space and permissions)")
 
 
-def _bundle(backend: Any, query: DeclarationQuery) -> AttachmentBundle:
+def _bundle(backend: Any, query: DeclarationQuery, *, quiet: bool = False) -> AttachmentBundle:
     """The files of the declarations `query` matches. One request carries a bounded number of
     files (the server refuses more, 413 too_large); past it they are fetched a declaration at
     a time, so `--all --export-attachments` exports every matching declaration's files."""
     from hnce_cli.errors import TooLarge
-    from hnce_cli.render import note
+    from hnce_cli.render import note, progress
     from hnce_cli.schemas import AttachmentBundle
 
     try:
-        return backend.declaration_attachments(query)
+        with progress("下载附件", quiet=quiet):
+            return backend.declaration_attachments(query)
     except TooLarge:
         ids = query.ids or [d.id for d in backend.list_declarations(query.model_copy(update={"ids": None}),
                                                                      None).declarations]
     note(f"附件较多，逐个申报导出 (exporting {len(ids)} declarations one at a time)")
     files = []
-    for declaration_id in sorted(ids):
-        files.extend(backend.declaration_attachments(query.model_copy(update={"ids": [declaration_id]})).files)
+    with progress("逐个申报下载附件", total=len(ids), quiet=quiet) as shown:
+        for declaration_id in sorted(ids):
+            files.extend(backend.declaration_attachments(query.model_copy(update={"ids": [declaration_id]})).files)
+            shown.advance()
     return AttachmentBundle(files=files)
 
 
 def _export(bundle: AttachmentBundle, folder: Path, output: str) -> None:
     from hnce_cli.errors import ExitCode
-    from hnce_cli.render import Column, TableView, emit
+    from hnce_cli.render import Column, TableView, emit, progress
 
-    exported = _write(bundle, folder)
+    with progress("写入附件", total=len(bundle.files), quiet=output == "json") as shown:
+        exported = _write(bundle, folder, shown)
     rows = [{"declaration_id": f.declaration_id, "filename": f.filename, "size": f.size, "sha256": f.sha256,
              "path": str(e.path) if e.path else None, "error": e.error}
             for f, e in zip(bundle.files, exported, strict=True)]

@@ -193,5 +193,6 @@ class DeclarationImportResult(BaseModel):
     already_imported: int = Field(default=0, description="rows imported before: not created again")
     status: str = "pending_hr"
     by_form: dict[str, int] = Field(description="created, per form")
+    form_names: dict[str, str] = Field(default={}, description="the platform's name of each form in by_form")
     credits: float = Field(description="credits of the declarations created")
     rows: list[DeclarationImportRow] = []

@@ -898,13 +898,15 @@ def import_rows(db: Db, actor: Actor, rows: list[dict[str, Any]]) -> Declaration
     new_ids = sorted(made.values())
     audit.record_for_ids(db, actor, "declaration.import", "declaration", new_ids, None,
                          {"status": "pending_hr", "via": "import"}, now)
-    return _import_result(prepared, made, before, live)
+    names = {form.code: form.name for form in form_cache.values() if not isinstance(form, str)}
+    return _import_result(prepared, made, before, live, names)
 
 
 def _import_result(prepared: list[_Prepared], made: dict[str, int],
                    before: dict[str, tuple[int, str, str | None]],
-                   live: dict[str, tuple[int, str]]) -> DeclarationImportResult:
-    """Every row's outcome, in file order; counts and credits of what was made now."""
+                   live: dict[str, tuple[int, str]], names: dict[str, str]) -> DeclarationImportResult:
+    """Every row's outcome, in file order; counts and credits of what was made now, and the
+    platform's name of each form counted (学术会议, not conference) for the summary people read."""
     from hnce_cli.schemas.declarations import DeclarationImportRow
 
     rows: list[DeclarationImportRow] = []
@@ -928,4 +930,4 @@ def _import_result(prepared: list[_Prepared], made: dict[str, int],
     created = len(made)
     return DeclarationImportResult.model_construct(
         created=created, already_imported=len(rows) - created, status="pending_hr", by_form=by_form,
-        credits=round(credits, 1), rows=rows)
+        form_names={code: names.get(code, code) for code in by_form}, credits=round(credits, 1), rows=rows)
