@@ -389,3 +389,20 @@ def test_format_credits():
     assert format_credits("62.50") == "62.5"
     with pytest.raises(ValueError):
         format_credits(-1)
+
+
+def test_the_shipped_font_is_noto_sans_sc_alone_with_its_licence() -> None:
+    """hnce ships the Simplified Chinese face only (not a bundle of four CJK faces), with the
+    SIL Open Font Licence beside it, and it draws the rare characters real names hold."""
+    from fontTools.ttLib import TTFont
+
+    from hnce_cli.certificates.fonts import DEFAULT_FONT, locate_font
+
+    assert locate_font().path == DEFAULT_FONT
+    licence = DEFAULT_FONT.with_name("OFL.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
+    assert sorted(p.suffix for p in DEFAULT_FONT.parent.iterdir()) == [".ttf", ".txt"]
+    font = TTFont(DEFAULT_FONT, lazy=True)
+    assert font["name"].getDebugName(16) == "Noto Sans SC"  # the typographic family of the variable font
+    cmap = font.getBestCmap()
+    assert all(ord(c) in cmap for c in "王䶮买买提·艾力张三河南省财政厅")

@@ -1,7 +1,8 @@
 """The CJK font a certificate embeds: where it is, whether it has every glyph, and fast subsets.
 
-Default font: Noto Sans SC (SIL Open Font Licence 1.1) from the `justmytype-intl-cjk`
-package on PyPI, a variable TrueType font (weight axis 100-900, default instance Thin),
+Default font: Noto Sans SC (SIL Open Font Licence 1.1, font/OFL.txt), shipped inside hnce:
+the Simplified Chinese face alone (17.7 MB), the same file the `justmytype-intl-cjk` bundle
+of four CJK faces (48 MB) carried; a variable TrueType font (weight axis 100-900, default instance Thin),
 so every font handed to fpdf2 is a static instance at the template's weights.
 HNCE_CERT_FONT points at another TTF/OTF (``path#N`` picks face N of a TTC/OTC);
 HNCE_CERT_FALLBACK_FONT names a font for characters the main font lacks (rare
@@ -33,8 +34,7 @@ from hnce_cli.errors import FieldProblem, ValidationFailed
 FONT_ENV = "HNCE_CERT_FONT"
 FALLBACK_ENV = "HNCE_CERT_FALLBACK_FONT"
 CACHE_ENV = "HNCE_CERT_FONT_CACHE"
-FONT_PACKAGE = "justmytype_intl_cjk"
-FONT_IN_PACKAGE = "fonts/ofl/notosanssc/NotoSansSC[wght].ttf"
+DEFAULT_FONT = Path(__file__).with_name("font") / "NotoSansSC[wght].ttf"
 _SUBSET_VERSION = "3"  # bump when the subsetting options change, to invalidate the cache
 
 # Always in a subset, so that numbers, codes and URLs never need a new one.
@@ -62,7 +62,7 @@ class MissingGlyph(ValidationFailed):
 
 
 def _font_error(message: str) -> ValidationFailed:
-    fix = f"install {FONT_PACKAGE.replace('_', '-')} or set {FONT_ENV}"
+    fix = f"reinstall hnce (its font is part of the package) or set {FONT_ENV}"
     return ValidationFailed.one("certificate font", message, fix)
 
 
@@ -93,19 +93,13 @@ class FontSource:
 
 
 def locate_font(spec: str | Path | None = None) -> FontSource:
-    """The main font: `spec`, else HNCE_CERT_FONT, else Noto Sans SC from the installed package."""
+    """The main font: `spec`, else HNCE_CERT_FONT, else the Noto Sans SC shipped with hnce."""
     spec = spec or os.environ.get(FONT_ENV)
     if spec:
         return FontSource.parse(spec)
-    from importlib.resources import files
-
-    try:
-        path = Path(str(files(FONT_PACKAGE) / FONT_IN_PACKAGE))
-    except ModuleNotFoundError as exc:
-        raise _font_error(f"the font package {FONT_PACKAGE} is not installed") from exc
-    if not path.is_file():
-        raise _font_error(f"{path} is missing from the font package")
-    return FontSource(path)
+    if not DEFAULT_FONT.is_file():
+        raise _font_error(f"{DEFAULT_FONT} is missing from the installed hnce")
+    return FontSource(DEFAULT_FONT)
 
 
 def locate_fallback_font(spec: str | Path | None = None) -> FontSource | None:
