@@ -74,7 +74,8 @@ def test_every_table_header_and_fix_hint_of_the_code_is_in_the_catalogues() -> N
     assert {"身份证号", "状态", "代码"} <= set(headers) and "check the path" in fixes
     assert {"错误", "时间为北京时间 (UTC+8)", "未显示的列：{columns}（{ways}）"} <= set(words)
     missing = []
-    for msgid, where in [*headers.items(), *words.items()]:
+    # A detail view's labels and a view's constant title (tests/test_i18n_views.py) too.
+    for msgid, where in [*headers.items(), *words.items(), *found["label"].items(), *found["title"].items()]:
         english = i18n.translated(msgid, "en")
         if not english or (HAN.search(msgid) and (english == msgid or HAN.search(english))):
             missing.append(f"en: {msgid!r} ({where[0]}): no English")

@@ -84,17 +84,79 @@ def term_headers() -> list[str]:
             COMPLETION_RESULTS["not_passed"]]
 
 
-def source_strings() -> dict[str, dict[str, list[str]]]:
-    """The table headers, fix hints and words written in src/hnce_cli, each with where it
-    is (`commands/unit.py`): {"header": {msgid: [where]}, "fix": …, "word": …}."""
+def _labels(node: Any) -> Iterator[str]:
+    """The literal labels of a detail view's (label, value) pairs anywhere in an expression:
+    `[("姓名", p.name), …]`, a list added to it, a comprehension over such a list."""
     import ast
 
-    found: dict[str, dict[str, list[str]]] = {"header": {}, "fix": {}, "word": {}}
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Tuple) and len(sub.elts) == 2:
+            label = _literal(sub.elts[0])
+            if label is not None:
+                yield label
+
+
+def _detail_views(tree: Any, constants: dict[str, Any]) -> Iterator[tuple[str, str | tuple[str, int]]]:
+    """What render.print_details(title, pairs) shows in a module: ("label", text) for each
+    literal label — of the pairs passed, or of a list the function builds under the name
+    passed (`pairs = [...]; pairs += [...]; print_details(t, [(k, v) for k, v in pairs …])`)
+    — and ("title", text) for a constant title. A title that is the enclosing function's
+    parameter (`render_account(account, output, title)`) is ("title", (function, index)):
+    its callers' literals are the titles (source_strings looks them up in every module)."""
+    import ast
+
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+        built: dict[str, list[Any]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        built.setdefault(target.id, []).append(node.value)
+            elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name) \
+                    and node.value is not None:
+                built.setdefault(node.target.id, []).append(node.value)
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Call) and _called(node) == "print_details"):
+                continue
+            arguments = {k.arg: k.value for k in node.keywords}
+            title = node.args[0] if node.args else arguments.get("title")
+            pairs = node.args[1] if len(node.args) > 1 else arguments.get("pairs")
+            if isinstance(title, ast.Name) and title.id in params:
+                yield "title", (function.name, params.index(title.id))
+            elif title is not None:
+                for text in _hint_literals(title, constants):
+                    yield "title", text
+            if pairs is None:
+                continue
+            yield from (("label", text) for text in _labels(pairs))
+            for name in {n.id for n in ast.walk(pairs) if isinstance(n, ast.Name)}:
+                for value in built.get(name, ()):
+                    yield from (("label", text) for text in _labels(value))
+
+
+def _called(node: Any) -> str:
+    import ast
+
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def source_strings() -> dict[str, dict[str, list[str]]]:
+    """The table headers, fix hints, words, detail views' labels and views' constant titles
+    written in src/hnce_cli, each with where it is (`commands/unit.py`):
+    {"header": {msgid: [where]}, "fix": …, "word": …, "label": …, "title": …}."""
+    import ast
+
+    found: dict[str, dict[str, list[str]]] = {"header": {}, "fix": {}, "word": {}, "label": {}, "title": {}}
 
     def add(kind: str, text: str | None, where: str) -> None:
         if text and text.strip() and where not in found[kind].get(text, ()):
             found[kind].setdefault(text, []).append(where)
 
+    modules = []
     for path in sorted(SOURCE.rglob("*.py")):
         relative = path.relative_to(SOURCE).as_posix()
         if relative.startswith("migrations/"):
@@ -103,6 +165,15 @@ def source_strings() -> dict[str, dict[str, list[str]]]:
         constants = {node.targets[0].id: node.value for node in tree.body
                      if isinstance(node, ast.Assign) and len(node.targets) == 1
                      and isinstance(node.targets[0], ast.Name)}
+        modules.append((relative, tree, constants))
+    passed_titles: set[tuple[str, int]] = set()  # (function, index): a title handed to print_details
+    for relative, tree, constants in modules:
+        for kind, text in _detail_views(tree, constants):
+            if isinstance(text, tuple):
+                passed_titles.add(text)
+            else:
+                add(kind, text, relative)
+    for relative, tree, constants in modules:
         renders_columns = any(isinstance(node, ast.ImportFrom) and node.module == "hnce_cli.render"
                               and any(alias.name == "Column" for alias in node.names)
                               for node in ast.walk(tree))
@@ -121,6 +192,15 @@ def source_strings() -> dict[str, dict[str, list[str]]]:
             elif name in ("words", "_") and node.args and relative != "i18n.py":
                 for text in _hint_literals(node.args[0], constants):
                     add("word", text, where)
+            if name == "TableView":
+                for keyword in node.keywords:
+                    if keyword.arg == "title":
+                        for text in _hint_literals(keyword.value, constants):
+                            add("title", text, where)
+            for function, index in passed_titles:
+                if name == function and len(node.args) > index:
+                    for text in _hint_literals(node.args[index], constants):
+                        add("title", text, where)
             if name in ("one", "FieldProblem") and len(node.args) >= 3:
                 for text in _hint_literals(node.args[2], constants):
                     add("fix", text, where)
@@ -201,6 +281,9 @@ def strings() -> dict[str, list[str]]:
     return found
 
 
+CODE_KINDS = ("header ", "fix ", "word ", "label ", "title ")  # where a word of the code is shown
+
+
 def _po_path(language: str) -> Any:
     return i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
 
@@ -242,7 +325,7 @@ def extract() -> None:
         for msgid, where in found.items():
             kept = old.get(msgid)
             string = kept.string if kept is not None and kept.string else ""
-            kinds = [w.split(" ", 1)[0] for w in where if w.startswith(("header ", "fix ", "word "))]
+            kinds = [w.split(" ", 1)[0] for w in where if w.startswith(CODE_KINDS)]
             if not string and kinds:
                 string = default_translation(msgid, language, "fix" if "fix" in kinds else kinds[0])
             elif language == "en" and not string:

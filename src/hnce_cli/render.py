@@ -158,6 +158,17 @@ def plain(value: Any):  # noqa: ANN201  (rich.text.Text, imported lazily)
     return Text(visible(fmt_value(value)))
 
 
+def shown_value(value: Any) -> str:
+    """A cell or detail value as a view shows it (fmt_value), a yes/no in the run's language
+    (是 / Yes: the renderer's word, not data). --csv keeps 是/否, the platform's, whatever the
+    language: a script reads the same file."""
+    if isinstance(value, bool):
+        from hnce_cli.i18n import words
+
+        return words("是" if value else "否")
+    return fmt_value(value)
+
+
 ZONE_NOTE = "时间为北京时间 (UTC+8)"  # said once under a view, never on every cell
 
 
@@ -278,7 +289,7 @@ def _fitted_table(view: TableView, room: int | None, wide: bool = False) -> tupl
 
     columns = view.columns
     raw = [[c.value(row) for c in columns] for row in view.rows]
-    texts = [[visible(fmt_value(v)) for v in cells] for cells in raw]
+    texts = [[visible(shown_value(v)) for v in cells] for cells in raw]
     from hnce_cli.i18n import words  # headers in the run's language: msgid = the Chinese as written
 
     headers = [visible(words(c.header)) for c in columns]
@@ -286,7 +297,7 @@ def _fitted_table(view: TableView, room: int | None, wide: bool = False) -> tupl
     minimum = [n if c.priority == KEY or c.no_wrap else min(n, max(cell_width(headers[i]), 10))
                for i, (c, n) in enumerate(zip(columns, natural, strict=True))]
     fitted = fit_columns(columns, natural, minimum, room if room is not None else _table_width(natural), wide)
-    table = Table(title=None if view.title is None else plain(view.title),
+    table = Table(title=None if view.title is None else plain(words(view.title)),  # a constant title: a msgid
                   caption=None if view.caption is None else plain(view.caption), box=box.SIMPLE_HEAVY,
                   title_justify="left", caption_justify="left")
     for i, width in zip(fitted.shown, fitted.widths, strict=True):
@@ -417,10 +428,17 @@ def _bold(text: str) -> str:
 def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
     """A label/value block for one record, labels aligned (Chinese labels are two columns a
     character), values wrapped under themselves. Plain text: data is never read as markup
-    or terminal codes. Times are in Beijing time, said once under the block."""
+    or terminal codes. Times are in Beijing time, said once under the block.
+
+    The labels and a constant title are msgids, the Chinese as written in the command
+    (`("所在单位", p.unit_name)`), shown in the run's language like a table's headers; the
+    values are data and never translated. A title built with the record's own words
+    (`f"{p.name} · {p.status_label}"`) is no msgid and is shown as written."""
+    from hnce_cli.i18n import words
+
     pairs = list(pairs)
-    rows = [(label, visible(fmt_value(value))) for label, value in pairs]
-    lines = [_bold(visible(title)), ""]
+    rows = [(words(label), visible(shown_value(value))) for label, value in pairs]
+    lines = [_bold(visible(words(title))), ""]
     if rows:
         label_width = max(cell_width(label) for label, _ in rows)
         room = max(20, _columns() - label_width - 6)
@@ -429,8 +447,6 @@ def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
             lines.append(f"  {_bold(label)}{' ' * (label_width - cell_width(label))}  {parts[0]}")
             lines.extend(f"  {' ' * label_width}  {part}" for part in parts[1:])
     if any(isinstance(value, datetime) for _, value in pairs) and _first_time_note():
-        from hnce_cli.i18n import words
-
         lines += ["", f"  {words(ZONE_NOTE)}"]
     show("\n".join(lines) + "\n\n")
 
