@@ -81,7 +81,7 @@ class ProfileStore:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ValidationFailed.one(
-                "profiles", f"cannot read {path}: {exc}", "fix or delete the file"
+                "profiles", f"无法读取配置文件 {path} (cannot read {path}): {exc}", "fix or delete the file"
             ) from exc
         profiles = {
             name: Profile(name=name, **{k: v for k, v in data.items() if k != "name"})
@@ -95,7 +95,8 @@ class ProfileStore:
         name = name or self.current
         if name not in self.profiles:
             raise NotFound(
-                f"no profile named {name!r}; see `hnce profile list`", {"profile": name}
+                f"没有名为 {name!r} 的配置，见 hnce profile list (no profile named {name!r}; see `hnce profile list`)",
+                {"profile": name}
             )
         return self.profiles[name]
 

@@ -81,7 +81,7 @@ class FontSource:
             path, idx = text, ""
         source = cls(Path(path).expanduser(), int(idx or 0))
         if not source.path.is_file():
-            raise _font_error(f"font file {source.path} does not exist")
+            raise _font_error(f"字体文件不存在：{source.path} (font file {source.path} does not exist)")
         return source
 
     def identity(self) -> str:
@@ -98,7 +98,8 @@ def locate_font(spec: str | Path | None = None) -> FontSource:
     if spec:
         return FontSource.parse(spec)
     if not DEFAULT_FONT.is_file():
-        raise _font_error(f"{DEFAULT_FONT} is missing from the installed hnce")
+        raise _font_error(f"安装的 hnce 缺少证书字体 {DEFAULT_FONT} "
+                          f"({DEFAULT_FONT} is missing from the installed hnce)")
     return FontSource(DEFAULT_FONT)
 
 

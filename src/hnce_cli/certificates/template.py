@@ -185,7 +185,8 @@ def load_template(path: str | Path | None = None) -> Template:
             return _CACHE[cache_key]
         raw = json.loads(chosen.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValidationFailed.one("certificate template", f"cannot read {chosen}: {exc}", "check the path") from exc
+        raise ValidationFailed.one("certificate template", f"无法读取证书模板 {chosen} (cannot read {chosen}): {exc}",
+                                   "check the path") from exc
     except ValueError as exc:
         raise _problem(str(chosen), "JSON", str(exc)) from exc
     template = check_template(raw, str(chosen))

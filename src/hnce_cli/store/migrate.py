@@ -87,7 +87,7 @@ def current_revision(engine: Engine) -> str | None:
         message = str(exc).lower()
         if "alembic_version" in message and ("no such table" in message or "does not exist" in message):
             return None
-        raise Unavailable(f"cannot open the database: {exc.orig}") from exc
+        raise Unavailable(f"无法打开数据库 (cannot open the database): {exc.orig}") from exc
 
 
 def upgrade(url: str) -> tuple[str | None, str]:
@@ -127,14 +127,16 @@ def ensure_schema(url: str) -> Engine:
         # Migrated by a newer hnce (e.g. an old worker restarted mid-rollout): never
         # "upgrade" it, and do not tell the operator to run an upgrade that cannot help.
         raise SchemaOutdated(
-            f"the database schema is at {revision}, newer than this hnce ({HEAD_REVISION}): "
-            "install the hnce version that migrated it (see docs/deploy.md)"
+            f"数据库结构版本 {revision} 比本 hnce（{HEAD_REVISION}）新，请安装升级它的 hnce 版本 "
+            f"(the database schema is at {revision}, newer than this hnce ({HEAD_REVISION}): "
+            "install the hnce version that migrated it; see docs/deploy.md)"
         )
     if engine.dialect.name == "sqlite" or revision is None:
         upgrade(url)
         _checked.add(url)
         return engine
     raise SchemaOutdated(
-        f"the database schema is at {revision}, this hnce needs {HEAD_REVISION}: "
-        "run `hnce db upgrade` (see docs/deploy.md)"
+        f"数据库结构版本为 {revision}，本 hnce 需要 {HEAD_REVISION}：请运行 hnce db upgrade "
+        f"(the database schema is at {revision}, this hnce needs {HEAD_REVISION}: "
+        "run `hnce db upgrade`; see docs/deploy.md)"
     )
