@@ -145,3 +145,19 @@ def test_a_constant_title_and_yes_no_cells_in_english_and_the_csv_as_the_platfor
     csv_zh = setup.run("forms", "show", form, "--csv", token=token)
     csv_en = setup.run("forms", "show", form, "--csv", token=token, env=ENGLISH)
     assert csv_en.stdout == csv_zh.stdout and ",是" in csv_en.stdout, csv_en.stdout
+
+
+def test_a_title_that_is_data_is_never_translated(world: World) -> None:
+    """A unit's name is data: shown as stored in every language, even when it happens to be
+    a word the catalogue translates (当前账号 is a view title there)."""
+    from conftest import make_uscc
+
+    from hnce_cli.schemas import UnitInput
+
+    unit = world.setup.backend(world.admin.token).add_unit(
+        UnitInput(name="当前账号", uscc=make_uscc("410105", "MA44CCCC3"), region="410105"))
+    assert i18n.catalogue("en").gettext("当前账号") == "Current account"  # the test can fail
+    for env in (ENGLISH, {}):
+        shown = world.setup.run("unit", "show", str(unit.id), env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith("当前账号\n"), shown.stdout

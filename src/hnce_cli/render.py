@@ -425,7 +425,7 @@ def _bold(text: str) -> str:
     return f"\x1b[1m{text}\x1b[0m" if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else text
 
 
-def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
+def print_details(title: str, pairs: Iterable[tuple[str, Any]], *, title_is_data: bool = False) -> None:
     """A label/value block for one record, labels aligned (Chinese labels are two columns a
     character), values wrapped under themselves. Plain text: data is never read as markup
     or terminal codes. Times are in Beijing time, said once under the block.
@@ -433,12 +433,13 @@ def print_details(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
     The labels and a constant title are msgids, the Chinese as written in the command
     (`("所在单位", p.unit_name)`), shown in the run's language like a table's headers; the
     values are data and never translated. A title built with the record's own words
-    (`f"{p.name} · {p.status_label}"`) is no msgid and is shown as written."""
+    (`f"{p.name} · {p.status_label}"`) is no msgid and is shown as written; a title that is
+    data alone (a unit's name) says so (`title_is_data`) and is never looked up."""
     from hnce_cli.i18n import words
 
     pairs = list(pairs)
     rows = [(words(label), visible(shown_value(value))) for label, value in pairs]
-    lines = [_bold(visible(words(title))), ""]
+    lines = [_bold(visible(title if title_is_data else words(title))), ""]
     if rows:
         label_width = max(cell_width(label) for label, _ in rows)
         room = max(20, _columns() - label_width - 6)

@@ -116,7 +116,7 @@ def show(
     u = get_backend(ctx).show_unit(unit)
     emit(u, fmt(json_), details=lambda: print_details(u.name, [
         ("ID", u.id), ("统一社会信用代码", u.uscc), ("所属区域", f"{u.region_name} ({u.region_code})"),
-        ("类型", u.kind_label)]))
+        ("类型", u.kind_label)], title_is_data=True))
 
 
 @app.command("regions")
