@@ -161,3 +161,17 @@ def test_a_title_that_is_data_is_never_translated(world: World) -> None:
         shown = world.setup.run("unit", "show", str(unit.id), env=env)
         assert shown.returncode == 0, shown.stderr
         assert shown.stdout.startswith("当前账号\n"), shown.stdout
+
+
+def test_a_listings_counted_title_in_either_language(world: World) -> None:
+    """The titles that count what a list holds (待审核注册：共 N 条) are catalogue entries with the
+    count filled in: English with an English locale, Chinese as before."""
+    setup, token = world.setup, world.a_admin1.token
+    zh = setup.run("approve", "--list", token=token)
+    en = setup.run("approve", "--list", token=token, env=ENGLISH)
+    assert zh.returncode == en.returncode == 0, zh.stderr + en.stderr
+    total = re.search(r"待审核注册：共 (\d+) 条", zh.stdout)
+    assert total, zh.stdout
+    assert f"Registrations pending: {total.group(1)}" in en.stdout and "待审核注册" not in en.stdout
+    inbox = setup.run("inbox", token=token, env=ENGLISH)
+    assert inbox.returncode == 0 and "Awaiting your review:" in inbox.stdout, inbox.stdout

@@ -95,12 +95,13 @@ def approve(
 
 
 def _show_pending(pending, output: str) -> None:  # noqa: ANN001
+    from hnce_cli.i18n import words
     from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView, emit
 
     emit(pending, output, TableView(
-        title=f"待审核注册：共 {pending.total} 条", rows=pending.registrations,
+        title=words("待审核注册：共 {total} 条").format(total=pending.total), rows=pending.registrations,
         footnotes=[] if pending.total <= len(pending.registrations) else [
-            f"仅显示前 {len(pending.registrations)} 条；--limit 0 显示全部"],
+            words("仅显示前 {shown} 条；--limit 0 显示全部").format(shown=len(pending.registrations))],
         columns=[
             # At 80 columns: the person, their unit, when and the state; then (--wide) the rest.
             Column("身份证号", lambda p: p.id_number, priority=KEY), Column("姓名", lambda p: p.name, priority=KEY),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, fmt, get_backend
+from hnce_cli.i18n import words
 from hnce_cli.terms import COMPLETION_GROUPS, COMPLETION_RESULTS, SUBJECTS
 
 if TYPE_CHECKING:
@@ -226,7 +227,8 @@ def _render_list(header: CompletionPage, rows: Iterator[CompletionRow], output: 
         footnotes.append(f"仅显示 {len(shown)} / {total} 人；--limit 0 显示全部，或 -o 文件.csv / 文件.xlsx 导出")
         footnotes.append("按市、区县或单位汇总（人数、通过、未通过、通过率）：加 --by city | county | unit")
     print_table(TableView(
-        title=f"{header.scope} · {year} 年度完成情况", rows=shown, footnotes=footnotes,
+        title=words("{scope} · {year} 年度完成情况").format(scope=header.scope, year=year), rows=shown,
+        footnotes=footnotes,
         columns=[Column(h, _cell_getter(year, i),
                         justify="right" if h in (*SUBJECTS.values(), "总学分") else "left",
                         priority=KEY if h in ("身份证号", "姓名", "认定结果") else DETAIL if h == "单位" else MAIN)
@@ -433,5 +435,6 @@ def _render_summary(found: CompletionSummary, output: str, path: Path | None, ba
                Column(_RESULT_HEADERS[0], lambda g: f"{g.passed:,}", justify="right", priority=MAIN),
                Column(_RESULT_HEADERS[1], lambda g: f"{g.not_passed:,}", justify="right", priority=MAIN),
                Column("通过率", lambda g: _rate(g.pass_rate), justify="right", priority=KEY)]
-    print_table(TableView(title=f"{found.scope} · {found.year} 年度完成情况汇总（按{COMPLETION_GROUPS[found.by]}）",
+    print_table(TableView(title=words("{scope} · {year} 年度完成情况汇总（按{group}）").format(
+        scope=found.scope, year=found.year, group=words(COMPLETION_GROUPS[found.by])),
                           rows=rows, columns=columns, footnotes=footnotes))

@@ -34,10 +34,11 @@ def inbox(
 
 
 def render_inbox(box: Inbox, output: str) -> None:
+    from hnce_cli.i18n import words
     from hnce_cli.render import DETAIL, KEY, MAIN, Column, TableView, emit, print_table
 
     def details() -> None:
-        print_table(TableView(title=f"待您审核：共 {box.total} 项", rows=box.queues, columns=[
+        print_table(TableView(title=words("待您审核：共 {total} 项").format(total=box.total), rows=box.queues, columns=[
             Column("审核事项", lambda q: q.label, priority=KEY),
             Column("审核环节", lambda q: q.step_label, priority=DETAIL),
             Column("待审核", lambda q: q.total, justify="right", priority=KEY),
@@ -45,7 +46,8 @@ def render_inbox(box: Inbox, output: str) -> None:
             Column("查看全部", lambda q: q.command, no_wrap=True, priority=MAIN)]))
         for queue in box.queues:
             if queue.items:
-                print_table(TableView(title=f"{queue.label}：最早的 {len(queue.items)} 项", rows=queue.items, columns=[
+                print_table(TableView(title=words("{label}：最早的 {count} 项").format(
+                    label=words(queue.label), count=len(queue.items)), rows=queue.items, columns=[
                     Column("编号 / 身份证号", lambda i: i.key, priority=KEY),
                     Column("姓名", lambda i: i.name, priority=KEY),
                     Column("单位", lambda i: i.unit_name, priority=MAIN),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
+from hnce_cli import i18n
 from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, YesOpt, fmt, get_backend, interactive
 from hnce_cli.schemas import DeclarationQuery
 
@@ -83,7 +84,8 @@ def review(
             from hnce_cli.commands.declare import render_list
 
             result = backend.list_declarations(query.model_copy(update={"ids": None}), limit or None)
-            render_list(result, output, title=f"待您审核的申报：共 {result.total} 条", with_person=True)
+            render_list(result, output, title=i18n.words("待您审核的申报：共 {total} 条").format(total=result.total),
+                        with_person=True)
             return
     elif list_:
         _list_queue(backend, wf, limit or None, output)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, fmt, get_backend, interactive
+from hnce_cli.i18n import words
 
 if TYPE_CHECKING:
     from hnce_cli.schemas import ProfessionalOut
@@ -55,7 +56,8 @@ def status(
              details=lambda: show_person(person))
         return
     emit(result, output, TableView(
-        title=f"找到 {result.total if result.total <= len(result.matches) else '50+'} 人",
+        title=words("找到 {count} 人").format(
+            count=result.total if result.total <= len(result.matches) else "50+"),
         rows=result.matches, columns=_columns()))
 
 
