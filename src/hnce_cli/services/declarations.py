@@ -131,12 +131,18 @@ def _label(status: str) -> str:
 LIVE = ("pending_unit", "pending_hr", "approved")
 
 
+# json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":")), with the
+# encoder made once: json.dumps builds a new one per call for these options (an import
+# fingerprints every row).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def fingerprint(id_number: str, form_code: str, year: int, answers: dict[str, Any]) -> str:
     """SHA-256 of the person, the form, the counted year and the checked answers (sorted JSON,
     so the order of a file's columns does not matter; dates are among the answers). Credits are
     left out: they follow from the answers, or are what the declarant entered for the same
     activity. Migration 0009 computed it for older rows by this same definition."""
-    canonical = json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = _CANONICAL.encode(answers)
     return hashlib.sha256(f"{id_number}\x1f{form_code}\x1f{year}\x1f{canonical}".encode()).hexdigest()
 
 
