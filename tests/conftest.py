@@ -35,7 +35,7 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -65,6 +65,57 @@ _HNCE_VARS = (
 )
 # The ones that change what the *server* does: a remote setup passes them to `hnce serve`.
 SERVER_VARS = ("HNCE_NOW", "HNCE_SESSION_HOURS")
+
+
+class Screen(NamedTuple):
+    """What a command run on a pseudo-terminal left: its exit code, what the terminal showed,
+    and its standard output when that went to a pipe instead."""
+
+    code: int
+    shown: str
+    piped: str
+
+
+def on_a_terminal(argv: list[str], env: dict[str, str], *, columns: int = 80, lines: int | None = None,
+                  stdin: bool = True, stdout: bool = True, answer: bytes = b"", when: bytes | None = None,
+                  timeout: float = 60) -> Screen:
+    """Run `argv` with standard error — and standard input and output unless told otherwise —
+    on a pseudo-terminal of `columns` (and `lines`), as a person at a desk runs it; type
+    `answer` once the terminal shows `when`. The one terminal driver of the suite."""
+    import pty
+    import select
+
+    size = {"TERM": "xterm", "COLUMNS": str(columns), **({"LINES": str(lines)} if lines else {})}
+    main, child = pty.openpty()
+    proc = subprocess.Popen(argv, env={**env, **size}, stdin=child if stdin else subprocess.DEVNULL,
+                            stdout=child if stdout else subprocess.PIPE, stderr=child, close_fds=True)
+    os.close(child)
+    shown, answered, deadline = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            if when is not None and not answered and when in shown:
+                os.write(main, answer)
+                answered = True
+            if proc.poll() is not None and not ready:
+                break
+        piped = proc.stdout.read() if proc.stdout else b""
+        code = proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if proc.stdout:
+            proc.stdout.close()
+        os.close(main)
+    return Screen(code, shown.decode(errors="replace"), piped.decode(errors="replace"))
 
 
 def hnce_command() -> list[str]:

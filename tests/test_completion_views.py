@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Setup, Templates, World, hnce_command, json_out, seeded
+from conftest import Setup, Templates, World, hnce_command, json_out, on_a_terminal, seeded
 from test_completion import approved_person, give
 
 from hnce_cli.figures import amount
@@ -211,46 +211,6 @@ def test_sync_import_of_a_million_credits_says_1_000_000(sqlite_world: World, tm
 SPINNER = re.compile("[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]")
 
 
-def _on_a_terminal(argv: list[str], env: dict[str, str], *, stdout_too: bool = False,
-                   timeout: float = 60) -> tuple[int, str, str]:
-    """Run `argv` with standard error on a pseudo-terminal and standard output on a pipe (as
-    `hnce … > file` at a desk), or on the terminal too; returns (code, what the pipe got, what
-    the terminal showed)."""
-    import os
-    import pty
-    import select
-    import subprocess
-    import time
-
-    main, child = pty.openpty()
-    proc = subprocess.Popen(argv, env={**env, "TERM": "xterm", "COLUMNS": "80"}, stdin=subprocess.DEVNULL,
-                            stdout=child if stdout_too else subprocess.PIPE, stderr=child, close_fds=True)
-    os.close(child)
-    shown, deadline = b"", time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(main, 4096)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                shown += chunk
-            if proc.poll() is not None and not ready:
-                break
-        out = proc.stdout.read() if proc.stdout else b""
-        code = proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        if proc.stdout:
-            proc.stdout.close()
-        os.close(main)
-    return code, out.decode(errors="replace"), shown.decode(errors="replace")
-
-
 def test_declare_import_shows_progress_at_a_terminal_and_nothing_in_a_pipe(sqlite_world: World,
                                                                            tmp_path: Path) -> None:
     world = sqlite_world
@@ -267,7 +227,8 @@ def test_declare_import_shows_progress_at_a_terminal_and_nothing_in_a_pipe(sqlit
     second = tmp_path / "b.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     second.write_text("\n".join([lines[0], *lines[21:]]) + "\n", encoding="utf-8")
-    code, out, shown = _on_a_terminal([*hnce_command(), "declare", "import", str(second)], env)
+    code, shown, out = on_a_terminal([*hnce_command(), "declare", "import", str(second)], env, stdin=False,
+                                     stdout=False)
     assert code == 0, shown
     assert "读取 b.csv" in shown or "检查并导入 20 行" in shown, shown
     assert SPINNER.search(shown), shown
@@ -280,17 +241,19 @@ def test_json_at_a_terminal_and_a_summary_on_a_terminal(sqlite_world: World, tmp
     world = sqlite_world
     _two_cities(world)
     env = world.setup.as_user(world.admin.token)
-    code, out, shown = _on_a_terminal(
-        [*hnce_command(), "completion", "--region", "410000", "--year", str(YEAR), "--by", "city", "--json"], env)
+    code, shown, out = on_a_terminal(
+        [*hnce_command(), "completion", "--region", "410000", "--year", str(YEAR), "--by", "city", "--json"], env,
+        stdin=False, stdout=False)
     assert code == 0 and json_out_text(out)["total"]["people"] == 8
     assert not SPINNER.search(shown) and "统计" not in shown
-    code, out, shown = _on_a_terminal(
-        [*hnce_command(), "completion", "--region", "410000", "--year", str(YEAR), "--by", "city"], env)
+    code, shown, out = on_a_terminal(
+        [*hnce_command(), "completion", "--region", "410000", "--year", str(YEAR), "--by", "city"], env,
+        stdin=False, stdout=False)
     assert code == 0 and not BARS.search(out) and "洛阳市" in out  # stdout was a pipe: plain numbers
     assert "统计 2025 年度完成情况" in shown and SPINNER.search(shown)  # the spinner, on the terminal
-    code, _, shown = _on_a_terminal(
+    code, shown, _ = on_a_terminal(
         [*hnce_command(), "completion", "--region", "410000", "--year", str(YEAR), "--by", "city"], env,
-        stdout_too=True)
+        stdin=False)
     bars = [line for line in shown.replace("\r\n", "\n").split("\n") if "年度完成情况" not in line
             and BARS.search(line)]
     assert code == 0 and [("洛阳市" in b, b.lstrip("\r").startswith("▼")) for b in bars[:2]] == [
@@ -312,8 +275,9 @@ def test_exporting_attachments_shows_progress_at_a_terminal_only(sqlite_world: W
     person = world.approved_person()
     declare_with_files(world, person.token, 3, files=4)
     env = world.setup.as_user(world.a_admin1.token)
-    code, out, shown = _on_a_terminal(
-        [*hnce_command(), "review", "--all", "--export-attachments", str(tmp_path / "终端")], env)
+    code, shown, out = on_a_terminal(
+        [*hnce_command(), "review", "--all", "--export-attachments", str(tmp_path / "终端")], env,
+        stdin=False, stdout=False)
     assert code == 0, shown
     assert "写入附件" in shown and SPINNER.search(shown), shown
     assert "已导出 12 个附件" in out

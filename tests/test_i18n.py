@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
 
 import pytest
-from conftest import World, hnce_command, run_hnce
+from conftest import World, hnce_command, on_a_terminal, run_hnce
 
 from hnce_cli import catalogues, i18n
 
@@ -215,47 +213,13 @@ def test_questionarys_list_hint_is_in_the_runs_language() -> None:
     assert "(Use arrow keys)" in english and "方向键" not in english
 
 
-def _on_a_terminal(argv: list[str], env: dict[str, str], answer: bytes, asks: bytes) -> tuple[int, str]:
-    """Run `argv` on a pseudo-terminal, type `answer` when `asks` is shown; (code, output)."""
-    import pty
-    import select
-    import time
-
-    main, child = pty.openpty()
-    proc = subprocess.Popen(argv, env={**env, "TERM": "xterm", "COLUMNS": "100"}, stdin=child,
-                            stdout=child, stderr=child, close_fds=True)
-    os.close(child)
-    output, answered, deadline = b"", False, time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(main, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            if not answered and asks in output:
-                os.write(main, answer)
-                answered = True
-            if proc.poll() is not None and not ready:
-                break
-        code = proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(main)
-    return code, output.decode(errors="replace")
-
-
 @pytest.mark.parametrize("language, hint", [("zh", "（y 是 / N 否，回车为“否”）"), ("en", "(y/N)")])
 def test_the_confirmation_hint_on_a_real_terminal(sqlite_world: World, language: str, hint: str) -> None:
     setup, number = sqlite_world.setup, sqlite_world.people_a[0].id_number
     env = {**setup.as_user(sqlite_world.a_admin1.token), "HNCE_LANG": language}
     env.pop("HNCE_NO_PROMPT", None)
-    code, output = _on_a_terminal([*hnce_command(), "approve", number], env, b"n\r", "确定吗".encode())
+    code, output, _ = on_a_terminal([*hnce_command(), "approve", number], env, columns=100, answer=b"n\r",
+                                    when="确定吗".encode())
     assert code == 130, output
     assert hint in output, output
     other = "(y/N)" if language == "zh" else "（y 是"

@@ -12,7 +12,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import World, hnce_command, json_out
+from conftest import World, hnce_command, json_out, on_a_terminal
 
 from hnce_cli import clock
 from hnce_cli.render import cell_width
@@ -204,37 +204,11 @@ def test_status_matches_keep_the_masked_id_and_the_whole_name_at_80_columns(worl
 # --- paging: like git, on a terminal only --------------------------------------------------
 
 
-def on_a_terminal(argv: list[str], env: dict[str, str], lines: int = 12, timeout: float = 60) -> str:
-    """`argv`'s output on a pseudo-terminal of 80 columns and `lines` lines."""
-    import os
-    import pty
-    import select
-    import time
-
-    main, child = pty.openpty()
-    proc = subprocess.Popen(argv, env={**env, "TERM": "xterm", "COLUMNS": "80", "LINES": str(lines)},
-                            stdin=child, stdout=child, stderr=child, close_fds=True)
-    os.close(child)
-    output, deadline = b"", time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(main, 4096)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif proc.poll() is not None:
-                break
-        assert proc.wait(timeout=10) == 0, output.decode(errors="replace")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(main)
-    return output.decode(errors="replace").replace("\r\n", "\n")
+def paged(argv: list[str], env: dict[str, str], lines: int = 12) -> str:
+    """`argv`'s output on a pseudo-terminal of 80 columns and `lines` lines (it must succeed)."""
+    screen = on_a_terminal(argv, env, lines=lines)
+    assert screen.code == 0, screen.shown
+    return screen.shown.replace("\r\n", "\n")
 
 
 @pytest.mark.parametrize("how", ["pager", "--no-pager", "PAGER=cat", "pipe"])
@@ -249,9 +223,9 @@ def test_a_long_table_is_paged_on_a_terminal_only(sqlite_world: World, how: str)
                              text=True, timeout=60, stdin=subprocess.DEVNULL).stdout
     elif how == "PAGER=cat":
         env.pop("HNCE_PAGER")
-        out = on_a_terminal(argv, {**env, "PAGER": "cat"})
+        out = paged(argv, {**env, "PAGER": "cat"})
     else:
-        out = on_a_terminal([*argv, *([how] if how != "pager" else [])], env)
+        out = paged([*argv, *([how] if how != "pager" else [])], env)
     assert world.people_a[0].id_number in out
     if how == "pager":
         assert all(line.startswith("PAGED|") for line in out.splitlines() if line.strip()), out
@@ -262,5 +236,5 @@ def test_a_long_table_is_paged_on_a_terminal_only(sqlite_world: World, how: str)
 
 def test_a_short_table_is_not_paged(sqlite_world: World) -> None:
     env = {**sqlite_world.setup.as_user(sqlite_world.a_admin1.token), "HNCE_PAGER": "sed 's/^/PAGED|/'"}
-    out = on_a_terminal([*hnce_command(), "inbox", "--limit", "1"], env, lines=60)
+    out = paged([*hnce_command(), "inbox", "--limit", "1"], env, lines=60)
     assert "注册审核" in out and "PAGED|" not in out
