@@ -419,17 +419,19 @@ def serve_env(db_url: str, folder: Path, extra: dict[str, str] | None = None) ->
     return env
 
 
-def start_serve(env: dict[str, str], port: int, log: Path, *args: str) -> subprocess.Popen[bytes] | None:
-    """`hnce serve ARGS` on 127.0.0.1:`port` with `env`, its output in `log`, waited for until it
-    answers /api/v1/health (at most 60 s). None when it ended first, or never answered (then
-    it is killed): the caller reads `log` for why. Shared by the suite's remote server
-    (`RemoteServer`) and the servers a process test starts with options of its own
-    (tests/process/serving.py)."""
+def start_serve(env: dict[str, str], port: int, log: Path, *args: str,
+                errors: Path | None = None) -> subprocess.Popen[bytes] | None:
+    """`hnce serve ARGS` on 127.0.0.1:`port` with `env`, its output in `log` (its standard error
+    too, unless `errors` names a file of its own), waited for until it answers /api/v1/health
+    (at most 60 s). None when it ended first, or never answered (then it is killed): the
+    caller reads `log` for why. Shared by the suite's remote server (`RemoteServer`) and the
+    servers a process test starts with options of its own (tests/process/serving.py)."""
     import httpx
 
-    with log.open("wb") as out:
+    with log.open("wb") as out, (errors.open("wb") if errors else contextlib.nullcontext()) as err:
         proc = subprocess.Popen([*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-                                env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+                                env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=err if errors else subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:

@@ -17,59 +17,25 @@ import os
 import socket
 import subprocess
 import threading
-import time
 from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import World, free_port, hnce_command, serve_command
+from serving import Server
 
 MB = 1024 * 1024
 PROTECTED = "/api/v1/declarations"  # a route that needs a login and takes a JSON body
 
 
-class LimitedServer:
-    """`hnce serve` over `db_url` with the limits `env` sets (HNCE_MAX_BODY_MB, HNCE_HEADER_TIMEOUT, …)."""
+def limited_server(db_url: str, folder: Path, **limits: str) -> Server:
+    """`hnce serve` over `db_url` with the limits the test sets (HNCE_MAX_BODY_MB, HNCE_HEADER_TIMEOUT, …)."""
+    return Server(db_url, folder, env=limits)
 
-    def __init__(self, db_url: str, folder: Path, **env: str) -> None:
-        full = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
-        full.update({"HNCE_DATABASE_URL": db_url, "HNCE_CONFIG_DIR": str(folder / "config"),
-                     "HNCE_DATA_DIR": str(folder / "data"), **env})
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = folder / "serve.log"
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen([*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                         env=full, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("hnce serve did not come up:\n" + self.log.read_text("utf-8", "replace")[-3000:])
 
-    def rss_kib(self) -> int:
-        """The server process's resident memory, as the kernel counts it (/proc/PID/status)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-    def connect(self) -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        return sock
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+def connect(server: Server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=30)
 
 
 def head(path: str, length: int | None, token: str | None = None, *, chunked: bool = False) -> bytes:
@@ -131,11 +97,11 @@ def token(sqlite_world: World) -> str:
 
 def test_anonymous_200mb_bodies_are_refused_unread_and_the_server_stays_small(sqlite_world: World,
                                                                                tmp_path: Path) -> None:
-    server = LimitedServer(sqlite_world.setup.db_url, tmp_path)
+    server = limited_server(sqlite_world.setup.db_url, tmp_path)
     try:
         before = server.rss_kib()
         size = 200 * MB
-        socks = [server.connect() for _ in range(4)]
+        socks = [connect(server) for _ in range(4)]
         sent = [[0] for _ in socks]
         senders = []
         for sock, counter in zip(socks, sent, strict=True):
@@ -164,9 +130,9 @@ def test_anonymous_200mb_bodies_are_refused_unread_and_the_server_stays_small(sq
 
 def test_a_body_over_the_limit_with_a_login_is_413_in_the_one_shape(sqlite_world: World, token: str,
                                                                     tmp_path: Path) -> None:
-    server = LimitedServer(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_BODY_MB="1")
+    server = limited_server(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_BODY_MB="1")
     try:
-        with closing(server.connect()) as sock:  # its size declared: refused before a byte is read
+        with closing(connect(server)) as sock:  # its size declared: refused before a byte is read
             sock.sendall(head(PROTECTED, 2 * MB, token))
             status, headers, body = read_answer(sock)
             assert status == 413 and headers["connection"] == "close"
@@ -174,7 +140,7 @@ def test_a_body_over_the_limit_with_a_login_is_413_in_the_one_shape(sqlite_world
             assert set(error) == {"code", "message", "details"}
             assert error["code"] == "too_large" and error["details"] == {"limit_bytes": MB}
             assert "1 MiB" in error["message"] and "HNCE_MAX_BODY_MB" in error["message"]
-        with closing(server.connect()) as sock:  # sent in chunks of unknown total: counted as it comes
+        with closing(connect(server)) as sock:  # sent in chunks of unknown total: counted as it comes
             sock.sendall(head(PROTECTED, None, token, chunked=True))
             chunk = b"[" + b" " * (256 * 1024 - 1)
             try:
@@ -199,7 +165,7 @@ def test_a_remote_cli_sending_too_much_exits_2_naming_the_limit(sqlite_world: Wo
                                                                 tmp_path: Path) -> None:
     """The CLI reads the server's 413 as the one error (exit 2), though the server answered before
     the request's body was all sent."""
-    server = LimitedServer(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_BODY_MB="1")
+    server = limited_server(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_BODY_MB="1")
     try:
         ids = tmp_path / "ids.txt"
         ids.write_text("\n".join(f"41010519900101{i:04d}" for i in range(200_000)), encoding="utf-8")  # ~4 MB
@@ -216,9 +182,9 @@ def test_a_remote_cli_sending_too_much_exits_2_naming_the_limit(sqlite_world: Wo
 
 
 def test_a_wrong_token_is_refused_before_a_large_body_is_read(sqlite_world: World, tmp_path: Path) -> None:
-    server = LimitedServer(sqlite_world.setup.db_url, tmp_path)
+    server = limited_server(sqlite_world.setup.db_url, tmp_path)
     try:
-        with closing(server.connect()) as sock:
+        with closing(connect(server)) as sock:
             sock.sendall(head(PROTECTED, 50 * MB, "not-a-session"))
             status, headers, body = read_answer(sock)
             assert status == 401 and headers["connection"] == "close"
@@ -229,13 +195,13 @@ def test_a_wrong_token_is_refused_before_a_large_body_is_read(sqlite_world: Worl
 
 def test_headers_that_stop_coming_are_closed_after_the_header_timeout(sqlite_world: World,
                                                                        tmp_path: Path) -> None:
-    server = LimitedServer(sqlite_world.setup.db_url, tmp_path, HNCE_HEADER_TIMEOUT="1")
+    server = limited_server(sqlite_world.setup.db_url, tmp_path, HNCE_HEADER_TIMEOUT="1")
     try:
-        with closing(server.connect()) as sock:
+        with closing(connect(server)) as sock:
             sock.settimeout(20)
             sock.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-")
             assert closed(sock), "a request whose headers never finished kept its connection"
-        with closing(server.connect()) as sock:  # one that says nothing at all
+        with closing(connect(server)) as sock:  # one that says nothing at all
             sock.settimeout(20)
             assert closed(sock)
         assert httpx.get(f"{server.url}/api/v1/health", timeout=10).status_code == 200
@@ -244,9 +210,9 @@ def test_headers_that_stop_coming_are_closed_after_the_header_timeout(sqlite_wor
 
 
 def test_a_body_that_stops_coming_is_408_and_closed(sqlite_world: World, token: str, tmp_path: Path) -> None:
-    server = LimitedServer(sqlite_world.setup.db_url, tmp_path, HNCE_BODY_TIMEOUT="1")
+    server = limited_server(sqlite_world.setup.db_url, tmp_path, HNCE_BODY_TIMEOUT="1")
     try:
-        with closing(server.connect()) as sock:
+        with closing(connect(server)) as sock:
             sock.settimeout(20)
             sock.sendall(head(PROTECTED, 100, token) + b'{"form": "confer')
             status, headers, body = read_answer(sock)
@@ -273,10 +239,10 @@ def test_the_streamed_import_has_its_own_limit_and_the_same_timeout(sqlite_world
                                                                       tmp_path: Path) -> None:
     """The national import streams its rows (any length, chunked): counted against
     HNCE_MAX_IMPORT_MB as they come, and timed like any body; nothing is imported."""
-    server = LimitedServer(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_IMPORT_MB="1", HNCE_BODY_TIMEOUT="1")
+    server = limited_server(sqlite_world.setup.db_url, tmp_path, HNCE_MAX_IMPORT_MB="1", HNCE_BODY_TIMEOUT="1")
     stream = "/api/v1/sync/import/stream"
     try:
-        with closing(server.connect()) as sock:
+        with closing(connect(server)) as sock:
             sock.sendall(head(stream, None, token, chunked=True))
             try:
                 for _ in range(8):
@@ -286,7 +252,7 @@ def test_the_streamed_import_has_its_own_limit_and_the_same_timeout(sqlite_world
             status, _, body = read_answer(sock)
             assert status == 413 and body["error"]["code"] == "too_large"
             assert "HNCE_MAX_IMPORT_MB" in body["error"]["message"] and "split the file" in body["error"]["message"]
-        with closing(server.connect()) as sock:
+        with closing(connect(server)) as sock:
             sock.settimeout(20)
             sock.sendall(head(stream, None, token, chunked=True) + b'10\r\n{"columns": [1]}\r\n')
             status, headers, body = read_answer(sock)

@@ -15,14 +15,14 @@ import itertools
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import Person, World, free_port, json_out, serve_command
+from conftest import Person, World, free_port, json_out
+from serving import Server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -66,47 +66,17 @@ def phone(browser: Any) -> Iterator[Any]:
         context.close()
 
 
-class Serve:
-    """A real `hnce serve` on loopback over `db_url`, with the certificate settings of a test
-    (tests/process/serving.py's Server passes no HNCE_* variable through and merges stderr into
-    stdout; its start-up line on stderr is what is tested here). `verify_url`: the deployment
-    sets HNCE_CERT_VERIFY_URL to its own /verify."""
-
-    def __init__(self, db_url: str, folder: Path, *, verify_url: bool) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HNCE_")}
-        # the test's own data folder: the certificate key is the one this process sees
-        env.update({"HNCE_DATABASE_URL": db_url, "HNCE_CONFIG_DIR": os.environ["HNCE_CONFIG_DIR"],
-                    "HNCE_DATA_DIR": os.environ["HNCE_DATA_DIR"],
-                    "HNCE_CERT_FONT_CACHE": str(folder.parent / "fonts")})
-        if verify_url:
-            env["HNCE_CERT_VERIFY_URL"] = f"{self.url}/verify/"  # a trailing slash is no second one
-        self.stderr_path = folder / "serve.err"
-        with (folder / "serve.out").open("wb") as out, self.stderr_path.open("wb") as err:
-            self.proc = subprocess.Popen([*serve_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                         env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("hnce serve did not come up:\n" + self.stderr())
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text("utf-8", "replace")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+def serve(db_url: str, folder: Path, *, verify_url: bool) -> Server:
+    """A real `hnce serve` on loopback over `db_url` with the certificate settings of the test:
+    this process's config and data folders (the certificate key is the one the test sees),
+    its standard error kept apart (its start-up line is under test). `verify_url`: the
+    deployment sets HNCE_CERT_VERIFY_URL to its own /verify."""
+    port = free_port()
+    env = {"HNCE_CONFIG_DIR": os.environ["HNCE_CONFIG_DIR"], "HNCE_DATA_DIR": os.environ["HNCE_DATA_DIR"],
+           "HNCE_CERT_FONT_CACHE": str(folder.parent / "fonts")}
+    if verify_url:
+        env["HNCE_CERT_VERIFY_URL"] = f"http://127.0.0.1:{port}/verify/"  # a trailing slash is no second one
+    return Server(db_url, folder, env=env, port=port, errors=True)
 
 
 def passed(world: World) -> Person:
@@ -120,7 +90,7 @@ def passed(world: World) -> Person:
     return person
 
 
-def print_remote(world: World, server: Serve, person: Person, out: Path) -> subprocess.CompletedProcess[str]:
+def print_remote(world: World, server: Server, person: Person, out: Path) -> subprocess.CompletedProcess[str]:
     """`hnce certificate print` of a remote desk: the server issues and draws the PDF."""
     return world.setup.process("certificate", "--year", str(YEAR), "-o", str(out), "--json", token=person.token,
                                env={"HNCE_API_URL": server.url}, timeout=300)
@@ -158,7 +128,7 @@ def test_a_phone_scans_the_qr_code_or_types_the_code_and_sees_the_certificate(
         sqlite_world: World, phone: Any, tmp_path: Path) -> None:
     world = sqlite_world
     me = passed(world)
-    server = Serve(world.setup.db_url, tmp_path / "serve", verify_url=True)
+    server = serve(world.setup.db_url, tmp_path / "serve", verify_url=True)
     try:
         proc = print_remote(world, server, me, tmp_path / "c.pdf")
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -231,7 +201,7 @@ def test_what_the_records_hold_is_shown_as_text_never_as_html(sqlite_world: Worl
     """A revocation reason (free text) that looks like HTML is shown as those characters."""
     world = sqlite_world
     me = passed(world)
-    server = Serve(world.setup.db_url, tmp_path / "serve", verify_url=True)
+    server = serve(world.setup.db_url, tmp_path / "serve", verify_url=True)
     try:
         proc = print_remote(world, server, me, tmp_path / "c.pdf")
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -254,7 +224,7 @@ def test_a_deployment_without_a_verify_url_is_told_and_its_qr_holds_the_code(
         sqlite_world: World, tmp_path: Path) -> None:
     world = sqlite_world
     me = passed(world)
-    server = Serve(world.setup.db_url, tmp_path / "serve", verify_url=False)
+    server = serve(world.setup.db_url, tmp_path / "serve", verify_url=False)
     try:
         told = [line for line in server.stderr().splitlines() if "HNCE_CERT_VERIFY_URL" in line]
         assert len(told) == 1 and "二维码只含验证码" in told[0] and "hold only the code" in told[0]
