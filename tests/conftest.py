@@ -677,6 +677,9 @@ class Person:
     token: str
 
 
+_credit_refs = itertools.count(1)  # each credit record a test writes has a reference of its own
+
+
 @dataclass
 class World:
     """A seeded database: admins of every kind, units A and B, pending registrations."""
@@ -713,6 +716,23 @@ class World:
         person = self.register(unit, **overrides)
         self.setup.backend(admin.token).decide(DecisionRequest(decision="approve", id_numbers=[person.id_number]))
         return Person(person.id, person.id_number, person.name, self.setup.login(person.id_number))
+
+    def give_credits(self, person: Person, year: int, *, public: float = 0, professional: float = 0) -> None:
+        """Credit records of `year`, as the national import or an HR approval leaves them."""
+        for subject, credits in (("public", public), ("professional", professional)):
+            if credits:
+                self.setup.execute(
+                    "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, "
+                    "source_ref, created_at) VALUES (:p, :i, :y, :s, :c, 'national', :r, CURRENT_TIMESTAMP)",
+                    p=person.id, i=person.id_number, y=year, s=subject, c=credits,
+                    r=f"test-{person.id_number}-{next(_credit_refs)}")
+
+    def passed_person(self, year: int, unit: UnitOut | None = None) -> Person:
+        """An approved professional (unit A by default), logged in, whose `year` is passed
+        (30 public, 60 professional credits)."""
+        person = self.approved_person(unit)
+        self.give_credits(person, year, public=30, professional=60)
+        return person
 
 
 def build_world(setup: Setup) -> World:

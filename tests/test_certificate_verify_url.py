@@ -6,33 +6,21 @@ real browser: tests/process/test_verify_page.py.)"""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
-from conftest import Person, World, error_fields, json_out, run_hnce
+from conftest import World, error_fields, json_out, run_hnce
 
 pdfium = pytest.importorskip("pypdfium2")
 zxingcpp = pytest.importorskip("zxingcpp")
 
 YEAR = 2025
 BASE = "https://hnce.example.cn/verify"
-_refs = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
 def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("verify-url-fonts")
-
-
-def passed(world: World) -> Person:
-    person = world.approved_person()
-    for subject, credits in (("public", 30), ("professional", 60)):
-        world.setup.execute(
-            "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, "
-            "source_ref, created_at) VALUES (:p, :i, :y, :s, :c, 'national', :r, CURRENT_TIMESTAMP)",
-            p=person.id, i=person.id_number, y=YEAR, s=subject, c=credits, r=f"vu-{next(_refs)}")
-    return person
 
 
 def decode_qr(pdf: bytes) -> list[str]:
@@ -43,7 +31,7 @@ def decode_qr(pdf: bytes) -> list[str]:
 def test_the_qr_holds_the_verify_url_or_says_it_holds_only_the_code(world: World, tmp_path: Path,
                                                                     font_cache: Path) -> None:
     setup = world.setup
-    me = passed(world)
+    me = world.passed_person(YEAR)
     fonts = {"HNCE_CERT_FONT_CACHE": str(font_cache)}
 
     # no verify URL where the services run (the shared test server has none either)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ zxingcpp = pytest.importorskip("zxingcpp")
 YEAR = 2025
 VERIFY_BASE = "https://hnce.example.cn/verify"
 RARE = "\U00020000"  # 𠀀, CJK Extension B: in no configured font
-_refs = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +50,7 @@ class Certs:
 
     def give(self, person: Person, *, public: float = 0, professional: float = 0, year: int = YEAR) -> None:
         """Credit records as the national import or an HR approval would leave them."""
-        for subject, credits in (("public", public), ("professional", professional)):
-            if credits:
-                self.world.setup.execute(
-                    "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, "
-                    "source_ref, created_at) VALUES (:p, :i, :y, :s, :c, 'national', :r, CURRENT_TIMESTAMP)",
-                    p=person.id, i=person.id_number, y=year, s=subject, c=credits, r=f"t-{next(_refs)}")
+        self.world.give_credits(person, year, public=public, professional=professional)
 
 
 @pytest.fixture

@@ -60,16 +60,6 @@ class Hostile:
     folder: Path
 
 
-def _approved_and_passed(world: World) -> Person:
-    person = world.approved_person()
-    for subject, credits in (("public", 30), ("professional", 60)):
-        world.setup.execute(
-            "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, source_ref, "
-            "created_at) VALUES (:p, :i, :y, :s, :c, 'national', :r, CURRENT_TIMESTAMP)",
-            p=person.id, i=person.id_number, y=YEAR, s=subject, c=credits, r=f"{person.id_number}-{subject}")
-    return person
-
-
 def _rename(world: World, person_id: int, **columns: str) -> None:
     sets = ", ".join(f"{column} = :{column}" for column in columns)
     world.setup.execute(f"UPDATE professional SET {sets} WHERE id = :id", id=person_id, **columns)
@@ -79,7 +69,7 @@ def _rename(world: World, person_id: int, **columns: str) -> None:
 def hostile(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hostile:
     setup = world.setup
     pending = world.people_a[0]
-    formula, broken, markup, bidi, revoked = (_approved_and_passed(world) for _ in range(5))
+    formula, broken, markup, bidi, revoked = (world.passed_person(YEAR) for _ in range(5))
     # a certificate issued while the name was ordinary, then revoked with a hostile reason
     issued = json_out(setup.run("certificate", "--year", str(YEAR), "--json", "-o", str(tmp_path / "r.pdf"),
                                 token=revoked.token))["certificate"]
@@ -275,7 +265,7 @@ def test_every_free_text_field_refuses_hidden_characters(world: World, tmp_path:
     account = setup.run("account", "add", "--login", "kefu9", "--name", "客服\u202e九", "--role", "support",
                         "--password-stdin", "--json", token=admin, input=world.password + "\n")
     assert account.returncode == 2 and "name" in error_fields(account), account.stdout
-    me = _approved_and_passed(world)
+    me = world.passed_person(YEAR)
     pdf = tmp_path / "证明\x1b[31m.pdf"
     pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     declared = setup.run("declare", "new", "--form", "学术会议", "--field", "meeting_name=年会", "--field",

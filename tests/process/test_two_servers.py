@@ -27,17 +27,6 @@ def pg_world(postgres_setup: Setup, templates: Templates, request: pytest.Fixtur
     return seeded(postgres_setup, templates, request)
 
 
-def completed(world: World):  # noqa: ANN201
-    """A professional of unit A with the year's credits complete (as the national import leaves them)."""
-    me = world.approved_person()
-    for subject, credits in (("public", 30), ("professional", 60)):
-        world.setup.execute(
-            "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, source_ref, "
-            "created_at) VALUES (:p, :i, :y, :s, :c, 'national', :r, CURRENT_TIMESTAMP)",
-            p=me.id, i=me.id_number, y=YEAR, s=subject, c=credits, r=f"two-hosts-{me.id_number}-{subject}")
-    return me
-
-
 def key_file(server: Server) -> Path:
     return server.folder / "data" / "certificate.key"
 
@@ -45,7 +34,7 @@ def key_file(server: Server) -> Path:
 @pytest.mark.postgres
 def test_hosts_sharing_the_key_verify_each_others_certificates(pg_world: World, tmp_path: Path) -> None:
     world = pg_world
-    me = completed(world)
+    me = world.passed_person(YEAR)
     db_url = world.setup.db_url
     world.setup.close()  # the servers' connections only, while they run
     servers: list[Server] = []
@@ -127,7 +116,7 @@ def test_a_rotation_in_two_rounds_and_a_withdrawn_key_across_hosts(pg_world: Wor
     signs with it; certificates of either key verify on every host throughout. A withdrawn key's
     certificates verify as altered and are signed anew on their next print."""
     world = pg_world
-    first_person, second_person = completed(world), completed(world)
+    first_person, second_person = world.passed_person(YEAR), world.passed_person(YEAR)
     db_url = world.setup.db_url
     world.setup.close()
     old_id, new_id = key_id(bytes.fromhex(KEY)), key_id(bytes.fromhex(NEW))

@@ -11,7 +11,6 @@ where its absence is a failure."""
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import shutil
 import subprocess
@@ -29,7 +28,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 YEAR = 2025
-_refs = itertools.count(1)
 
 
 def _browser_missing(reason: str) -> None:
@@ -79,17 +77,6 @@ def serve(db_url: str, folder: Path, *, verify_url: bool) -> Server:
     return Server(db_url, folder, env=env, port=port, errors=True)
 
 
-def passed(world: World) -> Person:
-    """An approved professional of unit A with a passed year (30 public, 60 professional)."""
-    person = world.approved_person()
-    for subject, credits in (("public", 30), ("professional", 60)):
-        world.setup.execute(
-            "INSERT INTO credit_record (professional_id, id_number, year, subject, credits, source, "
-            "source_ref, created_at) VALUES (:p, :i, :y, :s, :c, 'national', :r, CURRENT_TIMESTAMP)",
-            p=person.id, i=person.id_number, y=YEAR, s=subject, c=credits, r=f"vp-{next(_refs)}")
-    return person
-
-
 def print_remote(world: World, server: Server, person: Person, out: Path) -> subprocess.CompletedProcess[str]:
     """`hnce certificate print` of a remote desk: the server issues and draws the PDF."""
     return world.setup.process("certificate", "--year", str(YEAR), "-o", str(out), "--json", token=person.token,
@@ -127,7 +114,7 @@ def screenshot(page: Any, path: Path) -> None:
 def test_a_phone_scans_the_qr_code_or_types_the_code_and_sees_the_certificate(
         sqlite_world: World, phone: Any, tmp_path: Path) -> None:
     world = sqlite_world
-    me = passed(world)
+    me = world.passed_person(YEAR)
     server = serve(world.setup.db_url, tmp_path / "serve", verify_url=True)
     try:
         proc = print_remote(world, server, me, tmp_path / "c.pdf")
@@ -200,7 +187,7 @@ def test_what_the_records_hold_is_shown_as_text_never_as_html(sqlite_world: Worl
                                                               tmp_path: Path) -> None:
     """A revocation reason (free text) that looks like HTML is shown as those characters."""
     world = sqlite_world
-    me = passed(world)
+    me = world.passed_person(YEAR)
     server = serve(world.setup.db_url, tmp_path / "serve", verify_url=True)
     try:
         proc = print_remote(world, server, me, tmp_path / "c.pdf")
@@ -223,7 +210,7 @@ def test_what_the_records_hold_is_shown_as_text_never_as_html(sqlite_world: Worl
 def test_a_deployment_without_a_verify_url_is_told_and_its_qr_holds_the_code(
         sqlite_world: World, tmp_path: Path) -> None:
     world = sqlite_world
-    me = passed(world)
+    me = world.passed_person(YEAR)
     server = serve(world.setup.db_url, tmp_path / "serve", verify_url=False)
     try:
         told = [line for line in server.stderr().splitlines() if "HNCE_CERT_VERIFY_URL" in line]
