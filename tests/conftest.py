@@ -155,6 +155,19 @@ def run_hnce(*args: str, env: dict[str, str] | None = None,
 # tests set their own (tests/test_i18n.py). Subprocesses inherit it.
 os.environ["HNCE_LANG"] = "zh"
 
+# The variables that choose a run's language (i18n.choose): the language tests set their own.
+LOCALE_VARS = ("HNCE_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
+
+
+@pytest.fixture
+def plain_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A desk's usual machine: a UTF-8 locale that names no language (the suite's HNCE_LANG=zh
+    is lifted: each language test says its language by the locale, as a desk's machine would)."""
+    for name in LOCALE_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("COLUMNS", "100")
+
 
 # Modules with the longest single tests: collected first, so that pytest-xdist hands
 # them out at the start rather than leaving one worker busy with them at the end.

@@ -12,19 +12,11 @@ from conftest import World, hnce_command, on_a_terminal, run_hnce
 
 from hnce_cli import catalogues, i18n
 
-# The locale variables a test sets itself: the machine's own must not decide.
-LOCALE_VARS = ("HNCE_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
 FIX = ("fix: python -m hnce_cli.catalogues extract; translate the empty msgstr in "
        "src/hnce_cli/locale/zh/LC_MESSAGES/hnce.po; python -m hnce_cli.catalogues compile (docs/i18n.md)")
 
 
-@pytest.fixture(autouse=True)
-def plain_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A desk's usual machine: a UTF-8 locale that names no language."""
-    for name in LOCALE_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.setenv("COLUMNS", "100")
+pytestmark = pytest.mark.usefixtures("plain_locale")
 
 
 def test_every_string_a_command_shows_is_in_both_catalogues() -> None:

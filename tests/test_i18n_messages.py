@@ -14,7 +14,6 @@ from conftest import World, run_hnce
 
 from hnce_cli import catalogues, i18n
 
-LOCALE_VARS = ("HNCE_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
 HAN = re.compile(r"[\u3400-\u9fff]")
 FIX = ("fix: python -m hnce_cli.catalogues extract; give each new entry its English in "
        "src/hnce_cli/locale/en/LC_MESSAGES/hnce.po (a Chinese header) or its Chinese in "
@@ -24,14 +23,7 @@ BAD_MOBILE = ["register", "--id-number", "410105199001011233", "--mobile", "1234
 ENGLISH = {"LANG": "en_US.UTF-8"}
 
 
-@pytest.fixture(autouse=True)
-def plain_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A desk's usual machine: a UTF-8 locale that names no language (the suite's HNCE_LANG=zh
-    is lifted: each test says its language by the locale, as a desk's machine would)."""
-    for name in LOCALE_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.setenv("COLUMNS", "100")
+pytestmark = pytest.mark.usefixtures("plain_locale")
 
 
 # --- the catalogue holds every header and fix hint of the code ----------------------------

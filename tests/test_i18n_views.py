@@ -15,21 +15,13 @@ from conftest import World
 
 from hnce_cli import catalogues, i18n
 
-LOCALE_VARS = ("HNCE_LANG", "LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
 HAN = re.compile(r"[\u3400-\u9fff]")
 ENGLISH = {"LANG": "en_US.UTF-8"}
 FIX = ("fix: python -m hnce_cli.catalogues extract; give each new label or title its English in "
        "src/hnce_cli/locale/en/LC_MESSAGES/hnce.po; python -m hnce_cli.catalogues compile (docs/i18n.md)")
 
 
-@pytest.fixture(autouse=True)
-def plain_locale(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A desk's usual machine: a UTF-8 locale that names no language (each test says its
-    language by the locale, as a desk's machine would)."""
-    for name in LOCALE_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.setenv("COLUMNS", "100")
+pytestmark = pytest.mark.usefixtures("plain_locale")
 
 
 # --- the catalogue holds every label and constant title of the code -------------------------
