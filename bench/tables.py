@@ -17,9 +17,11 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from hnce_cli import render
-from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView
+from hnce_cli.commands.approve import pending_view
+from hnce_cli.render import TableView
 
 
 @dataclass
@@ -43,14 +45,8 @@ def rows(n: int) -> list[Pending]:
 
 
 def view(data: list[Pending]) -> TableView:
-    return TableView(title=f"待审核注册：共 {len(data)} 条", rows=data, columns=[
-        Column("身份证号", lambda p: p.id_number, priority=KEY), Column("姓名", lambda p: p.name, priority=KEY),
-        Column("性别", lambda p: p.gender, priority=EXTRA),
-        Column("手机", lambda p: p.mobile, no_wrap=True, priority=EXTRA),
-        Column("所在单位", lambda p: p.unit_name, priority=MAIN),
-        Column("工作部门", lambda p: p.department, priority=DETAIL),
-        Column("注册时间", lambda p: p.registered_at, no_wrap=True, priority=MAIN),
-        Column("状态", lambda p: p.status_label, priority=KEY)])
+    """`hnce approve --list`'s own view of these rows."""
+    return pending_view(SimpleNamespace(total=len(data), registrations=data))
 
 
 def floor(table: TableView) -> None:

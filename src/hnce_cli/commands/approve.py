@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hnce_cli.commands._common import CsvOpt, JsonOpt, NoPagerOpt, WideOpt, YesOpt, fmt, get_backend
+
+if TYPE_CHECKING:
+    from hnce_cli.render import TableView
 
 
 def _date(value: str | None, field: str) -> date | None:
@@ -95,10 +98,17 @@ def approve(
 
 
 def _show_pending(pending, output: str) -> None:  # noqa: ANN001
-    from hnce_cli.i18n import words
-    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView, emit
+    from hnce_cli.render import emit
 
-    emit(pending, output, TableView(
+    emit(pending, output, pending_view(pending))
+
+
+def pending_view(pending) -> TableView:  # noqa: ANN001
+    """The pending registrations as a unit admin reads them (bench/tables.py times this view)."""
+    from hnce_cli.i18n import words
+    from hnce_cli.render import DETAIL, EXTRA, KEY, MAIN, Column, TableView
+
+    return TableView(
         title=words("待审核注册：共 {total} 条").format(total=pending.total), rows=pending.registrations,
         footnotes=[] if pending.total <= len(pending.registrations) else [
             words("仅显示前 {shown} 条；--limit 0 显示全部").format(shown=len(pending.registrations))],
@@ -111,4 +121,4 @@ def _show_pending(pending, output: str) -> None:  # noqa: ANN001
             Column("工作部门", lambda p: p.department, priority=DETAIL),
             Column("注册时间", lambda p: p.registered_at, no_wrap=True, priority=MAIN),
             Column("状态", lambda p: p.status_label, priority=KEY),
-        ]))
+        ])
