@@ -28,7 +28,7 @@ sys.meta_path.insert(0, _NotInstalled())
 '''
 
 
-def hnce(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def hnce(tmp_path: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     site = tmp_path / "site"
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(BLOCKER, encoding="utf-8")
@@ -36,14 +36,17 @@ def hnce(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env.update({"PYTHONPATH": os.pathsep.join([str(site), env.get("PYTHONPATH", "")]),
                 "HNCE_CONFIG_DIR": str(tmp_path / "config"), "HNCE_DATA_DIR": str(tmp_path / "data"),
                 "HNCE_DATABASE_URL": f"sqlite:///{tmp_path / 'hnce.db'}"})
-    return subprocess.run([sys.executable, "-m", "hnce_cli", *args], env=env, capture_output=True,
-                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run([sys.executable, "-m", "hnce_cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120, input=input, stdin=None if input is not None else subprocess.DEVNULL)
 
 
 def test_a_sqlite_desk_needs_neither_extra(tmp_path: Path) -> None:
     assert hnce(tmp_path, "db", "upgrade", "--json").returncode == 0
-    made = hnce(tmp_path, "db", "init", "--login", "admin", "--name", "张三", "--password-stdin", "--json")
-    assert made.returncode in (0, 2), made.stderr  # --password-stdin with no input is the only refusal
+    made = hnce(tmp_path, "db", "init", "--login", "admin", "--name", "张三", "--password-stdin", "--json",
+                input="Desk-Pass-2026\n")
+    assert made.returncode == 0, made.stdout + made.stderr
+    logged_in = hnce(tmp_path, "login", "admin", "--password-stdin", "--json", input="Desk-Pass-2026\n")
+    assert logged_in.returncode == 0, logged_in.stdout + logged_in.stderr
     regions = hnce(tmp_path, "unit", "search", "财政局", "--json")
     assert regions.returncode == 0, regions.stdout + regions.stderr
     assert "hnce[" not in regions.stdout + regions.stderr
