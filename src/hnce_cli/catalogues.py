@@ -24,12 +24,13 @@ from typing import Any
 
 from hnce_cli import i18n
 
-# Words of click and typer that hnce's help and usage errors show.
+# Words of click, typer and questionary that hnce's help, usage errors and prompts show.
 CLICK_WORDS = (
     "Usage: ", "Options", "Arguments", "Commands", "Example:", "Examples:",
     "Show this message and exit.", "default: {default}", "env var: {var}", "required",
     "Try '{command} {option}' for help.", "Error: {message}",
     *i18n._USAGE_TEMPLATES, *i18n._REASON_TEMPLATES, *i18n._SUFFIXES, *i18n._KINDS,
+    *i18n.QUESTIONARY_WORDS,  # questionary's hints: the wizards' prompts
 )
 
 

@@ -437,18 +437,17 @@ def localise_usage_error(exc: BaseException) -> None:
 
 # --- questionary's hints ----------------------------------------------------------------
 
-# questionary's own English words, and what a Chinese desk sees instead.
-QUESTIONARY_HINTS = {
-    "(Use arrow keys)": "（用方向键选择，回车确定）",
-    "(Y/n)": "（Y 是 / n 否，回车为“是”）",
-    "(y/N)": "（y 是 / N 否，回车为“否”）",
-    "Yes": "是",
-    "No": "否",
-    "(Finish with 'Alt+Enter' or 'Esc then Enter')\n>": "（输入完按 Alt+回车，或先按 Esc 再按回车）\n>",
-    "\nCancelled by user\n": "\n已取消 (cancelled)\n",
-    "(Use arrow keys to move, <space> to select, <a> to toggle, <i> to invert)":
-        "（用方向键移动，空格选中，a 全选/全不选，i 反选）",
-}
+# questionary's own English words: catalogue entries, like click's (catalogues.CLICK_WORDS).
+QUESTIONARY_WORDS = (
+    "(Use arrow keys)",
+    "(Y/n)",
+    "(y/N)",
+    "Yes",
+    "No",
+    "(Finish with 'Alt+Enter' or 'Esc then Enter')\n>",
+    "\nCancelled by user\n",
+    "(Use arrow keys to move, <space> to select, <a> to toggle, <i> to invert)",
+)
 _QUESTIONARY_CONSTANTS = (  # (module, name, English value)
     ("questionary.constants", "YES_OR_NO", "(Y/n)"),
     ("questionary.constants", "NO_OR_YES", "(y/N)"),
@@ -467,7 +466,7 @@ _QUESTIONARY_CONSTANTS = (  # (module, name, English value)
 
 def questionary_hint(english: str) -> str:
     """One of questionary's hints in the run's language."""
-    return QUESTIONARY_HINTS.get(english, english) if current() != "en" else english
+    return _(english)
 
 
 def _with_instruction(prompt: Any, english: str) -> Any:
