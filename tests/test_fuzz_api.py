@@ -59,7 +59,7 @@ PUBLIC_SAMPLES: dict[tuple[str, str], dict] = {
                                                  "mobile": "13800138000", "email": "p@example.cn",
                                                  "name": "李四", "unit": "甲单位"}},
     ("GET", "/api/v1/units/search"): {"params": {"q": "甲单位"}},
-    ("GET", "/api/v1/units/{value}"): {"path_params": {"value": "甲单位"}},
+    ("GET", "/api/v1/units/{unit}"): {"path_params": {"unit": "甲单位"}},
     ("GET", "/api/v1/regions"): {"params": {"parent": "410100"}},
     ("GET", "/api/v1/verify/{code}"): {"path_params": {"code": "HN2025-00000001"}},
     ("GET", "/verify/{code}"): {"path_params": {"code": "HN2025-00000001"}},

@@ -111,7 +111,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               status=201, service="units:import_units", write=True),
     Operation("search_units", "GET", "/units/search", "UnitSearchResult", public=True,
               params=(_p("q", "query", str, REQUIRED), _p("region")), service="units:search_units"),
-    Operation("show_unit", "GET", "/units/{value}", "UnitOut", public=True, params=(_p("value", type_=str),),
+    Operation("show_unit", "GET", "/units/{unit}", "UnitOut", public=True, params=(_p("unit", type_=str),),
               service="units:show_unit"),
     Operation("register", "POST", "/registrations", "ProfessionalOut", public=True,
               body=Body("RegistrationInput", "data"), status=201, service="registration:register", write=True),

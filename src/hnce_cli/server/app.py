@@ -172,14 +172,10 @@ def _call(op: Operation) -> Callable[..., Any]:
     return route
 
 
-# A parameter whose service names it otherwise than its argument (the word the CLI shows too).
-SERVICE_WORDS = {("show_unit", "value"): "unit"}
-
-
 def field_names(op: Operation) -> dict[str, str]:
     """How a refusal names each parameter of `op`: as its service does (`q` is the look-up's
     `query`, `person` a query's `person`), so a value is named alike locally and over HTTP."""
-    return {p.name: SERVICE_WORDS.get((op.name, p.name), p.arg.rpartition(".")[2]) for p in op.params}
+    return {p.name: p.arg.rpartition(".")[2] for p in op.params}
 
 
 def add_operations(app: FastAPI) -> None:

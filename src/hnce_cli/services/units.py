@@ -203,15 +203,15 @@ def search_units(db: Db, query: str, region: str | None = None,
                                             hint=None if units else NO_MATCH_HINT)
 
 
-def show_unit(db: Db, value: str) -> UnitOut:
+def show_unit(db: Db, unit: str) -> UnitOut:
     """A unit by id, USCC or full name; text the policy refuses (a NUL, 40,000 characters) is
     a validation error naming it, anything else not found is not found."""
-    text.clean(value, "unit", text.UNIT_REF)
+    text.clean(unit, "unit", text.UNIT_REF)
     try:
-        unit = resolve_unit(db, value)
+        found = resolve_unit(db, unit)
     except ValidationFailed as exc:
-        raise NotFound(f"未找到单位 {value}", {"unit": value}) from exc
-    return _with_regions(db, [unit])[0]
+        raise NotFound(f"未找到单位 {unit}", {"unit": unit}) from exc
+    return _with_regions(db, [found])[0]
 
 
 def temporary_unit_for(db: Db, region_value: str, *, field: str = "region") -> UnitRow:
